@@ -1,0 +1,29 @@
+# Runtime shared by every lmdkit config: iteration-based loop, safe atomic checkpoints, exact resume,
+# per-iteration record + summary.json, CPU-safe DDP.
+default_scope = 'lmdkit'
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # atomic_local: write to a temporary file and rename, so an interrupted save never corrupts a checkpoint
+    checkpoint=dict(
+        type='CheckpointHook', by_epoch=False, interval=1000, max_keep_ckpts=3, backend_args=dict(backend='atomic_local')
+    ),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+# Hooks every run has. Algorithm configs restate the list with their own hooks added (_base_ replaces lists).
+custom_hooks = [dict(type='ExactResumeHook'), dict(type='TrainRecordHook')]
+
+env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0), dist_cfg=dict(backend='nccl'))
+# DDP that also wraps CPU modules (gloo); identical to MMEngine's on CUDA.
+model_wrapper_cfg = dict(type='lmdkit.CPUSafeDistributedDataParallel', broadcast_buffers=False, find_unused_parameters=False)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+log_processor = dict(by_epoch=False, window_size=10)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=0, diff_rank_seed=True, deterministic=False)

@@ -1,0 +1,19 @@
+# LMD ViT-B (paper text, arXiv 2312.07971): encoder 12 blocks, decoder 8 blocks (discriminative setting;
+# 8/12 for generative), decoder input linear layer encoder width -> decoder width, MSE on masked patches,
+# mask ratio 0.15 -> 0.75, no norm_pix (the authors' script turns norm_pix on and subtracts the decoder's
+# position embedding: see configs/ablations/lmd_vitb_in1k_script.py).
+# Until the SD-VAE projector lands the model runs in pixel space (IdentityProjector, patch 16, 196 tokens);
+# with SD-VAE it becomes 28x28x4 latents with patch 4 (49 tokens).
+model = dict(
+    type='LMD',
+    data_preprocessor=dict(type='ImgDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3),  # [-1, 1] as SD-VAE wants
+    projector=dict(type='IdentityProjector', in_channels=3),
+    backbone=dict(type='MAEViT', arch='b', img_size=224, patch_size=16, in_channels=3),
+    neck=dict(
+        type='MAEPretrainDecoder', grid_size=14, patch_size=16, out_channels=3, in_dim=768, embed_dim=512, depth=8,
+        num_heads=16,
+    ),
+    loss=dict(type='MaskedMSELoss', norm_pix=False),
+    mask_scheduler=dict(type='CosineMaskScheduler', min_ratio=0.15, max_ratio=0.75),
+    val_mask_ratio=0.75,
+)

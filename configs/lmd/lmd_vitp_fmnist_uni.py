@@ -1,0 +1,3 @@
+# Full Fashion-MNIST LMD with the uniform mask schedule.
+_base_ = ['./lmd_vitp_fmnist_cos.py']
+model = dict(mask_scheduler=dict(_delete_=True, type='UniformMaskScheduler'))

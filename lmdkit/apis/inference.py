@@ -1,0 +1,72 @@
+"""Python entry points for notebooks and scripts: build a model from a config, reconstruct images."""
+
+from typing import Dict, Optional, Union
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
+
+from ..engine.checkpoint import load_from_local_safe
+from ..registry import MODELS
+from ..utils import register_all_modules
+
+
+def init_model(
+    config: Union[str, Config],
+    checkpoint: Optional[str] = None,
+    device: Union[str, torch.device] = 'cpu',
+    cfg_options: Optional[dict] = None,
+) -> torch.nn.Module:
+    """Build ``config``'s model, load ``checkpoint`` (safely, strict) and put it in eval mode on ``device``."""
+    register_all_modules()
+    cfg = Config.fromfile(config) if isinstance(config, str) else config.copy()
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    model = MODELS.build(cfg.model)
+    if checkpoint is not None:
+        ckpt = load_from_local_safe(checkpoint, map_location='cpu')
+        _load_checkpoint_to_model(model, ckpt, strict=True)
+    model.cfg = cfg
+    return model.to(device).eval()
+
+
+def _as_batch(images: Union[torch.Tensor, np.ndarray]) -> torch.Tensor:
+    """uint8/float images, (H, W), (H, W, C), (B, H, W, C) numpy or (B, C, H, W) / (C, H, W) tensors -> (B, C, H, W)."""
+    if isinstance(images, np.ndarray):
+        t = torch.from_numpy(np.ascontiguousarray(images))
+        if t.ndim == 2:
+            t = t[None, None]
+        elif t.ndim == 3:
+            t = t.permute(2, 0, 1)[None]
+        elif t.ndim == 4:
+            t = t.permute(0, 3, 1, 2)
+        return t
+    return images[None] if images.ndim == 3 else images
+
+
+@torch.no_grad()
+def reconstruct(
+    model: torch.nn.Module,
+    images: Union[torch.Tensor, np.ndarray],
+    mask_ratio: float = 0.75,
+    seed: Optional[int] = None,
+) -> Dict[str, torch.Tensor]:
+    """Mask and reconstruct raw images (pixel values 0-255, as the dataset gives them).
+
+    Returns uint8 (B, C, H, W) tensors ``input``, ``masked``, ``reconstruction`` and ``prediction``, and the
+    pixel ``mask`` (B, 1, H, W), 1 = masked. ``seed`` fixes the masks.
+    """
+    batch = _as_batch(images)
+    device = next(model.parameters()).device
+    inputs = model.data_preprocessor(dict(inputs=batch.to(device)), False)['inputs']
+    noise = None
+    if seed is not None:
+        generator = torch.Generator().manual_seed(seed)
+        noise = torch.rand(inputs.shape[0], model.backbone.num_patches, generator=generator).to(device)
+    out = model.reconstruct(inputs, mask_ratio, noise)
+    pre = model.data_preprocessor
+    mean, std = pre.mean.reshape(1, -1, 1, 1), pre.std.reshape(1, -1, 1, 1)
+    result = {k: (v * std + mean).round().clamp(0, 255).to(torch.uint8).cpu() for k, v in out.items() if k != 'mask'}
+    result['mask'] = out['mask'].cpu()
+    return result

@@ -1,0 +1,21 @@
+"""Datasets (registry ``DATASETS``) and transforms (registry ``TRANSFORMS``)."""
+
+from .fashion_mnist import EmbeddedFashionMNIST, FashionMNIST
+from .idx import read_idx, write_idx
+from .image_folder import ImageNet, UnlabeledImageFolder
+from .lsun import LSUN
+from .transforms import ExpandChannels, LoadImage, PackInputs, RandomResizedCrop
+
+__all__ = [
+    'LSUN',
+    'EmbeddedFashionMNIST',
+    'ExpandChannels',
+    'FashionMNIST',
+    'ImageNet',
+    'LoadImage',
+    'PackInputs',
+    'RandomResizedCrop',
+    'UnlabeledImageFolder',
+    'read_idx',
+    'write_idx',
+]

@@ -1,0 +1,7 @@
+"""Data transforms registered in ``TRANSFORMS`` (mmcv's Resize/RandomFlip are used as they are)."""
+
+from .formatting import PackInputs
+from .loading import LoadImage
+from .processing import ExpandChannels, RandomResizedCrop
+
+__all__ = ['ExpandChannels', 'LoadImage', 'PackInputs', 'RandomResizedCrop']

@@ -1,0 +1,28 @@
+"""Training engine: hooks, optimisers, model wrappers, safe checkpoints and distributed start-up."""
+
+from . import hooks, optimizers  # noqa: F401  (registration)
+from .checkpoint import (
+    UnsafeCheckpointError,
+    atomic_torch_save,
+    load_state_dict_file,
+    register_atomic_backend,
+    register_safe_loader,
+    safe_torch_load,
+)
+from .dist import init_distributed, shutdown_distributed
+from .model_wrappers import CPUSafeDistributedDataParallel
+
+register_safe_loader()
+register_atomic_backend()
+
+__all__ = [
+    'CPUSafeDistributedDataParallel',
+    'UnsafeCheckpointError',
+    'atomic_torch_save',
+    'init_distributed',
+    'load_state_dict_file',
+    'register_atomic_backend',
+    'register_safe_loader',
+    'safe_torch_load',
+    'shutdown_distributed',
+]

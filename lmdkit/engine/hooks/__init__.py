@@ -1,0 +1,16 @@
+"""Training hooks (registry ``HOOKS``)."""
+
+from .exact_resume_hook import ExactResumeHook, get_rng_state, set_rng_state
+from .mask_schedule_hook import MaskScheduleHook, optimizer_progress
+from .reconstruction_vis_hook import ReconstructionVisHook
+from .train_record_hook import TrainRecordHook
+
+__all__ = [
+    'ExactResumeHook',
+    'MaskScheduleHook',
+    'ReconstructionVisHook',
+    'TrainRecordHook',
+    'get_rng_state',
+    'optimizer_progress',
+    'set_rng_state',
+]

@@ -1,0 +1,40 @@
+"""Feeds training progress to the model's mask scheduler every iteration and logs the ratio."""
+
+import math
+from typing import Optional
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from lmdkit.registry import HOOKS
+
+
+def unwrap(model):
+    return model.module if is_model_wrapper(model) else model
+
+
+def optimizer_progress(iteration: int, max_iters: int, accumulative_counts: int = 1) -> tuple:
+    """(progress, step): step = optimizer updates completed, progress = step / total updates (DESIGN.md)."""
+    step = iteration // accumulative_counts
+    total = max(1, math.ceil(max_iters / accumulative_counts))
+    return step / total, step
+
+
+@HOOKS.register_module()
+class MaskScheduleHook(Hook):
+    """Before each training iteration: ratio = scheduler(p, step) with p = step / total optimizer steps.
+
+    With gradient accumulation the ratio is constant within one optimizer update. The ratio depends only on
+    the iteration, so resumed runs continue the schedule exactly and all ranks use the same ratio.
+    """
+
+    priority = 'ABOVE_NORMAL'
+
+    def before_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None) -> None:
+        model = unwrap(runner.model)
+        if not hasattr(model, 'set_progress'):
+            raise TypeError(f'MaskScheduleHook needs a model with set_progress(); {type(model).__name__} has none')
+        accum = getattr(runner.optim_wrapper, '_accumulative_counts', 1)
+        progress, step = optimizer_progress(runner.iter, runner.max_iters, accum)
+        ratio = model.set_progress(progress, step)
+        runner.message_hub.update_scalar('train/mask_ratio', ratio)

@@ -1,0 +1,85 @@
+"""Saves reconstruction grids (original | masked input | reconstruction) during and after training."""
+
+import os
+import os.path as osp
+import shutil
+from typing import Optional
+
+import torch
+from mmengine.dataset import default_collate
+from mmengine.dist import is_main_process
+from mmengine.hooks import Hook
+
+from lmdkit.registry import HOOKS
+
+from ...visualization.grids import save_image_rows, to_uint8
+from .exact_resume_hook import get_rng_state, set_rng_state
+from .mask_schedule_hook import unwrap
+
+
+@HOOKS.register_module()
+class ReconstructionVisHook(Hook):
+    """Every ``interval`` iterations (0: only at the end) reconstruct the first ``num_images`` samples of the
+    validation set (or the training set) with fixed masks and save ``WORK_DIR/vis/recon_iter_<N>.png``; the
+    final grid is also copied to ``WORK_DIR/reconstruction.png``.
+
+    Args:
+        interval: iterations between grids; 0 = only after training.
+        num_images: samples shown.
+        mask_ratio: ratio used; None = the model's ``val_mask_ratio``.
+        seed: seed of the fixed masks (does not touch the training random stream).
+    """
+
+    priority = 'LOW'
+
+    def __init__(self, interval: int = 0, num_images: int = 8, mask_ratio: Optional[float] = None, seed: int = 0):
+        self.interval, self.num_images, self.mask_ratio, self.seed = interval, num_images, mask_ratio, seed
+
+    def _batch(self, runner) -> dict:
+        loader = runner.val_dataloader if runner.val_loop is not None else runner.train_dataloader
+        dataset = getattr(loader, 'dataset', None)
+        if dataset is None:  # a config dict not built yet
+            dataset = runner.train_dataloader.dataset
+        state = get_rng_state()  # random transforms must not shift training's random stream
+        try:
+            samples = [dataset[i] for i in range(min(self.num_images, len(dataset)))]
+        finally:
+            set_rng_state(state)
+        return default_collate(samples)
+
+    @torch.no_grad()
+    def save_grid(self, runner, tag: str) -> Optional[str]:
+        if not is_main_process():
+            return None
+        model = unwrap(runner.model)
+        if not hasattr(model, 'reconstruct'):
+            return None
+        was_training = model.training
+        model.eval()
+        data = model.data_preprocessor(self._batch(runner), False)
+        inputs = data['inputs']
+        generator = torch.Generator().manual_seed(self.seed)
+        noise = torch.rand(inputs.shape[0], model.backbone.num_patches, generator=generator).to(inputs.device)
+        ratio = self.mask_ratio if self.mask_ratio is not None else model.val_mask_ratio
+        out = model.reconstruct(inputs, ratio, noise)
+        model.train(was_training)
+        pre = model.data_preprocessor
+        mean, std = pre.mean.reshape(1, -1, 1, 1), pre.std.reshape(1, -1, 1, 1)
+        rows = {
+            'original': to_uint8(out['input'], mean, std),
+            f'masked {ratio:.0%}': to_uint8(out['masked'], mean, std),
+            'reconstruction': to_uint8(out['reconstruction'], mean, std),
+        }
+        folder = osp.join(runner.work_dir, 'vis')
+        os.makedirs(folder, exist_ok=True)
+        path = osp.join(folder, f'recon_{tag}.png')
+        return save_image_rows(rows, path, title=f'{runner.experiment_name} — {tag}')
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if self.interval > 0 and self.every_n_train_iters(runner, self.interval):
+            self.save_grid(runner, f'iter_{runner.iter + 1}')
+
+    def after_train(self, runner) -> None:
+        path = self.save_grid(runner, f'iter_{runner.iter}')
+        if path:
+            shutil.copyfile(path, osp.join(runner.work_dir, 'reconstruction.png'))

@@ -1,0 +1,19 @@
+"""A DistributedDataParallel wrapper that also works for CPU modules (gloo)."""
+
+from typing import Optional, Sequence
+
+import torch.nn as nn
+from mmengine.model import MMDistributedDataParallel
+
+from lmdkit.registry import MODEL_WRAPPERS
+
+
+@MODEL_WRAPPERS.register_module()
+class CPUSafeDistributedDataParallel(MMDistributedDataParallel):
+    """MMEngine's DDP wrapper, minus the ``device_ids`` MMEngine's runner always passes: DDP rejects them for
+    CPU modules. On CUDA it behaves exactly like ``MMDistributedDataParallel``."""
+
+    def __init__(self, module: nn.Module, device_ids: Optional[Sequence[int]] = None, **kwargs) -> None:
+        params = list(module.parameters())
+        on_cpu = not params or params[0].device.type == 'cpu'
+        super().__init__(module=module, device_ids=None if on_cpu else device_ids, **kwargs)

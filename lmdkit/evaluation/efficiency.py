@@ -1,0 +1,54 @@
+"""Training-efficiency metrics (ours; the LMD paper does not define them). Definitions: docs/metrics.md.
+
+MIT = mean seconds per iteration after K warm-up iterations. With the loss smoothed by an EMA of span S,
+L_start = smoothed loss at K and L_end = the final smoothed loss; the valid span ends where the smoothed curve
+first comes within ``tol`` · (L_start − L_end) of L_end. MLI = valid iterations / (L_start − L_end) and
+MLT = valid seconds / (L_start − L_end), so MLT ≈ MIT · MLI. A curve that did not decrease gives "n/a".
+"""
+
+from typing import Dict, Sequence, Union
+
+import numpy as np
+
+NA = 'n/a'
+
+
+def ema_smooth(values: Sequence[float], span: int = 50) -> np.ndarray:
+    """Bias-corrected exponential moving average (pandas' ``ewm(span=span).mean()``), α = 2 / (span + 1).
+
+    y_t = Σ_i (1 − α)^i x_{t−i} / Σ_i (1 − α)^i over the values seen so far, so the first values are not pulled
+    towards x_0 as an uncorrected EMA would be.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    decay = 1.0 - 2.0 / (span + 1.0)
+    out = np.empty_like(values)
+    num = den = 0.0
+    for i, x in enumerate(values):
+        num, den = x + decay * num, 1.0 + decay * den
+        out[i] = num / den
+    return out
+
+
+def efficiency_metrics(
+    losses: Sequence[float], iter_times: Sequence[float], skip: int = 20, span: int = 50, tol: float = 0.01
+) -> Dict[str, Union[float, int, str]]:
+    """MIT, MLI, MLT and the quantities they come from, for one run's per-iteration losses and step times."""
+    losses, times = np.asarray(losses, np.float64), np.asarray(iter_times, np.float64)
+    if losses.shape != times.shape:
+        raise ValueError(f'{losses.size} losses but {times.size} iteration times')
+    out: Dict[str, Union[float, int, str]] = dict(skip=skip, span=span, tol=tol, iters=int(losses.size))
+    if losses.size <= skip + 1:
+        out.update(MIT=float(times.mean()) if times.size else NA, MLI=NA, MLT=NA, L_start=NA, L_end=NA)
+        return out
+    smoothed = ema_smooth(losses, span)
+    l_start, l_end = float(smoothed[skip]), float(smoothed[-1])
+    out.update(MIT=float(times[skip:].mean()), L_start=l_start, L_end=l_end)
+    drop = l_start - l_end
+    if not drop > 0:
+        out.update(MLI=NA, MLT=NA, valid_iters=NA, valid_seconds=NA)
+        return out
+    reached = np.flatnonzero(smoothed[skip:] <= l_end + tol * drop)
+    end = skip + int(reached[0])
+    valid_iters, valid_seconds = end - skip, float(times[skip + 1 : end + 1].sum())
+    out.update(valid_iters=valid_iters, valid_seconds=valid_seconds, MLI=valid_iters / drop, MLT=valid_seconds / drop)
+    return out

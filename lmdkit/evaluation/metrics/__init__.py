@@ -1,0 +1,5 @@
+"""Evaluation metrics (registry ``METRICS``)."""
+
+from .reconstruction import MaskedReconstructionMetric
+
+__all__ = ['MaskedReconstructionMetric']

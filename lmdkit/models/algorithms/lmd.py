@@ -1,0 +1,170 @@
+"""LMD (Latent Masking Diffusion, arXiv 2312.07971): MAE on the latents of a frozen projector, with a mask ratio
+that a scheduler grows during training. MAE itself is this class with an ``IdentityProjector`` and a fixed ratio.
+"""
+
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.model import BaseModel
+
+from lmdkit.registry import MASK_SCHEDULERS, MODELS
+
+from ..layers import patch_mask_to_image, patchify, unpatchify
+from ..losses import normalize_patches
+
+
+@MODELS.register_module()
+class LMD(BaseModel):
+    """Masked latent modelling: projector.encode → MAEViT(visible tokens) → decoder → loss on masked patches.
+
+    Args:
+        backbone: encoder config (``MAEViT``); its ``in_channels`` must equal the projector's latent channels.
+        neck: decoder config (``MAEPretrainDecoder``).
+        projector: frozen image → latent map (``IdentityProjector`` for pixel-space MAE).
+        mask_scheduler: ``MASK_SCHEDULERS`` config; a hook sets the training progress every iteration.
+        loss: reconstruction loss on patches (``MaskedMSELoss``).
+        pixel_loss_weight: weight of an extra MSE between the input image and the projector's decoding of the
+            reconstructed latents (0 = off); needs a target without ``norm_pix``.
+        val_mask_ratio: the fixed ratio used by ``predict`` (validation) and by default in ``reconstruct``.
+        val_seed: seed of the per-sample validation masks (same masks for every checkpoint).
+        data_preprocessor: MMEngine data preprocessor config (normalisation to [-1, 1]).
+    """
+
+    def __init__(
+        self,
+        backbone: dict,
+        neck: dict,
+        projector: Optional[dict] = None,
+        mask_scheduler: Optional[dict] = None,
+        loss: Optional[dict] = None,
+        pixel_loss_weight: float = 0.0,
+        val_mask_ratio: float = 0.75,
+        val_seed: int = 0,
+        data_preprocessor: Optional[dict] = None,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.projector = MODELS.build(projector or dict(type='IdentityProjector'))
+        self.projector.freeze()
+        self.backbone = MODELS.build(backbone)
+        self.neck = MODELS.build(neck)
+        self.loss_module = MODELS.build(loss or dict(type='MaskedMSELoss'))
+        self.mask_scheduler = MASK_SCHEDULERS.build(mask_scheduler or dict(type='FixedMaskScheduler'))
+        self.mask_ratio = self.mask_scheduler(0.0, 0)
+        self.pixel_loss_weight, self.val_mask_ratio, self.val_seed = pixel_loss_weight, val_mask_ratio, val_seed
+        if self.backbone.in_channels != self.projector.latent_channels:
+            raise ValueError(
+                f'backbone.in_channels={self.backbone.in_channels} but the projector '
+                f'{type(self.projector).__name__} gives {self.projector.latent_channels}-channel latents; '
+                'set backbone.in_channels (and neck.out_channels) to the latent channel count'
+            )
+        if pixel_loss_weight > 0 and getattr(self.loss_module, 'norm_pix', False):
+            raise ValueError('pixel_loss_weight > 0 needs un-normalised targets: set loss.norm_pix=False')
+
+    # ------------------------------------------------------------------ schedule
+    def set_progress(self, progress: float, step: Optional[int] = None) -> float:
+        """Set the training mask ratio from progress p ∈ [0, 1] (called by ``MaskScheduleHook``)."""
+        self.mask_ratio = self.mask_scheduler(progress, step)
+        return self.mask_ratio
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def patch_size(self) -> int:
+        return self.backbone.patch_size
+
+    @torch.no_grad()
+    def encode_latents(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, C_img, H, W) preprocessed images -> (B, C, h, w) latents of the frozen projector."""
+        return self.projector.encode(inputs)
+
+    def _val_noise(self, data_samples: Optional[dict], batch: int, device: torch.device) -> Optional[torch.Tensor]:
+        """Per-sample masking noise seeded by (val_seed, sample index), so validation masks never change."""
+        if not isinstance(data_samples, dict) or 'sample_idx' not in data_samples:
+            return None
+        rows = [
+            torch.rand(
+                self.backbone.num_patches, generator=torch.Generator().manual_seed(self.val_seed * 1_000_003 + int(i))
+            )
+            for i in data_samples['sample_idx']
+        ]
+        return torch.stack(rows).to(device)  # (B, L)
+
+    # ------------------------------------------------------------------ modes
+    def forward(
+        self, inputs: torch.Tensor, data_samples: Optional[dict] = None, mode: str = 'tensor'
+    ) -> Union[Dict[str, torch.Tensor], List[dict], torch.Tensor]:
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.extract_feat(inputs)
+        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got '{mode}'")
+
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """Encoder tokens of the unmasked input, (B, 1 + L, D), class token first."""
+        tokens, _, _ = self.backbone(self.encode_latents(inputs), 0.0)
+        return tokens
+
+    def loss(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
+        z = self.encode_latents(inputs)  # (B, C, h, w)
+        tokens, mask, ids_restore = self.backbone(z, self.mask_ratio)  # (B, 1 + kept, D), (B, L)
+        pred = self.neck(tokens, ids_restore)  # (B, L, p·p·C)
+        losses = dict(loss=self.loss_module(pred, patchify(z, self.patch_size), mask))
+        if self.pixel_loss_weight > 0:
+            recon = self._paste(z, pred, mask)  # (B, C, h, w)
+            losses['loss_pixel'] = self.pixel_loss_weight * F.mse_loss(self.projector.decode(recon), inputs)
+        return losses
+
+    def _paste(self, z: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """Latents with masked patches taken from ``pred`` and visible ones from ``z``."""
+        target = patchify(z, self.patch_size)  # (B, L, P)
+        mixed = pred * mask[..., None] + target * (1 - mask[..., None])
+        return unpatchify(mixed, self.patch_size, self.backbone.grid_size, z.shape[1])
+
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> List[dict]:
+        """Validation at the fixed ``val_mask_ratio``: per-sample masked-patch MSE and the target's variance."""
+        z = self.encode_latents(inputs)
+        noise = self._val_noise(data_samples, z.shape[0], z.device)
+        tokens, mask, ids_restore = self.backbone(z, self.val_mask_ratio, noise)
+        pred = self.neck(tokens, ids_restore)
+        target = patchify(z, self.patch_size)
+        if getattr(self.loss_module, 'norm_pix', False):
+            target = normalize_patches(target)
+        per_patch = (pred - target).pow(2).mean(-1)  # (B, L)
+        mse = (per_patch * mask).sum(1) / mask.sum(1)
+        var = target.flatten(1).var(1)
+        return [dict(mse=float(m), target_var=float(v), mask_ratio=self.val_mask_ratio) for m, v in zip(mse, var)]
+
+    @torch.no_grad()
+    def reconstruct(
+        self, inputs: torch.Tensor, mask_ratio: Optional[float] = None, noise: Optional[torch.Tensor] = None
+    ) -> Dict[str, torch.Tensor]:
+        """Mask, reconstruct and decode preprocessed images.
+
+        Returns a dict of (B, C_img, H, W) tensors in the preprocessed range: ``input``, ``masked`` (masked
+        regions set to 0, i.e. mid-grey), ``reconstruction`` (visible patches kept, masked ones predicted) and
+        ``prediction`` (every patch predicted); plus ``mask`` (B, 1, H, W), 1 = masked.
+        """
+        ratio = self.val_mask_ratio if mask_ratio is None else mask_ratio
+        z = self.encode_latents(inputs)
+        tokens, mask, ids_restore = self.backbone(z, ratio, noise)
+        pred = self.neck(tokens, ids_restore)
+        if mask is None:
+            mask = pred.new_zeros(pred.shape[:2])
+        if getattr(self.loss_module, 'norm_pix', False):  # undo the per-patch standardisation with the true stats
+            target = patchify(z, self.patch_size)
+            mean, var = target.mean(-1, keepdim=True), target.var(-1, keepdim=True)
+            pred = pred * (var + 1e-6) ** 0.5 + mean
+        grid, c = self.backbone.grid_size, z.shape[1]
+        scale = self.patch_size * self.projector.downsample_factor
+        pixel_mask = patch_mask_to_image(mask, grid, scale).to(inputs.dtype)  # (B, 1, H, W)
+        return dict(
+            input=inputs,
+            masked=inputs * (1 - pixel_mask),
+            reconstruction=self.projector.decode(self._paste(z, pred, mask)),
+            prediction=self.projector.decode(unpatchify(pred, self.patch_size, grid, c)),
+            mask=pixel_mask,
+        )

@@ -1,0 +1,18 @@
+"""Building blocks shared by backbones: position embeddings, patchify, masking, init helpers."""
+
+from .init import init_vit_weights
+from .masking import num_kept, random_masking
+from .patchify import patch_mask_to_image, patchify, unpatchify
+from .pos_embed import get_2d_sincos_pos_embed, resize_pos_embed, sincos_1d
+
+__all__ = [
+    'get_2d_sincos_pos_embed',
+    'init_vit_weights',
+    'num_kept',
+    'patch_mask_to_image',
+    'patchify',
+    'random_masking',
+    'resize_pos_embed',
+    'sincos_1d',
+    'unpatchify',
+]

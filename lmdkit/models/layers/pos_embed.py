@@ -1,0 +1,46 @@
+"""Fixed 2-D sine-cosine position embeddings (MAE, ``util/pos_embed.py``) and their resizing."""
+
+from typing import Tuple, Union
+
+import torch
+import torch.nn.functional as F
+
+
+def sincos_1d(embed_dim: int, positions: torch.Tensor) -> torch.Tensor:
+    """(N,) positions -> (N, embed_dim) as [sin(pos·ω), cos(pos·ω)], ω_k = 10000^(-k / (D/2))."""
+    if embed_dim % 2:
+        raise ValueError(f'sin-cos embedding needs an even width, got {embed_dim}')
+    omega = 1.0 / 10000 ** (torch.arange(embed_dim // 2, dtype=torch.float64) / (embed_dim / 2.0))
+    angles = positions.reshape(-1).to(torch.float64)[:, None] * omega[None]  # (N, D/2)
+    return torch.cat([angles.sin(), angles.cos()], dim=1)
+
+
+def get_2d_sincos_pos_embed(
+    embed_dim: int, grid_size: Union[int, Tuple[int, int]], cls_token: bool = False
+) -> torch.Tensor:
+    """(H·W [+1], embed_dim) float32 table, row-major over (h, w); a zero row first when ``cls_token``.
+
+    As in MAE, the first half of the channels encodes the column (w) index and the second half the row (h) index.
+    """
+    if embed_dim % 4:
+        raise ValueError(f'2-D sin-cos embedding needs a width divisible by 4, got {embed_dim}')
+    h, w = (grid_size, grid_size) if isinstance(grid_size, int) else grid_size
+    rows, cols = torch.meshgrid(torch.arange(h), torch.arange(w), indexing='ij')  # (h, w) each
+    emb = torch.cat([sincos_1d(embed_dim // 2, cols), sincos_1d(embed_dim // 2, rows)], dim=1)  # (h*w, D)
+    if cls_token:
+        emb = torch.cat([emb.new_zeros(1, embed_dim), emb], dim=0)
+    return emb.float()
+
+
+def resize_pos_embed(
+    pos_embed: torch.Tensor, src_grid: Tuple[int, int], dst_grid: Tuple[int, int], num_extra_tokens: int = 1
+) -> torch.Tensor:
+    """Bicubically resize a (1, extra + Hs·Ws, D) table to (1, extra + Hd·Wd, D); extra tokens are kept as they are."""
+    if tuple(src_grid) == tuple(dst_grid):
+        return pos_embed
+    extra, grid = pos_embed[:, :num_extra_tokens], pos_embed[:, num_extra_tokens:]
+    dim = grid.shape[-1]
+    grid = grid.reshape(1, *src_grid, dim).permute(0, 3, 1, 2)  # (1, D, Hs, Ws)
+    grid = F.interpolate(grid.float(), size=tuple(dst_grid), mode='bicubic', align_corners=False)
+    grid = grid.permute(0, 2, 3, 1).reshape(1, -1, dim).to(pos_embed.dtype)  # (1, Hd*Wd, D)
+    return torch.cat([extra, grid], dim=1)

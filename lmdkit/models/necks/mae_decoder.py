@@ -1,0 +1,80 @@
+"""MAE's lightweight pretraining decoder: fills mask tokens back in and predicts every patch."""
+
+from functools import partial
+from typing import Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from timm.models.vision_transformer import Block
+
+from lmdkit.registry import MODELS
+
+from ..layers import get_2d_sincos_pos_embed, init_vit_weights
+
+
+@MODELS.register_module()
+class MAEPretrainDecoder(BaseModule):
+    """Decoder of MAE / LMD.
+
+    Args:
+        grid_size: token grid (h, w) of the encoder.
+        patch_size: patch side; the prediction per token has ``patch_size² · out_channels`` values.
+        out_channels: channels of the reconstructed input (image or latent).
+        in_dim: encoder width. ``decoder_embed`` maps it to ``embed_dim`` (LMD's "latent linear layer").
+        embed_dim, depth, num_heads, mlp_ratio: decoder transformer size.
+        negative_pos_embed: subtract the position table instead of adding it (the LMD authors' code, the paper's
+            "negative SPE"); off by default as in MAE and the LMD paper text.
+    """
+
+    def __init__(
+        self,
+        grid_size: Union[int, Sequence[int]],
+        patch_size: int,
+        out_channels: int,
+        in_dim: int = 768,
+        embed_dim: int = 512,
+        depth: int = 8,
+        num_heads: int = 16,
+        mlp_ratio: float = 4.0,
+        negative_pos_embed: bool = False,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.grid_size: Tuple[int, int] = (grid_size, grid_size) if isinstance(grid_size, int) else tuple(grid_size)
+        self.num_patches = self.grid_size[0] * self.grid_size[1]
+        self.embed_dim, self.negative_pos_embed = embed_dim, negative_pos_embed
+        norm_layer = partial(nn.LayerNorm, eps=1e-6)
+        self.decoder_embed = nn.Linear(in_dim, embed_dim)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
+        self.decoder_pos_embed = nn.Parameter(torch.zeros(1, self.num_patches + 1, embed_dim), requires_grad=False)
+        self.decoder_blocks = nn.ModuleList(
+            Block(embed_dim, num_heads, mlp_ratio, qkv_bias=True, norm_layer=norm_layer) for _ in range(depth)
+        )
+        self.decoder_norm = norm_layer(embed_dim)
+        self.decoder_pred = nn.Linear(embed_dim, patch_size**2 * out_channels)
+        self.init_weights()
+
+    def init_weights(self) -> None:
+        """Sin-cos positions, N(0, 0.02) mask token, xavier linears (MAE)."""
+        if self.is_init:  # done in __init__; the runner's second call must not re-draw the weights
+            return
+        table = get_2d_sincos_pos_embed(self.embed_dim, self.grid_size, cls_token=True)
+        self.decoder_pos_embed.data.copy_(table[None])
+        nn.init.normal_(self.mask_token, std=0.02)
+        self.apply(init_vit_weights)
+        super().init_weights()  # then init_cfg (e.g. Pretrained) on top
+
+    def forward(self, x: torch.Tensor, ids_restore: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(B, 1 + kept, D_enc) encoder tokens -> (B, L, p·p·C) patch predictions (class token dropped)."""
+        x = self.decoder_embed(x)  # (B, 1 + kept, D)
+        if ids_restore is not None:
+            b, length = ids_restore.shape
+            mask_tokens = self.mask_token.expand(b, length + 1 - x.shape[1], -1)
+            body = torch.cat([x[:, 1:], mask_tokens], dim=1)  # (B, L, D) in shuffled order
+            body = torch.gather(body, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[-1]))  # unshuffle
+            x = torch.cat([x[:, :1], body], dim=1)  # (B, 1 + L, D)
+        x = x - self.decoder_pos_embed if self.negative_pos_embed else x + self.decoder_pos_embed
+        for block in self.decoder_blocks:
+            x = block(x)
+        return self.decoder_pred(self.decoder_norm(x))[:, 1:]  # (B, L, p·p·C)

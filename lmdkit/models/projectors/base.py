@@ -1,0 +1,37 @@
+"""The projector interface: a frozen map between images and the latent space algorithms work in."""
+
+from typing import Optional
+
+import torch
+from mmengine.model import BaseModule
+
+
+class BaseProjector(BaseModule):
+    """Frozen image <-> latent map: ``encode``, ``decode``, ``latent_channels``, ``downsample_factor``.
+
+    Projectors never train inside LMD/MDT: parameters are frozen and the module stays in eval mode whatever
+    ``train()`` is called with. Images enter ``encode`` as the data preprocessor leaves them ([-1, 1]).
+    """
+
+    latent_channels: int
+    downsample_factor: int
+
+    def __init__(self, init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+
+    def freeze(self) -> None:
+        """Stop gradients to the projector's own weights (inputs may still receive gradients through decode)."""
+        for p in self.parameters():
+            p.requires_grad_(False)
+        self.eval()
+
+    def train(self, mode: bool = True) -> 'BaseProjector':
+        return super().train(False)
+
+    def encode(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, C_img, H, W) -> (B, latent_channels, H/f, W/f)."""
+        raise NotImplementedError
+
+    def decode(self, latents: torch.Tensor) -> torch.Tensor:
+        """(B, latent_channels, h, w) -> (B, C_img, h·f, w·f)."""
+        raise NotImplementedError

@@ -1,0 +1,5 @@
+"""Package-level helpers."""
+
+from .setup_env import register_all_modules
+
+__all__ = ['register_all_modules']

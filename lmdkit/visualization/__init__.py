@@ -1,0 +1,6 @@
+"""Plots and image grids for runs (loss curves, reconstructions)."""
+
+from .curves import plot_loss_and_mask_ratio, read_record
+from .grids import save_image_rows, to_uint8
+
+__all__ = ['plot_loss_and_mask_ratio', 'read_record', 'save_image_rows', 'to_uint8']

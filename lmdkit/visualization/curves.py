@@ -1,0 +1,65 @@
+"""Training-curve plots from ``train_record.jsonl`` files."""
+
+import json
+import os.path as osp
+from typing import List, Optional, Sequence
+
+import matplotlib
+
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ..evaluation.efficiency import ema_smooth  # noqa: E402
+
+RECORD_FILE = 'train_record.jsonl'
+
+
+def read_record(path: str) -> List[dict]:
+    """Rows of a per-iteration record (a work dir or the ``.jsonl`` file itself)."""
+    if osp.isdir(path):
+        path = osp.join(path, RECORD_FILE)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'no per-iteration record at {path} (written by TrainRecordHook during training)')
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def plot_loss_and_mask_ratio(
+    runs: Sequence[tuple], out_file: str, x_axis: str = 'iter', span: int = 50, title: Optional[str] = None
+) -> str:
+    """Raw (faint) and EMA-smoothed loss per run, and the mask ratio on a second axis; ``runs`` = [(label, rows)]."""
+    if x_axis not in ('iter', 'wall'):
+        raise ValueError(f"x_axis must be 'iter' or 'wall', got {x_axis!r}")
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
+    ratio_ax = ax.twinx()
+    for i, (label, rows) in enumerate(runs):
+        color = f'C{i}'
+        x = np.array([r[x_axis] for r in rows], dtype=float)
+        loss = np.array([r['loss'] for r in rows], dtype=float)
+        ax.plot(x, loss, color=color, alpha=0.25, linewidth=0.8)
+        ax.plot(x, ema_smooth(loss, span), color=color, linewidth=1.8, label=f'{label} loss (EMA {span})')
+        if all('mask_ratio' in r and r['mask_ratio'] is not None for r in rows):
+            ratio_ax.plot(
+                x,
+                [r['mask_ratio'] for r in rows],
+                color=color,
+                linestyle='--',
+                linewidth=1.2,
+                label=f'{label} mask ratio',
+            )
+    ax.set_xlabel('iteration' if x_axis == 'iter' else 'wall-clock seconds')
+    ax.set_ylabel('training loss')
+    ax.set_yscale('log')
+    ratio_ax.set_ylabel('mask ratio')
+    ratio_ax.set_ylim(0, 1)
+    handles = ax.get_legend_handles_labels()[0] + ratio_ax.get_legend_handles_labels()[0]
+    labels = ax.get_legend_handles_labels()[1] + ratio_ax.get_legend_handles_labels()[1]
+    ax.legend(handles, labels, loc='upper right', fontsize=8)
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(out_file)
+    plt.close(fig)
+    return out_file

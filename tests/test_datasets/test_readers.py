@@ -1,0 +1,133 @@
+"""Dataset readers on files the tests write, and their errors."""
+
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from lmdkit.datasets import read_idx, write_idx
+from lmdkit.registry import DATASETS
+
+PACK = [dict(type='LoadImage'), dict(type='PackInputs')]
+
+
+def save_png(path, value, size=(12, 10)):
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    Image.fromarray(np.full((size[1], size[0], 3), value, np.uint8)).save(path)
+
+
+def test_idx_roundtrip(tmp_path):
+    arr = np.random.default_rng(0).integers(0, 256, (5, 28, 28), dtype=np.uint8)
+    for name in ('a-idx3-ubyte', 'b-idx3-ubyte.gz'):
+        write_idx(str(tmp_path / name), arr)
+        np.testing.assert_array_equal(read_idx(str(tmp_path / name)), arr)
+    (tmp_path / 'bad').write_bytes(b'\x01\x02\x03\x04')
+    with pytest.raises(ValueError, match='not an idx file'):
+        read_idx(str(tmp_path / 'bad'))
+
+
+def test_fashion_mnist_from_idx_files(tmp_path):
+    rng = np.random.default_rng(0)
+    images, labels = rng.integers(0, 256, (7, 28, 28), dtype=np.uint8), np.arange(7, dtype=np.uint8) % 10
+    write_idx(str(tmp_path / 't10k-images-idx3-ubyte.gz'), images)
+    write_idx(str(tmp_path / 't10k-labels-idx1-ubyte.gz'), labels)
+    ds = DATASETS.build(
+        dict(type='FashionMNIST', data_root=str(tmp_path), split='test', pipeline=[dict(type='PackInputs')])
+    )
+    assert len(ds) == 7
+    sample = ds[3]
+    np.testing.assert_array_equal(sample['inputs'][0].numpy(), images[3])
+    assert int(sample['data_samples']['gt_label']) == 3 and int(sample['data_samples']['sample_idx']) == 3
+
+
+def test_fashion_mnist_missing_root_says_how_to_get_it(tmp_path):
+    with pytest.raises(FileNotFoundError, match='apt-get install -y dataset-fashion-mnist'):
+        DATASETS.build(dict(type='FashionMNIST', data_root=str(tmp_path / 'nowhere')))
+
+
+def test_embedded_subset_is_stratified():
+    for split, n in (('train', 2000), ('test', 500)):
+        ds = DATASETS.build(dict(type='EmbeddedFashionMNIST', split=split))
+        labels = np.array([ds.get_data_info(i)['gt_label'] for i in range(len(ds))])
+        assert len(ds) == n and np.bincount(labels).tolist() == [n // 10] * 10
+        img = ds.get_data_info(0)['img']
+        assert img.shape == (28, 28) and img.dtype == np.uint8 and img.max() > 100
+    assert ds.metainfo['classes'][9] == 'Ankle boot'
+
+
+def test_imagenet_class_folders(tmp_path):
+    for cls, value in (('n01', 10), ('n02', 200)):
+        for i in range(2):
+            save_png(str(tmp_path / 'train' / cls / f'{i}.png'), value)
+    ds = DATASETS.build(dict(type='ImageNet', data_root=str(tmp_path), split='train', pipeline=PACK))
+    assert len(ds) == 4 and ds.metainfo['classes'] == ('n01', 'n02')
+    sample = ds[3]
+    assert tuple(sample['inputs'].shape) == (3, 10, 12) and int(sample['data_samples']['gt_label']) == 1
+    assert int(sample['inputs'].float().mean()) == 200
+
+
+def test_imagenet_annotation_file(tmp_path):
+    save_png(str(tmp_path / 'val' / 'a.png'), 1)
+    save_png(str(tmp_path / 'val' / 'sub' / 'b.png'), 2)
+    (tmp_path / 'val.txt').write_text('a.png 3\nsub/b.png 0\n')
+    ds = DATASETS.build(dict(type='ImageNet', data_root=str(tmp_path), split='val', ann_file='val.txt', pipeline=PACK))
+    assert [ds.get_data_info(i)['gt_label'] for i in range(2)] == [3, 0]
+    assert len(ds.metainfo['classes']) == 4
+    (tmp_path / 'broken.txt').write_text('a.png\n')
+    with pytest.raises(ValueError, match='broken.txt:1'):
+        DATASETS.build(dict(type='ImageNet', data_root=str(tmp_path), split='val', ann_file='broken.txt'))
+
+
+def test_unlabeled_folder_and_empty_folder(tmp_path):
+    save_png(str(tmp_path / 'imgs' / 'x' / 'a.jpg'), 5)
+    save_png(str(tmp_path / 'imgs' / 'b.png'), 6)
+    (tmp_path / 'imgs' / 'notes.txt').write_text('not an image')
+    ds = DATASETS.build(dict(type='UnlabeledImageFolder', data_root=str(tmp_path / 'imgs'), pipeline=PACK))
+    assert len(ds) == 2 and int(ds[0]['data_samples']['gt_label']) == -1
+    os.makedirs(tmp_path / 'empty')
+    with pytest.raises(FileNotFoundError, match='no images'):
+        DATASETS.build(dict(type='UnlabeledImageFolder', data_root=str(tmp_path / 'empty')))
+    with pytest.raises(FileNotFoundError, match='missing'):
+        DATASETS.build(dict(type='UnlabeledImageFolder', data_root=str(tmp_path / 'missing')))
+
+
+def test_undecodable_image_names_the_path_or_is_skipped(tmp_path):
+    save_png(str(tmp_path / 'c' / 'good.png'), 7)
+    (tmp_path / 'c' / 'bad.png').write_bytes(b'this is not a png')
+    cfg = dict(type='UnlabeledImageFolder', data_root=str(tmp_path / 'c'), pipeline=PACK)
+    ds = DATASETS.build(cfg)
+    bad = [i for i in range(len(ds)) if ds.get_data_info(i)['img_path'].endswith('bad.png')][0]
+    with pytest.raises(ValueError, match='bad.png'):
+        ds[bad]
+    skipping = DATASETS.build(dict(cfg, pipeline=[dict(type='LoadImage', skip_corrupt=True), dict(type='PackInputs')]))
+    sample = skipping[bad]  # MMEngine draws another index when the pipeline returns None
+    assert int(sample['inputs'].float().mean()) == 7
+    assert skipping.pipeline.transforms[0].num_skipped >= 1
+
+
+def test_lsun_lmdb(tmp_path):
+    lmdb = pytest.importorskip('lmdb')
+    import io
+
+    for cat, value in (('bedroom_train_lmdb', 30), ('church_outdoor_train_lmdb', 90)):
+        env = lmdb.open(str(tmp_path / cat), map_size=1 << 24)
+        with env.begin(write=True) as txn:
+            for i in range(3):
+                buf = io.BytesIO()
+                Image.fromarray(np.full((8, 8, 3), value + i, np.uint8)).save(buf, format='webp', lossless=True)
+                txn.put(f'{i:040x}'.encode(), buf.getvalue())
+        env.close()
+    ds = DATASETS.build(
+        dict(
+            type='LSUN',
+            data_root=[str(tmp_path / 'bedroom_train_lmdb'), str(tmp_path / 'church_outdoor_train_lmdb')],
+            pipeline=PACK,
+        )
+    )
+    assert len(ds) == 6 and ds.metainfo['classes'] == ('bedroom_train', 'church_outdoor_train')
+    sample = ds[4]
+    assert int(sample['data_samples']['gt_label']) == 1 and int(sample['inputs'].float().mean()) == 91
+    with pytest.raises(FileNotFoundError, match='LMDB not found'):
+        DATASETS.build(dict(type='LSUN', data_root=str(tmp_path / 'kitchen_lmdb')))

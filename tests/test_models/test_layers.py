@@ -1,0 +1,87 @@
+"""Position embeddings against MAE's reference values; masking; patchify."""
+
+import json
+import os.path as osp
+
+import pytest
+import torch
+
+from lmdkit.models.layers import (
+    get_2d_sincos_pos_embed,
+    num_kept,
+    patch_mask_to_image,
+    patchify,
+    random_masking,
+    resize_pos_embed,
+    unpatchify,
+)
+
+from ..conftest import FIXTURES
+
+
+@pytest.mark.parametrize('key', ['d16_g4', 'd32_g3'])
+def test_sincos_matches_mae_reference(key):
+    with open(osp.join(FIXTURES, 'mae_sincos_pos_embed.json')) as f:
+        expected = torch.tensor(json.load(f)['tables'][key], dtype=torch.float64)
+    dim, grid = (int(part[1:]) for part in key.split('_'))
+    ours = get_2d_sincos_pos_embed(dim, grid, cls_token=True).double()
+    assert ours.shape == expected.shape == (grid * grid + 1, dim)
+    torch.testing.assert_close(ours, expected, atol=1e-6, rtol=0)
+
+
+def test_resize_pos_embed_keeps_extra_tokens_and_identity():
+    table = get_2d_sincos_pos_embed(16, 4, cls_token=True)[None]
+    assert resize_pos_embed(table, (4, 4), (4, 4)) is table
+    bigger = resize_pos_embed(table, (4, 4), (6, 6))
+    assert bigger.shape == (1, 37, 16)
+    torch.testing.assert_close(bigger[:, :1], table[:, :1])
+
+
+@pytest.mark.parametrize('ratio', [0.0, 0.15, 0.5, 0.75, 0.9])
+def test_random_masking_counts_and_restore(ratio):
+    torch.manual_seed(0)
+    b, length, dim = 3, 49, 8
+    x = torch.randn(b, length, dim)
+    kept, mask, ids_restore = random_masking(x, ratio)
+    expected_keep = max(1, int(length * (1 - ratio)))
+    assert kept.shape == (b, expected_keep, dim) and num_kept(length, ratio) == expected_keep
+    assert torch.all(mask.sum(1) == length - expected_keep)
+    # kept tokens are exactly the unmasked ones, and ids_restore inverts the shuffle
+    for i in range(b):
+        visible = x[i][mask[i] == 0]
+        assert torch.equal(torch.sort(visible, dim=0).values, torch.sort(kept[i], dim=0).values)
+    padded = torch.cat([kept, torch.zeros(b, length - expected_keep, dim)], 1)
+    restored = torch.gather(padded, 1, ids_restore[..., None].expand(-1, -1, dim))
+    assert torch.equal(restored[mask == 0], x[mask == 0])
+
+
+def test_random_masking_with_given_noise_is_deterministic():
+    x = torch.randn(2, 16, 4)
+    noise = torch.rand(2, 16)
+    a, b = random_masking(x, 0.75, noise), random_masking(x, 0.75, noise)
+    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    # the lowest-noise tokens are the ones kept
+    assert torch.equal(a[1][0] == 0, noise[0] <= noise[0].sort().values[3])
+
+
+def test_masking_rejects_full_ratio():
+    with pytest.raises(ValueError, match='mask_ratio'):
+        random_masking(torch.randn(1, 4, 2), 1.0)
+
+
+def test_patchify_layout_and_roundtrip():
+    x = torch.arange(2 * 3 * 8 * 8, dtype=torch.float32).reshape(2, 3, 8, 8)
+    tokens = patchify(x, 4)
+    assert tokens.shape == (2, 4, 48)
+    # token 1 is the top-right patch; inside a patch the layout is (p, q, c) as in MAE
+    assert torch.equal(tokens[0, 1].reshape(4, 4, 3).permute(2, 0, 1), x[0, :, :4, 4:])
+    assert torch.equal(unpatchify(tokens, 4, (2, 2), 3), x)
+    with pytest.raises(ValueError, match='divisible'):
+        patchify(torch.zeros(1, 1, 6, 6), 4)
+
+
+def test_patch_mask_to_image():
+    mask = torch.tensor([[1.0, 0.0, 0.0, 1.0]])
+    img = patch_mask_to_image(mask, (2, 2), 3)
+    assert img.shape == (1, 1, 6, 6)
+    assert img[0, 0, :3, :3].eq(1).all() and img[0, 0, :3, 3:].eq(0).all() and img[0, 0, 3:, 3:].eq(1).all()

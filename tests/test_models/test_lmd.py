@@ -1,0 +1,122 @@
+"""The LMD algorithm: loss against an independent computation, masked-only gradients, overfitting, modes."""
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from lmdkit.models.layers import patchify
+from lmdkit.registry import MODELS
+
+from ..conftest import QUICK_START, tiny_lmd_model
+
+
+def build(**overrides):
+    torch.manual_seed(0)
+    return MODELS.build(tiny_lmd_model(**overrides))
+
+
+def preprocess(model, images):
+    return model.data_preprocessor(dict(inputs=images), True)['inputs']
+
+
+def test_loss_equals_mean_mse_over_masked_patches(images_uint8):
+    model = build()
+    inputs = preprocess(model, images_uint8)
+    noise = torch.rand(8, 16)
+    tokens, mask, ids_restore = model.backbone(inputs, 0.5, noise)
+    pred = model.neck(tokens, ids_restore)
+    target = patchify(inputs, 4)
+    # independent computation: loop over samples and masked patches
+    errors = [((pred[b, i] - target[b, i]) ** 2).mean() for b in range(8) for i in range(16) if mask[b, i] == 1]
+    expected = torch.stack(errors).mean()
+    got = model.loss_module(pred, target, mask)
+    torch.testing.assert_close(got, expected)
+
+
+def test_loss_ignores_predictions_at_visible_patches(images_uint8):
+    model = build()
+    inputs = preprocess(model, images_uint8)
+    tokens, mask, ids_restore = model.backbone(inputs, 0.75)
+    pred = model.neck(tokens, ids_restore).detach().requires_grad_(True)
+    model.loss_module(pred, patchify(inputs, 4), mask).backward()
+    visible_grad = pred.grad[mask == 0]
+    masked_grad = pred.grad[mask == 1]
+    assert visible_grad.abs().max() == 0
+    assert masked_grad.abs().sum() > 0
+
+
+def test_norm_pix_target_is_standardised_per_patch(images_uint8):
+    model = build(loss=dict(type='MaskedMSELoss', norm_pix=True))
+    inputs = preprocess(model, images_uint8)
+    target = patchify(inputs, 4)
+    pred = torch.zeros_like(target)
+    mask = torch.ones(target.shape[:2])
+    # with a zero prediction the loss is the mean square of the standardised target: (P-1)/P per patch (+eps)
+    p = target.shape[-1]
+    keep = target.var(-1) > 1e-3  # flat background patches are dominated by eps
+    per_patch = ((target - target.mean(-1, keepdim=True)) ** 2 / (target.var(-1, keepdim=True) + 1e-6)).mean(-1)
+    torch.testing.assert_close(per_patch[keep], torch.full_like(per_patch[keep], (p - 1) / p), atol=1e-3, rtol=0)
+    loss = model.loss_module(pred, target, mask)
+    torch.testing.assert_close(loss, per_patch.mean())
+
+
+def test_overfitting_eight_images(images_uint8):
+    model = build(mask_scheduler=dict(type='FixedMaskScheduler', ratio=0.5))
+    inputs = preprocess(model, images_uint8)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
+    torch.manual_seed(0)
+    noise = torch.rand(8, 16)  # fixed masks: the question is whether the model can fit, not generalise
+    losses = []
+    for _ in range(300):
+        tokens, mask, ids_restore = model.backbone(inputs, 0.5, noise)
+        loss = model.loss_module(model.neck(tokens, ids_restore), patchify(inputs, 4), mask)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.1 * losses[0], f'loss went from {losses[0]:.4f} to {losses[-1]:.4f}'
+
+
+def test_set_progress_drives_the_training_ratio():
+    model = build()
+    assert model.mask_ratio == pytest.approx(0.15)
+    assert model.set_progress(1.0, 100) == pytest.approx(0.75) and model.mask_ratio == pytest.approx(0.75)
+
+
+def test_modes_and_reconstruct(images_uint8):
+    model = build().eval()
+    inputs = preprocess(model, images_uint8)
+    feats = model(inputs, mode='tensor')
+    assert feats.shape == (8, 17, 32)
+    outs = model(inputs, dict(sample_idx=torch.arange(8)), mode='predict')
+    again = model(inputs, dict(sample_idx=torch.arange(8)), mode='predict')
+    assert [o['mse'] for o in outs] == [o['mse'] for o in again], 'validation masks must be fixed per sample'
+    assert all(o['mse'] > 0 and o['target_var'] > 0 for o in outs)
+    rec = model.reconstruct(inputs, 0.75)
+    assert set(rec) == {'input', 'masked', 'reconstruction', 'prediction', 'mask'}
+    assert rec['reconstruction'].shape == inputs.shape and rec['mask'].shape == (8, 1, 16, 16)
+    assert rec['mask'].mean().item() == pytest.approx(0.75)
+    visible = rec['mask'] == 0  # visible pixels are copied from the input
+    torch.testing.assert_close(rec['reconstruction'][visible.expand_as(inputs)], inputs[visible.expand_as(inputs)])
+    with pytest.raises(ValueError, match='mode'):
+        model(inputs, mode='bogus')
+
+
+def test_channel_mismatch_is_explained():
+    with pytest.raises(ValueError, match='in_channels'):
+        build(projector=dict(type='IdentityProjector', in_channels=3))
+
+
+def test_pixel_loss_goes_through_the_projector(images_uint8):
+    model = build(pixel_loss_weight=1.0)
+    losses = model(preprocess(model, images_uint8), mode='loss')
+    assert set(losses) == {'loss', 'loss_pixel'} and losses['loss_pixel'] > 0
+    sum(losses.values()).backward()
+    assert model.backbone.cls_token.grad is not None
+
+
+def test_mae_is_lmd_with_a_fixed_ratio():
+    cfg = Config.fromfile(QUICK_START.replace('lmd/lmd_vitp_fmnist-mini_cos', 'mae/mae_vitp_fmnist-mini'))
+    model = MODELS.build(cfg.model)
+    assert type(model).__name__ == 'LMD' and type(model.projector).__name__ == 'IdentityProjector'
+    assert {model.set_progress(p, 0) for p in (0.0, 0.5, 1.0)} == {0.75}

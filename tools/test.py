@@ -1,0 +1,59 @@
+"""Evaluate a checkpoint on a config's test set and print/save the metrics.
+
+python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out metrics.json]
+"""
+
+import argparse
+import json
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from lmdkit.engine import init_distributed, shutdown_distributed
+from lmdkit.engine.checkpoint import atomic_write
+from lmdkit.utils import register_all_modules
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Test a checkpoint with an lmdkit config')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--work-dir')
+    parser.add_argument('--out', help='write the metrics as JSON here (default: WORK_DIR/test_metrics.json)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0)
+    args = parser.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    register_all_modules()
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    cfg.work_dir = (
+        args.work_dir or cfg.get('work_dir') or osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    )
+    cfg.load_from = args.checkpoint
+    init_distributed(args.launcher)
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    is_main = runner.rank == 0
+    shutdown_distributed()
+    if not is_main:
+        return
+    out = args.out or osp.join(cfg.work_dir, 'test_metrics.json')
+    atomic_write(out, lambda f: json.dump(dict(checkpoint=args.checkpoint, metrics=metrics), f, indent=2), mode='w')
+    print(json.dumps(metrics, indent=2))
+
+
+if __name__ == '__main__':
+    main()

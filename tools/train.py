@@ -1,0 +1,88 @@
+"""Train any lmdkit config.
+
+python tools/train.py configs/lmd/lmd_vitp_fmnist-mini_cos.py [--work-dir DIR] [--resume [CKPT]] [--amp]
+tools/dist_train.sh CONFIG NUM_PROCS [args]      # torchrun; gloo on CPU-only machines, nccl on GPUs
+"""
+
+import argparse
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+from lmdkit.engine import init_distributed, shutdown_distributed
+from lmdkit.utils import register_all_modules
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train a model with an lmdkit config')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help='where logs, checkpoints, records and summary.json go')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from CKPT; without a value, from the latest checkpoint in the work dir',
+    )
+    parser.add_argument('--amp', action='store_true', help='mixed precision: bf16 autocast on CPU, AMP on CUDA')
+    parser.add_argument('--auto-scale-lr', action='store_true', help='scale lr linearly to the real total batch size')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config keys, e.g. train_cfg.max_iters=100 model.mask_scheduler.type=UniformMaskScheduler',
+    )
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none', help='job launcher')
+    parser.add_argument('--local-rank', '--local_rank', type=int, default=0, help='set by torch.distributed.launch')
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """Load the config and apply the command-line switches."""
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'config not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    if args.work_dir:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        if torch.cuda.is_available():
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+        else:
+            cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+            cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+    if args.auto_scale_lr:
+        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
+            raise KeyError(f'{args.config} has no auto_scale_lr.base_batch_size; add it to use --auto-scale-lr')
+        cfg.auto_scale_lr.enable = True
+    if args.resume == 'auto':
+        cfg.resume, cfg.load_from = True, None
+    elif args.resume is not None:
+        cfg.resume, cfg.load_from = True, args.resume
+    return cfg
+
+
+def main() -> None:
+    args = parse_args()
+    register_all_modules()
+    cfg = build_config(args)
+    # MMEngine's init_dist assumes CUDA; start the process group ourselves (gloo without a GPU).
+    init_distributed(args.launcher)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    shutdown_distributed()
+
+
+if __name__ == '__main__':
+    main()
