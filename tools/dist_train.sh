@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Distributed training with torchrun: tools/dist_train.sh CONFIG NUM_PROCS_PER_NODE [train.py args]
 # One process per GPU; on a machine without CUDA, NUM_PROCS CPU processes talk over gloo.
-# Multi-node: NNODES, NODE_RANK, MASTER_ADDR and PORT from the environment.
+# Multi-node: NNODES, NODE_RANK, MASTER_ADDR and PORT from the environment; PYTHON picks the interpreter.
 set -euo pipefail
 CONFIG=$1
 NPROC=$2
@@ -12,7 +12,7 @@ MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 PYTHONPATH="$HERE/..:${PYTHONPATH:-}" \
-python -m torch.distributed.run \
+"${PYTHON:-python}" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \

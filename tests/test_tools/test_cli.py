@@ -24,7 +24,7 @@ SMALL = [
 
 
 def sh(*args, env=None, timeout=600):
-    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1', **(env or {}))
+    env = dict(os.environ, PYTHONPATH=ROOT, PYTHON=sys.executable, OMP_NUM_THREADS='1', **(env or {}))
     proc = subprocess.run(list(args), cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, f'{" ".join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}'
     return proc
@@ -106,3 +106,16 @@ def test_dist_train_two_cpu_processes(tmp_path):
     summary = json.load(open(osp.join(work, 'summary.json')))
     assert summary['environment']['world_size'] == 2 and summary['iters'] == 10
     assert osp.isfile(osp.join(work, 'iter_10.pth'))
+    sh(
+        'bash',
+        'tools/dist_test.sh',
+        QUICK_START,
+        osp.join(work, 'iter_10.pth'),
+        '2',
+        '--work-dir',
+        work,
+        '--cfg-options',
+        'test_dataloader.dataset.indices=100',
+        env=dict(PORT='29518'),
+    )
+    assert json.load(open(osp.join(work, 'test_metrics.json')))['metrics']['recon/mse'] > 0

@@ -1,0 +1,42 @@
+"""Every shipped config resolves, builds its model and optimiser, and names only registered types."""
+
+import glob
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+
+from lmdkit.registry import DATASETS, HOOKS, MODELS
+
+from .conftest import ROOT
+
+CONFIGS = sorted(
+    osp.relpath(p, ROOT)
+    for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p
+)
+
+
+def test_configs_are_found():
+    assert len(CONFIGS) >= 15
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_config_builds(path):
+    cfg = Config.fromfile(osp.join(ROOT, path))
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model)
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    assert optim_wrapper.get_lr()['lr'][0] > 0
+    for hook in cfg.custom_hooks:
+        assert HOOKS.get(hook['type']) is not None
+    for loader in ('train_dataloader', 'val_dataloader'):
+        assert DATASETS.get(cfg[loader].dataset.type) is not None
+    assert cfg.train_cfg.max_iters > 0 and cfg.param_scheduler[-1].end == cfg.train_cfg.max_iters
+    if 'fmnist' in path:  # small enough to run: one training step on random images
+        images = torch.randint(0, 256, (2, 1, 32, 32), dtype=torch.uint8)
+        data = model.data_preprocessor(dict(inputs=images), True)
+        losses = model(data['inputs'], mode='loss')
+        assert torch.isfinite(losses['loss'])
