@@ -14,6 +14,7 @@ FIXTURES = osp.join(osp.dirname(osp.abspath(__file__)), 'fixtures')
 
 register_all_modules()
 torch.set_num_threads(2)
+torch.set_flush_denormal(True)  # as tools/train.py does: denormals make CPU kernels very slow
 
 
 def tiny_lmd_model(**overrides) -> dict:

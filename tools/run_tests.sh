@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[tests]' 2>&1 | grep -v -E '^(WARNING: Location|$)' || true
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -r requirements/tests-nodeps.txt 2>&1 \
+    | grep -v -E '^(WARNING: Location|$)' || true
 .venv/bin/ruff check lmdkit tools tests configs
 .venv/bin/ruff format --check lmdkit tools tests
 .venv/bin/python -m pytest tests -q "$@"

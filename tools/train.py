@@ -12,6 +12,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
+from lmdkit.datasets.latent_cache import bind_projector
 from lmdkit.engine import init_distributed, shutdown_distributed
 from lmdkit.utils import register_all_modules
 
@@ -55,6 +56,7 @@ def build_config(args: argparse.Namespace) -> Config:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    bind_projector(cfg)
     if args.amp:
         if torch.cuda.is_available():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
@@ -75,6 +77,8 @@ def build_config(args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
+    # Denormal floats (e.g. Adam moments of long-unused codebook entries) make CPU kernels up to 50x slower.
+    torch.set_flush_denormal(True)
     register_all_modules()
     cfg = build_config(args)
     # MMEngine's init_dist assumes CUDA; start the process group ourselves (gloo without a GPU).

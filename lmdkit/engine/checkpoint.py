@@ -141,3 +141,98 @@ def load_state_dict_file(path: str, map_location: Optional[str] = 'cpu') -> dict
     """A model state dict from one of our checkpoints (``state_dict`` key) or a bare state dict, safely."""
     checkpoint = load_from_local_safe(path, map_location)
     return checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else checkpoint
+
+
+# ---------------------------------------------------------------------------- released files with foreign objects
+class InertObject:
+    """Stands in for a pickled object whose class we refuse to import: it records its arguments and state
+    and does nothing else, so unpickling cannot run code from the file."""
+
+    qualname = '?'
+
+    def __new__(cls, *args, **kwargs):
+        obj = object.__new__(cls)
+        obj.args, obj.kwargs, obj.state, obj.items = args, kwargs, None, {}
+        return obj
+
+    def __init__(self, *args, **kwargs) -> None:
+        pass
+
+    def __setstate__(self, state) -> None:
+        self.state = state
+
+    def __setitem__(self, key, value) -> None:
+        self.items[key] = value
+
+    def append(self, value) -> None:
+        self.items[len(self.items)] = value
+
+    def extend(self, values) -> None:
+        for v in values:
+            self.append(v)
+
+    def __repr__(self) -> str:
+        return f'<inert {self.qualname}>'
+
+
+def _allowed_globals() -> dict:
+    from torch._weights_only_unpickler import _get_allowed_globals
+
+    return _get_allowed_globals()
+
+
+class InertUnpickler(pickle.Unpickler):
+    """Resolves only the globals ``torch.load(weights_only=True)`` allows (tensor rebuilding, dtypes, plain
+    containers); every other global becomes an ``InertObject`` subclass, recorded in ``skipped``."""
+
+    skipped: set = set()
+
+    def find_class(self, module: str, name: str):
+        allowed = _allowed_globals()
+        full = f'{module}.{name}'
+        if full in allowed:
+            return allowed[full]
+        type(self).skipped.add(full)
+        return type(name, (InertObject,), {'qualname': full})
+
+
+class _InertPickleModule:
+    """The ``pickle_module`` interface ``torch.load`` uses, backed by ``InertUnpickler``."""
+
+    __name__ = 'lmdkit_inert_pickle'
+    Unpickler = InertUnpickler
+
+    @staticmethod
+    def load(file, **kwargs):
+        return InertUnpickler(file, **kwargs).load()
+
+
+def extract_tensors(path: str, map_location: Any = 'cpu') -> tuple:
+    """Read a released checkpoint that pickles foreign objects (Lightning ``.ckpt`` callbacks, DiT's
+    ``argparse.Namespace``) without executing any of them.
+
+    Returns ``(obj, skipped)``: the unpickled structure, in which tensors and plain containers are real and every
+    other object is an inert placeholder, and the sorted names of the globals that were replaced.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'weights file not found: {path}')
+    InertUnpickler.skipped = set()
+    # weights_only=False only hands unpickling to our module; InertUnpickler resolves nothing beyond
+    # torch's weights-only allow-list, so no global named by the file can run.
+    obj = torch.load(path, map_location=map_location, weights_only=False, pickle_module=_InertPickleModule)
+    return obj, sorted(InertUnpickler.skipped)
+
+
+def load_released_weights(path: str, map_location: Any = 'cpu') -> tuple:
+    """A released weights file as plain data: ``.safetensors`` directly; pickled files with ``weights_only=True``,
+    or, when they pickle foreign objects, through ``extract_tensors``. Returns ``(obj, skipped_globals)``."""
+    if path.endswith('.safetensors'):
+        from safetensors.torch import load_file
+
+        if not osp.isfile(path):
+            raise FileNotFoundError(f'weights file not found: {path}')
+        return load_file(path, device=str(map_location)), []
+    try:
+        return load_from_local_safe(path, map_location), []
+    except UnsafeCheckpointError:
+        return extract_tensors(path, map_location)

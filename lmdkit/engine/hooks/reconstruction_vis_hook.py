@@ -20,8 +20,9 @@ from .mask_schedule_hook import unwrap
 @HOOKS.register_module()
 class ReconstructionVisHook(Hook):
     """Every ``interval`` iterations (0: only at the end) reconstruct the first ``num_images`` samples of the
-    validation set (or the training set) with fixed masks and save ``WORK_DIR/vis/recon_iter_<N>.png``; the
-    final grid is also copied to ``WORK_DIR/reconstruction.png``.
+    validation set (or the training set) and save ``WORK_DIR/vis/recon_iter_<N>.png``; the final grid is also
+    copied to ``WORK_DIR/reconstruction.png``. Masked models (LMD/MAE) show original | masked input (fixed masks)
+    | reconstruction; autoencoders show original | reconstruction.
 
     Args:
         interval: iterations between grids; 0 = only after training.
@@ -58,18 +59,20 @@ class ReconstructionVisHook(Hook):
         model.eval()
         data = model.data_preprocessor(self._batch(runner), False)
         inputs = data['inputs']
-        generator = torch.Generator().manual_seed(self.seed)
-        noise = torch.rand(inputs.shape[0], model.backbone.num_patches, generator=generator).to(inputs.device)
-        ratio = self.mask_ratio if self.mask_ratio is not None else model.val_mask_ratio
-        out = model.reconstruct(inputs, ratio, noise)
-        model.train(was_training)
         pre = model.data_preprocessor
         mean, std = pre.mean.reshape(1, -1, 1, 1), pre.std.reshape(1, -1, 1, 1)
-        rows = {
-            'original': to_uint8(out['input'], mean, std),
-            f'masked {ratio:.0%}': to_uint8(out['masked'], mean, std),
-            'reconstruction': to_uint8(out['reconstruction'], mean, std),
-        }
+        if hasattr(model, 'backbone'):  # masked model: original | masked input | reconstruction
+            generator = torch.Generator().manual_seed(self.seed)
+            first = next(iter(inputs.values())) if isinstance(inputs, dict) else inputs  # cache records are dicts
+            noise = torch.rand(first.shape[0], model.backbone.num_patches, generator=generator).to(first.device)
+            ratio = self.mask_ratio if self.mask_ratio is not None else model.val_mask_ratio
+            out = model.reconstruct(inputs, ratio, noise)
+            names = {'input': 'original', 'masked': f'masked {ratio:.0%}', 'reconstruction': 'reconstruction'}
+        else:  # autoencoder: original | reconstruction
+            out = model.reconstruct(inputs)
+            names = {'input': 'original', 'reconstruction': 'reconstruction'}
+        model.train(was_training)
+        rows = {label: to_uint8(out[key], mean, std) for key, label in names.items()}
         folder = osp.join(runner.work_dir, 'vis')
         os.makedirs(folder, exist_ok=True)
         path = osp.join(folder, f'recon_{tag}.png')

@@ -1,5 +1,6 @@
 """Algorithms: compositions of projector, backbone, neck and loss (registry ``MODELS``)."""
 
+from .autoencoder import Autoencoder
 from .lmd import LMD
 
-__all__ = ['LMD']
+__all__ = ['LMD', 'Autoencoder']

@@ -74,9 +74,10 @@ class LMD(BaseModel):
         return self.backbone.patch_size
 
     @torch.no_grad()
-    def encode_latents(self, inputs: torch.Tensor) -> torch.Tensor:
-        """(B, C_img, H, W) preprocessed images -> (B, C, h, w) latents of the frozen projector."""
-        return self.projector.encode(inputs)
+    def encode_latents(self, inputs: Union[torch.Tensor, Dict[str, torch.Tensor]]) -> torch.Tensor:
+        """(B, C, h, w) latents of the frozen projector, from preprocessed images (B, C_img, H, W) or from a batch of
+        latent-cache records (a dict, from ``LatentCacheDataset``: nothing is encoded then)."""
+        return self.projector.from_cache(inputs) if isinstance(inputs, dict) else self.projector.encode(inputs)
 
     def _val_noise(self, data_samples: Optional[dict], batch: int, device: torch.device) -> Optional[torch.Tensor]:
         """Per-sample masking noise seeded by (val_seed, sample index), so validation masks never change."""
@@ -113,6 +114,8 @@ class LMD(BaseModel):
         pred = self.neck(tokens, ids_restore)  # (B, L, p·p·C)
         losses = dict(loss=self.loss_module(pred, patchify(z, self.patch_size), mask))
         if self.pixel_loss_weight > 0:
+            if isinstance(inputs, dict):
+                raise ValueError('pixel_loss_weight > 0 needs images, but the batch holds cached latents')
             recon = self._paste(z, pred, mask)  # (B, C, h, w)
             losses['loss_pixel'] = self.pixel_loss_weight * F.mse_loss(self.projector.decode(recon), inputs)
         return losses
@@ -150,6 +153,8 @@ class LMD(BaseModel):
         """
         ratio = self.val_mask_ratio if mask_ratio is None else mask_ratio
         z = self.encode_latents(inputs)
+        if isinstance(inputs, dict):  # cached latents, no images: show what the projector decodes from them
+            inputs = self.projector.decode(z)
         tokens, mask, ids_restore = self.backbone(z, ratio, noise)
         pred = self.neck(tokens, ids_restore)
         if mask is None:

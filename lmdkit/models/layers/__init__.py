@@ -1,11 +1,20 @@
 """Building blocks shared by backbones: position embeddings, patchify, masking, init helpers."""
 
+from .conv_autoencoder import AttnBlock, Decoder, Downsample, Encoder, ResnetBlock, Upsample
 from .init import init_vit_weights
 from .masking import num_kept, random_masking
 from .patchify import patch_mask_to_image, patchify, unpatchify
 from .pos_embed import get_2d_sincos_pos_embed, resize_pos_embed, sincos_1d
+from .vector_quantizer import VectorQuantizer
 
 __all__ = [
+    'AttnBlock',
+    'Decoder',
+    'Downsample',
+    'Encoder',
+    'ResnetBlock',
+    'Upsample',
+    'VectorQuantizer',
     'get_2d_sincos_pos_embed',
     'init_vit_weights',
     'num_kept',

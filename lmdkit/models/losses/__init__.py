@@ -1,5 +1,15 @@
-"""Training losses (registry ``MODELS``)."""
+"""Training losses (registry ``MODELS``) and GAN loss functions."""
 
+from .adversarial import adaptive_weight, discriminator_loss, generator_loss
+from .lpips import LPIPS, lpips_distance
 from .masked_mse import MaskedMSELoss, normalize_patches
 
-__all__ = ['MaskedMSELoss', 'normalize_patches']
+__all__ = [
+    'LPIPS',
+    'MaskedMSELoss',
+    'lpips_distance',
+    'adaptive_weight',
+    'discriminator_loss',
+    'generator_loss',
+    'normalize_patches',
+]

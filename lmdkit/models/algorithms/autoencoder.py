@@ -1,0 +1,151 @@
+"""Training a projector (the paper's latent-space pretraining, LMD eqs. 2–6): VQGAN or KL autoencoder with
+reconstruction, regularisation, optional perceptual and adversarial terms."""
+
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel
+from mmengine.optim import OptimWrapperDict
+
+from lmdkit.registry import MODELS
+
+from ..losses import adaptive_weight, discriminator_loss, generator_loss
+
+
+@MODELS.register_module()
+class Autoencoder(BaseModel):
+    """Trains ``projector`` (``VQGANProjector`` or ``AutoencoderKLProjector``) with a PatchGAN discriminator.
+
+    Generator loss = rec_weight · |x − x̂|₁ (or MSE) + perceptual_weight · LPIPS + codebook_weight · L_VQ
+    (or kl_weight · KL) + γ · disc_weight · L_G once the iteration reaches ``disc_start``, where γ is the adaptive
+    weight (VQGAN eq. 7). Projector and discriminator have their own optimisers: ``optim_wrapper`` is a dict with
+    keys ``projector`` and ``discriminator`` built by ``MultiOptimWrapperConstructor``.
+
+    Args:
+        projector: the autoencoder to train.
+        discriminator: ``PatchDiscriminator`` config, or None for no adversarial term.
+        perceptual_loss: optional perceptual loss config (e.g. LPIPS with local weights).
+        rec_loss: 'l1' or 'l2'.
+        gan_loss: 'hinge' or 'vanilla'.
+        disc_start: iteration at which the adversarial terms start.
+        adaptive: use the adaptive weight γ (else γ = 1).
+    """
+
+    def __init__(
+        self,
+        projector: dict,
+        discriminator: Optional[dict] = None,
+        perceptual_loss: Optional[dict] = None,
+        rec_loss: str = 'l1',
+        rec_weight: float = 1.0,
+        perceptual_weight: float = 1.0,
+        codebook_weight: float = 1.0,
+        kl_weight: float = 1e-6,
+        disc_weight: float = 0.8,
+        gan_loss: str = 'hinge',
+        disc_start: int = 0,
+        adaptive: bool = True,
+        data_preprocessor: Optional[dict] = None,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if rec_loss not in ('l1', 'l2'):
+            raise ValueError(f"rec_loss must be 'l1' or 'l2', got {rec_loss!r}")
+        self.projector = MODELS.build(projector)
+        self.discriminator = MODELS.build(discriminator) if discriminator else None
+        self.perceptual = MODELS.build(perceptual_loss) if perceptual_loss else None
+        self.is_vq = hasattr(self.projector, 'quantize')
+        self.rec_loss, self.gan_loss, self.disc_start, self.adaptive = rec_loss, gan_loss, disc_start, adaptive
+        self.weights = dict(rec=rec_weight, perceptual=perceptual_weight, codebook=codebook_weight, kl=kl_weight,
+                            disc=disc_weight)  # fmt: skip
+
+    # ------------------------------------------------------------------ autoencoding
+    def autoencode(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """Reconstruction and regulariser of a batch: dict(rec, reg, [indices, perplexity, usage])."""
+        if self.is_vq:
+            z_q, vq_loss, info = self.projector.quantize_images(images)
+            return dict(rec=self.projector.decode(z_q), reg=vq_loss, **info)
+        mean, logvar = self.projector.posterior(images)
+        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean) if self.training else mean
+        return dict(rec=self.projector.decode(z), reg=self.projector.kl(mean, logvar).mean())
+
+    def _iteration(self) -> int:
+        hub = MessageHub.get_current_instance()
+        return int(hub.get_info('iter', 0) or 0)
+
+    def generator_losses(self, images: torch.Tensor, out: Dict[str, torch.Tensor], use_gan: bool) -> dict:
+        rec = out['rec']
+        if self.rec_loss == 'l1':
+            rec_term = (images - rec).abs().mean()
+        else:
+            rec_term = F.mse_loss(rec, images)
+        nll = self.weights['rec'] * rec_term
+        losses = dict(loss_rec=rec_term)
+        if self.perceptual is not None:
+            losses['loss_perceptual'] = self.perceptual(rec, images).mean()
+            nll = nll + self.weights['perceptual'] * losses['loss_perceptual']
+        reg_weight = self.weights['codebook'] if self.is_vq else self.weights['kl']
+        losses['loss_vq' if self.is_vq else 'loss_kl'] = out['reg']
+        total = nll + reg_weight * out['reg']
+        if use_gan:
+            g_loss = generator_loss(self.discriminator(rec), self.gan_loss)
+            gamma = adaptive_weight(nll, g_loss, self.projector.last_layer) if self.adaptive else rec.new_tensor(1.0)
+            total = total + gamma * self.weights['disc'] * g_loss
+            losses.update(loss_g=g_loss, gan_weight=gamma)
+        losses['loss'] = total
+        return losses
+
+    # ------------------------------------------------------------------ MMEngine hooks
+    def train_step(self, data: Union[dict, tuple, list], optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
+        data = self.data_preprocessor(data, True)
+        images = data['inputs']
+        use_gan = self.discriminator is not None and self._iteration() >= self.disc_start
+        gen_wrapper = optim_wrapper['projector']
+        with gen_wrapper.optim_context(self):
+            out = self.autoencode(images)
+            losses = self.generator_losses(images, out, use_gan)
+        gen_wrapper.update_params(losses['loss'])
+        log = {k: v.detach() for k, v in losses.items()}
+        if self.is_vq:
+            log.update(perplexity=out['perplexity'].detach(), codebook_usage=out['usage'].detach())
+        if use_gan:
+            disc_wrapper = optim_wrapper['discriminator']
+            disc_wrapper.zero_grad()  # drop the gradients L_G left in the discriminator
+            with disc_wrapper.optim_context(self.discriminator):
+                d_loss = discriminator_loss(self.discriminator(images), self.discriminator(out['rec'].detach()),
+                                            self.gan_loss)  # fmt: skip
+            disc_wrapper.update_params(d_loss)
+            log['loss_d'] = d_loss.detach()
+        return log
+
+    def forward(self, inputs: torch.Tensor, data_samples: Optional[dict] = None, mode: str = 'tensor'):
+        if mode == 'loss':  # generator losses without updates (used by tests and tools)
+            return self.generator_losses(inputs, self.autoencode(inputs), self.discriminator is not None)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.projector.encode(inputs)
+        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got '{mode}'")
+
+    @torch.no_grad()
+    def reconstruct(self, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """``input`` and ``reconstruction`` (preprocessed range) for pictures."""
+        return dict(input=inputs, reconstruction=self.autoencode(inputs)['rec'])
+
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> List[dict]:
+        """Reconstructions and originals in 0–255 (for PSNR/SSIM) and, for VQ, the code indices (for usage)."""
+        out = self.autoencode(inputs)
+        pre = self.data_preprocessor
+        mean, std = pre.mean.reshape(1, -1, 1, 1), pre.std.reshape(1, -1, 1, 1)
+        pred = (out['rec'] * std + mean).clamp(0, 255)
+        gt = inputs * std + mean
+        results = []
+        for i in range(inputs.shape[0]):
+            item = dict(pred=pred[i].cpu(), gt=gt[i].cpu())
+            if self.is_vq:
+                item['indices'] = out['indices'][i].cpu()
+            results.append(item)
+        return results

@@ -1,0 +1,76 @@
+"""The projector-training algorithm: two optimisers, disc start, adaptive weight, GAN losses."""
+
+import pytest
+import torch
+from mmengine.logging import MessageHub
+from mmengine.optim import build_optim_wrapper
+
+from lmdkit.models.losses import adaptive_weight, discriminator_loss, generator_loss
+from lmdkit.registry import MODELS
+
+
+def tiny_autoencoder(kind='vq', **kw) -> dict:
+    proj = (dict(type='VQGANProjector', in_channels=1, z_channels=32, embed_dim=4, num_codes=32, ch=32,
+                 ch_mult=(1, 2), num_res_blocks=1, attn_resolutions=(), resolution=16, restart_every=5)
+            if kind == 'vq' else
+            dict(type='AutoencoderKLProjector', in_channels=1, latent_channels=4, ch=32, ch_mult=(1, 2),
+                 num_res_blocks=1, resolution=16))  # fmt: skip
+    cfg = dict(type='Autoencoder', data_preprocessor=dict(type='ImgDataPreprocessor', mean=[127.5], std=[127.5]),
+               projector=proj, discriminator=dict(type='PatchDiscriminator', in_channels=1, base_channels=8,
+                                                  n_layers=2), disc_start=3, **kw)  # fmt: skip
+    return cfg
+
+
+def optim(model):
+    return build_optim_wrapper(model, dict(
+        constructor='MultiOptimWrapperConstructor',
+        projector=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3, betas=(0.5, 0.9))),
+        discriminator=dict(type='OptimWrapper', optimizer=dict(type='Adam', lr=2e-3, betas=(0.5, 0.9)))))  # fmt: skip
+
+
+@pytest.mark.parametrize('kind', ['vq', 'kl'])
+def test_training_steps_reduce_reconstruction_loss(kind, images_uint8):
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_autoencoder(kind))
+    wrappers = optim(model)
+    assert set(wrappers.keys()) == {'projector', 'discriminator'}
+    hub = MessageHub.get_current_instance()
+    logs = []
+    disc_before = [p.detach().clone() for p in model.discriminator.parameters()]
+    for it in range(40):
+        hub.update_info('iter', it)
+        logs.append(model.train_step(dict(inputs=images_uint8), wrappers))
+    assert 'loss_d' not in logs[2] and 'loss_d' in logs[3] and 'loss_g' in logs[3]
+    assert logs[-1]['loss_rec'] < 0.6 * logs[0]['loss_rec']
+    assert any(not torch.equal(a, b) for a, b in zip(disc_before, model.discriminator.parameters()))
+    if kind == 'vq':
+        assert 'perplexity' in logs[-1] and float(logs[-1]['codebook_usage']) > 0
+        preds = model(model.data_preprocessor(dict(inputs=images_uint8), False)['inputs'], mode='predict')
+        assert preds[0]['pred'].shape == (1, 16, 16) and preds[0]['indices'].shape == (8, 8)
+    else:
+        assert logs[-1]['loss_kl'] > 0
+
+
+def test_adaptive_weight_is_the_gradient_norm_ratio():
+    torch.manual_seed(0)
+    w = torch.randn(3, 3, requires_grad=True)
+    x = torch.randn(5, 3)
+    rec, gan = (x @ w).pow(2).mean(), -(x @ w).sum() * 0.1
+    g_rec = torch.autograd.grad(rec, w, retain_graph=True)[0]
+    g_gan = torch.autograd.grad(gan, w, retain_graph=True)[0]
+    expected = g_rec.norm() / (g_gan.norm() + 1e-4)
+    torch.testing.assert_close(adaptive_weight(rec, gan, w), expected)
+    assert not adaptive_weight(rec, gan, w).requires_grad
+
+
+def test_gan_losses():
+    real, fake = torch.tensor([2.0, 0.5]), torch.tensor([-2.0, 0.5])
+    # hinge: relu(1 - real) = [0, .5], relu(1 + fake) = [0, 1.5]
+    assert float(discriminator_loss(real, fake, 'hinge')) == pytest.approx(0.5 * (0.25 + 0.75))
+    assert float(generator_loss(fake, 'hinge')) == pytest.approx(0.75)
+    sp = torch.nn.functional.softplus
+    assert float(discriminator_loss(real, fake, 'vanilla')) == pytest.approx(
+        float(0.5 * (sp(-real).mean() + sp(fake).mean()))
+    )
+    with pytest.raises(ValueError, match='hinge'):
+        generator_loss(fake, 'wgan')
