@@ -12,11 +12,9 @@ from lmdkit.registry import DATASETS, HOOKS, MODELS
 
 from .conftest import ROOT
 
-CONFIGS = sorted(
-    osp.relpath(p, ROOT)
-    for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
-    if '_base_' not in p
-)
+ALL = sorted(osp.relpath(p, ROOT) for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True))
+CONFIGS = [p for p in ALL if '_base_' not in p and '/grids/' not in p]
+ABLATIONS = [p for p in ALL if '/grids/' in p]
 
 
 def test_configs_are_found():
@@ -45,3 +43,20 @@ def test_config_builds(path):
         data = model.data_preprocessor(dict(inputs=images), True)
         losses = model(data['inputs'], mode='loss')
         assert torch.isfinite(losses['loss'])
+
+
+@pytest.mark.parametrize('path', ABLATIONS)
+def test_ablation_specs_expand_to_buildable_variants(path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location('ablate', osp.join(ROOT, 'tools', 'ablate.py'))
+    ablate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ablate)
+    variants = ablate.expand(Config.fromfile(osp.join(ROOT, path)))
+    assert len(variants) >= 2
+    common = Config.fromfile(osp.join(ROOT, path)).get('cfg_options', {})
+    for v in variants:
+        cfg = ablate.apply_options(Config.fromfile(osp.join(ROOT, v['config'])), {**common, **v.get('cfg_options', {})})
+        if cfg.model.projector.get('checkpoint') and not osp.isfile(cfg.model.projector.checkpoint):
+            cfg.model.projector.checkpoint = None
+        MODELS.build(cfg.model)

@@ -81,8 +81,7 @@ def main() -> None:
             fields = [k for k in data if k not in ('gt_label', 'flipped', '_stats')]
             shards.append(dict(file=name, size=len(data['gt_label']), start=lo))
             stats += data['_stats']
-            for _ in range(len(data['gt_label'])):
-                bar.update()
+            bar.update(len(data['gt_label']))
             continue
         parts, labels, flipped, shard_stats = {}, [], [], torch.zeros(3, dtype=torch.float64)
         for flip in flips:
@@ -101,8 +100,7 @@ def main() -> None:
                     parts.setdefault(k, []).append(v)
                 labels.append(batch['data_samples']['gt_label'])
                 flipped += [flip] * images.shape[0]
-                for _ in range(images.shape[0]):
-                    bar.update()
+                bar.update(images.shape[0])
         data = {k: torch.cat(v) for k, v in parts.items()}
         fields = list(data)
         data.update(gt_label=torch.cat(labels), flipped=torch.tensor(flipped), _stats=shard_stats)

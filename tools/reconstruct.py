@@ -14,7 +14,7 @@ import os
 import os.path as osp
 
 import torch
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.dataset import default_collate
 from mmengine.utils import ProgressBar
 
@@ -34,6 +34,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--mask-ratio', type=float, default=None, help='masked reconstruction by an LMD/MAE model')
     parser.add_argument('--batch-size', type=int, default=250)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
 
@@ -42,6 +43,8 @@ def main() -> None:
     args = parse_args()
     torch.set_flush_denormal(True)
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     model = init_model(cfg, args.checkpoint, device=args.device)
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     n = min(len(dataset), args.num_images) if args.num_images else len(dataset)
@@ -68,8 +71,7 @@ def main() -> None:
             if 'masked' in out:
                 grid[f'masked {args.mask_ratio:.0%}'] = to_uint8(out['masked'][:10], mean, std)
             grid['reconstruction'] = rec[:10].to(torch.uint8)
-        for _ in range(inputs.shape[0]):
-            bar.update()
+        bar.update(inputs.shape[0])
     os.makedirs(args.out, exist_ok=True)
     metrics = dict(num_images=n, psnr=sum(scores['psnr']) / n, ssim=sum(scores['ssim']) / n,
                    mask_ratio=args.mask_ratio, checkpoint=args.checkpoint, config=args.config)  # fmt: skip

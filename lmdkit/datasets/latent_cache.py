@@ -94,22 +94,27 @@ class LatentCacheDataset(BaseDataset):
                              f'{self.image_size}px; rebuild the cache')  # fmt: skip
 
     def load_data_list(self) -> List[dict]:
-        records = []
+        # One tensor per field for the whole cache; records only index into it. (Per-record tensor views would
+        # each pickle their whole shard when MMEngine serialises the data list.)
+        fields, parts, labels, flipped = self.manifest['fields'], {}, [], []
         for shard in self.manifest['shards']:
             data = torch.load(osp.join(self.cache_dir, shard['file']), weights_only=True)
-            fields = self.manifest['fields']
-            for i in range(len(data['gt_label'])):
-                flipped = bool(data['flipped'][i]) if 'flipped' in data else False
-                if flipped and not self.use_flips:
-                    continue
-                records.append(dict(cache={k: data[k][i] for k in fields}, gt_label=int(data['gt_label'][i]),
-                                    flipped=flipped))  # fmt: skip
-        return records
+            for k in fields:
+                parts.setdefault(k, []).append(data[k])
+            labels.append(data['gt_label'])
+            flipped.append(
+                data['flipped'] if 'flipped' in data else torch.zeros(len(data['gt_label']), dtype=torch.bool)
+            )
+        self.fields = {k: torch.cat(v) for k, v in parts.items()}
+        labels, flipped = torch.cat(labels).tolist(), torch.cat(flipped).tolist()
+        return [dict(row=i, gt_label=int(label), flipped=bool(flip))
+                for i, (label, flip) in enumerate(zip(labels, flipped)) if self.use_flips or not flip]  # fmt: skip
 
     def prepare_data(self, idx: int) -> dict:
         info = self.get_data_info(idx)
-        return dict(inputs=info['cache'], data_samples=dict(gt_label=torch.tensor(info['gt_label']),
-                                                            sample_idx=torch.tensor(info['sample_idx'])))  # fmt: skip
+        record = {k: v[info['row']] for k, v in self.fields.items()}
+        samples = dict(gt_label=torch.tensor(info['gt_label']), sample_idx=torch.tensor(info['sample_idx']))
+        return dict(inputs=record, data_samples=samples)
 
 
 def bind_projector(cfg) -> None:

@@ -119,3 +119,73 @@ def test_dist_train_two_cpu_processes(tmp_path):
         env=dict(PORT='29518'),
     )
     assert json.load(open(osp.join(work, 'test_metrics.json')))['metrics']['recon/mse'] > 0
+
+
+@pytest.mark.slow
+def test_train_vqgan_then_reconstruct(tmp_path):
+    work = str(tmp_path / 'vq')
+    cfg = 'configs/vqgan/vqgan_f4_fmnist.py'
+    embedded = [f'{split}_dataloader.dataset.type=EmbeddedFashionMNIST' for split in ('train', 'val', 'test')]
+    embedded += ['val_dataloader.dataset.indices=50', 'train_dataloader.num_workers=0',
+                 'train_dataloader.persistent_workers=False']  # fmt: skip
+    sh(sys.executable, 'tools/train.py', cfg, '--work-dir', work, '--cfg-options', *embedded,
+       'train_cfg.max_iters=12', 'train_cfg.val_interval=12', 'param_scheduler.0.end=4', 'param_scheduler.1.begin=4',
+       'param_scheduler.1.end=12', 'model.disc_start=8', 'model.projector.restart_every=4',
+       'default_hooks.checkpoint.interval=12', 'custom_hooks.2.interval=6')  # fmt: skip
+    summary = json.load(open(osp.join(work, 'summary.json')))
+    assert summary['iters'] == 12 and 'rec/psnr' in summary['val'] and summary['val']['vq/usage'] > 0
+    assert osp.getsize(osp.join(work, 'reconstruction.png')) > 2000
+    out = str(tmp_path / 'recon')
+    sh(sys.executable, 'tools/reconstruct.py', cfg, osp.join(work, 'iter_12.pth'), '--out', out, '--num-images', '40',
+       '--cfg-options', 'test_dataloader.dataset.type=EmbeddedFashionMNIST')  # fmt: skip
+    metrics = json.load(open(osp.join(out, 'metrics.json')))
+    assert metrics['num_images'] == 40 and metrics['psnr'] > 5 and 0 < metrics['codebook_usage'] <= 1
+    assert osp.getsize(osp.join(out, 'reconstruction.png')) > 2000
+
+
+@pytest.mark.slow
+def test_benchmark_tool(tmp_path):
+    out = str(tmp_path / 'bench.json')
+    sh(sys.executable, 'tools/benchmark.py', QUICK_START, '--warmup', '1', '--repeat', '2', '--batch-size', '8',
+       '--out', out)  # fmt: skip
+    r = json.load(open(out))
+    for key in ('s_per_iter', 'images_per_s', 'data_share', 'peak_memory_mb', 'flops_per_image', 'achieved_flops',
+                'matmul_peak_flops', 'peak_ratio', 'markdown_row'):  # fmt: skip
+        assert key in r, key
+    assert r['flops_per_image'] > 1e6 and 0 < r['peak_ratio'] < 1.5 and r['images_per_s'] > 0
+
+
+ABLATION = """
+variants = [
+    dict(name='mae', config='{mae}'),
+    dict(name='lmd-uni', config='{lmd}',
+         cfg_options={{'model.mask_scheduler': dict(type='UniformMaskScheduler')}}),
+]
+cfg_options = {{'train_cfg.max_iters': 30, 'train_cfg.val_interval': 30, 'param_scheduler.0.end': 5,
+               'param_scheduler.1.begin': 5, 'param_scheduler.1.end': 30, 'default_hooks.checkpoint.interval': 30,
+               'train_dataloader.batch_size': 8, 'val_dataloader.dataset.indices': 50,
+               'custom_hooks.3.num_images': 2}}
+work_root = '{root}'
+"""
+
+
+@pytest.mark.slow
+def test_ablation_tool_runs_skips_and_tabulates(tmp_path):
+    root = str(tmp_path / 'abl')
+    spec = tmp_path / 'abl.py'
+    spec.write_text(ABLATION.format(mae=QUICK_START.replace('lmd/lmd_vitp_fmnist-mini_cos', 'mae/mae_vitp_fmnist-mini'),
+                                    lmd=QUICK_START, root=root))  # fmt: skip
+    sh(sys.executable, 'tools/ablate.py', str(spec))
+    table = open(osp.join(root, 'table.md')).read()
+    assert '| mae |' in table and '| lmd-uni |' in table and '| mean |' in table
+    with open(osp.join(root, 'table.csv')) as f:
+        assert len(f.read().strip().splitlines()) == 4  # header, two variants, mean
+    assert osp.getsize(osp.join(root, 'loss_vs_time.png')) > 5000
+    stamp = os.stat(osp.join(root, 'mae', 'summary.json')).st_mtime_ns
+    sh(sys.executable, 'tools/ablate.py', str(spec))  # finished cells are skipped
+    assert json.load(open(osp.join(root, 'status.json')))['status'] == {'mae': 'done', 'lmd-uni': 'done'}
+    assert os.stat(osp.join(root, 'mae', 'summary.json')).st_mtime_ns == stamp
+    ratios = [json.loads(line)['mask_ratio'] for line in open(osp.join(root, 'lmd-uni', 'train_record.jsonl'))]
+    assert ratios[0] == pytest.approx(0.15) and ratios[-1] > 0.7  # the uniform schedule was applied
+    out = sh(sys.executable, 'tools/analysis/efficiency.py', osp.join(root, 'mae'), osp.join(root, 'lmd-uni'))
+    assert '| mae | 30 |' in out.stdout and 'lmd-uni' in out.stdout

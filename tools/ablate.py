@@ -1,0 +1,175 @@
+"""Run an ablation: named variants one after another, then one table and one plot.
+
+    python tools/ablate.py configs/ablations/grids/lmd_fmnist_schedulers.py [--dry-run] [--only NAME ...]
+
+An ablation config (a Python file) holds:
+    variants = [dict(name='lmd-cos', config='configs/lmd/...py', cfg_options={...}), ...]   # and/or
+    grid = dict(config='configs/...py', axes=dict(scheduler=dict(cos={...}, uni={...}), projector=dict(...)))
+    cfg_options = {...}        # applied to every variant (e.g. a shorter schedule)
+    work_root = 'work_dirs/ablations/NAME'
+
+Variants run sequentially (timings of parallel runs on one machine are not comparable), each in its own work
+dir under work_root. A variant whose summary.json exists is skipped; one with checkpoints but no summary resumes.
+Writes work_root/table.md, work_root/table.csv and work_root/loss_vs_time.png; the first variant is the
+reference of the Δ columns.
+"""
+
+import argparse
+import csv
+import itertools
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import Dict, List
+
+from mmengine.config import Config
+
+from lmdkit.visualization import plot_loss_and_mask_ratio, read_record
+
+HERE = osp.dirname(osp.abspath(__file__))
+COLUMNS = ('variant', 'iters', 'train_s', 'MIT', 'MLI', 'MLT', 'dMIT', 'dMLT', 'final_loss', 'val_nmse', 'val_mse')
+
+
+def expand(spec: Config) -> List[dict]:
+    """The variant list: explicit ``variants`` first, then the cartesian product of ``grid.axes``."""
+    variants = [dict(v) for v in spec.get('variants', [])]
+    grid = spec.get('grid')
+    if grid:
+        axes = list(grid['axes'].items())
+        for combo in itertools.product(*[list(values.items()) for _, values in axes]):
+            options: Dict = {}
+            for _, (_, opts) in zip(axes, combo):
+                options.update(opts or {})
+            name = '_'.join(f'{axis}-{label}' for (axis, _), (label, _) in zip(axes, combo))
+            variants.append(dict(name=name, config=grid['config'], cfg_options=options))
+    names = [v['name'] for v in variants]
+    if len(set(names)) != len(names):
+        raise ValueError(f'variant names must be unique, got {names}')
+    if not variants:
+        raise ValueError('the ablation config defines neither variants nor grid')
+    return variants
+
+
+def apply_options(cfg: Config, options: dict) -> Config:
+    """Set each dotted key to its value. A dict value replaces the whole sub-config (unlike ``--cfg-options``,
+    which merges), so ``'model.mask_scheduler': dict(type='UniformMaskScheduler')`` drops the old arguments."""
+    for key, value in options.items():
+        *parents, last = key.split('.')
+        node = cfg
+        for part in parents:
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return cfg
+
+
+def resolve(variant: dict, common: dict, work_dir: str) -> str:
+    """Apply the options to the variant's config and write the resolved config into the work dir: it is exactly
+    what runs, and what the run records."""
+    cfg = apply_options(Config.fromfile(variant['config']), {**common, **variant.get('cfg_options', {})})
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, f'{variant["name"]}.py')
+    cfg.dump(path)
+    return path
+
+
+def run_variant(variant: dict, common: dict, work_dir: str, dry_run: bool) -> str:
+    """'done' (skipped), 'ran' or 'dry'."""
+    if osp.isfile(osp.join(work_dir, 'summary.json')):
+        return 'done'
+    cmd = [sys.executable, osp.join(HERE, 'train.py'), resolve(variant, common, work_dir), '--work-dir', work_dir]
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        cmd.append('--resume')
+    print(f'[ablate] {variant["name"]}: {" ".join(cmd)}', flush=True)
+    if dry_run:
+        return 'dry'
+    subprocess.run(cmd, check=True, env=dict(os.environ, PYTHONPATH=osp.dirname(HERE)))
+    return 'ran'
+
+
+def row_of(name: str, work_dir: str) -> dict:
+    with open(osp.join(work_dir, 'summary.json')) as f:
+        s = json.load(f)
+    e, val = s['efficiency'], s.get('val') or {}
+    return dict(variant=name, iters=s['iters'], train_s=s['train_seconds'], MIT=e['MIT'], MLI=e['MLI'], MLT=e['MLT'],
+                final_loss=s['final_loss'], val_nmse=val.get('recon/nmse'), val_mse=val.get('recon/mse'))  # fmt: skip
+
+
+def _num(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def add_deltas(rows: List[dict]) -> List[dict]:
+    ref = rows[0]
+    for r in rows:
+        for key in ('MIT', 'MLT'):
+            ok = _num(r[key]) and _num(ref[key]) and ref[key]
+            r[f'd{key}'] = f'{100 * (r[key] - ref[key]) / ref[key]:+.1f}%' if ok else 'n/a'
+    mean = dict(variant='mean')
+    for key in ('iters', 'train_s', 'MIT', 'MLI', 'MLT', 'final_loss', 'val_nmse', 'val_mse'):
+        values = [r[key] for r in rows if _num(r[key])]
+        mean[key] = sum(values) / len(values) if values else 'n/a'
+    mean.update(dMIT='', dMLT='')
+    return rows + [mean]
+
+
+def fmt(v) -> str:
+    if isinstance(v, float):
+        return f'{v:.4g}'
+    return '' if v is None else str(v)
+
+
+def write_table(rows: List[dict], work_root: str) -> None:
+    lines = ['| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
+    lines += ['| ' + ' | '.join(fmt(r.get(c)) for c in COLUMNS) + ' |' for r in rows]
+    with open(osp.join(work_root, 'table.md'), 'w') as f:
+        f.write('\n'.join(lines) + '\n')
+    with open(osp.join(work_root, 'table.csv'), 'w', newline='') as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction='ignore')
+        writer.writeheader()
+        writer.writerows(rows)
+    print('\n'.join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('ablation')
+    parser.add_argument('--work-root', help='override work_root')
+    parser.add_argument('--only', nargs='+', help='run only these variants (the table still lists finished ones)')
+    parser.add_argument('--dry-run', action='store_true', help='print the commands only')
+    args = parser.parse_args()
+    spec = Config.fromfile(args.ablation)
+    work_root = (
+        args.work_root
+        or spec.get('work_root')
+        or osp.join('work_dirs', 'ablations', osp.splitext(osp.basename(args.ablation))[0])
+    )
+    os.makedirs(work_root, exist_ok=True)
+    variants = expand(spec)
+    common = dict(spec.get('cfg_options', {}))
+    status = {}
+    for v in variants:
+        if args.only and v['name'] not in args.only:
+            continue
+        status[v['name']] = run_variant(v, common, osp.join(work_root, v['name']), args.dry_run)
+    if args.dry_run:
+        return
+    finished = [v for v in variants if osp.isfile(osp.join(work_root, v['name'], 'summary.json'))]
+    if not finished:
+        print('[ablate] no finished variant yet')
+        return
+    rows = add_deltas([row_of(v['name'], osp.join(work_root, v['name'])) for v in finished])
+    write_table(rows, work_root)
+    runs = [(v['name'], read_record(osp.join(work_root, v['name']))) for v in finished]
+    plot_loss_and_mask_ratio(runs, osp.join(work_root, 'loss_vs_time.png'), x_axis='wall',
+                             title=osp.basename(work_root))  # fmt: skip
+    with open(osp.join(work_root, 'status.json'), 'w') as f:
+        json.dump(dict(status=status, finished=[v['name'] for v in finished]), f, indent=2)
+
+
+if __name__ == '__main__':
+    main()

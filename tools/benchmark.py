@@ -1,0 +1,162 @@
+"""Training-step benchmark of a config: throughput, data vs compute share, peak memory, FLOPs and FLOP/s.
+
+    python tools/benchmark.py CONFIG [--out result.json] [--warmup 5] [--repeat 20] [--amp] [--mask-ratio 0.75]
+
+Runs ``warmup + repeat`` real training steps (data loading, projector, forward, backward, optimiser update) on
+the config's train dataloader, counts one step's FLOPs with torch.utils.flop_counter (CPU attention included),
+and measures a matmul peak on the same device and dtype in the same process for the efficiency ratio. Prints a
+Markdown row and writes JSON.
+"""
+
+import argparse
+import json
+import os
+import platform
+import resource
+import time
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.optim import build_optim_wrapper
+from mmengine.runner import Runner
+
+from lmdkit.datasets.latent_cache import bind_projector
+from lmdkit.engine.checkpoint import atomic_write
+from lmdkit.evaluation.flops import count_flops
+from lmdkit.registry import MODELS
+from lmdkit.utils import register_all_modules
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('config')
+    parser.add_argument('--out', help='JSON file (default: print only)')
+    parser.add_argument('--warmup', type=int, default=5)
+    parser.add_argument('--repeat', type=int, default=20)
+    parser.add_argument('--batch-size', type=int, help='override the train batch size')
+    parser.add_argument('--amp', action='store_true', help='bf16 autocast on CPU, AMP on CUDA')
+    parser.add_argument('--mask-ratio', type=float, default=0.75, help='fixed mask ratio for masked models')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def sync(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def matmul_peak(device: str, dtype: torch.dtype, size: int = 0, repeat: int = 10) -> float:
+    """Achievable dense matmul FLOP/s on this device and dtype (best of ``repeat``)."""
+    size = size or (8192 if device.startswith('cuda') else 2048)
+    a = torch.randn(size, size, device=device, dtype=dtype)
+    b = torch.randn(size, size, device=device, dtype=dtype)
+    for _ in range(2):
+        a @ b
+    best = float('inf')
+    for _ in range(repeat):
+        sync(device)
+        t = time.perf_counter()
+        a @ b
+        sync(device)
+        best = min(best, time.perf_counter() - t)
+    return 2 * size**3 / best
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def main() -> None:
+    args = parse_args()
+    torch.set_flush_denormal(True)
+    register_all_modules()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    bind_projector(cfg)
+    if args.batch_size:
+        cfg.train_dataloader.batch_size = args.batch_size
+    cfg.train_dataloader.setdefault('persistent_workers', False)
+    device, amp_dtype = args.device, None
+    if args.amp:
+        amp_dtype = torch.bfloat16
+        cfg.optim_wrapper.type = 'AmpOptimWrapper' if device.startswith('cuda') else 'AutocastOptimWrapper'
+        cfg.optim_wrapper['dtype'] = 'bfloat16'
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).to(device).train()
+    optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
+    batch_size = cfg.train_dataloader.batch_size
+    if hasattr(model, 'set_progress'):
+        model.mask_ratio = args.mask_ratio
+    rss_before = peak_rss_mb()
+    if device.startswith('cuda'):
+        torch.cuda.reset_peak_memory_stats()
+    it = iter(loader)
+
+    def next_batch():
+        nonlocal it
+        try:
+            return next(it)
+        except StopIteration:
+            it = iter(loader)
+            return next(it)
+
+    data_times, step_times = [], []
+    for i in range(args.warmup + args.repeat):
+        sync(device)
+        t0 = time.perf_counter()
+        data = next_batch()
+        t1 = time.perf_counter()
+        model.train_step(data, optim_wrapper)
+        sync(device)
+        t2 = time.perf_counter()
+        if i >= args.warmup:
+            data_times.append(t1 - t0)
+            step_times.append(t2 - t0)
+    flops = count_flops(lambda: model.train_step(next_batch(), optim_wrapper))
+    dtype = amp_dtype or torch.float32
+    peak = matmul_peak(device, dtype)
+    s_iter = sum(step_times) / len(step_times)
+    data_share = sum(data_times) / sum(step_times)
+    achieved = flops / s_iter
+    result = dict(
+        config=args.config,
+        device=torch.cuda.get_device_name(0) if device.startswith('cuda') else f'cpu ({os.cpu_count()} cores)',
+        dtype=str(dtype).replace('torch.', ''),
+        batch_size=batch_size,
+        warmup=args.warmup,
+        repeat=args.repeat,
+        mask_ratio=args.mask_ratio if hasattr(model, 'set_progress') else None,
+        s_per_iter=s_iter,
+        images_per_s=batch_size / s_iter,
+        data_share=data_share,
+        compute_share=1 - data_share,
+        peak_memory_mb=(torch.cuda.max_memory_allocated() / 2**20) if device.startswith('cuda') else peak_rss_mb(),
+        peak_memory_kind='cuda max allocated' if device.startswith('cuda') else 'process peak RSS',
+        rss_before_mb=rss_before,
+        flops_per_image=flops / batch_size,
+        achieved_flops=achieved,
+        matmul_peak_flops=peak,
+        peak_ratio=achieved / peak,
+        params_m=sum(p.numel() for p in model.parameters()) / 1e6,
+        torch=torch.__version__,
+        python=platform.python_version(),
+    )
+    row = (f"| {os.path.basename(args.config)} | {result['device']} | {result['dtype']} | {batch_size} | "
+           f"{s_iter:.4f} | {result['images_per_s']:.1f} | {100 * data_share:.1f}% | "
+           f"{result['peak_memory_mb']:.0f} | {flops / batch_size / 1e9:.3f} | {achieved / 1e9:.1f} | "
+           f"{peak / 1e9:.0f} | {100 * result['peak_ratio']:.1f}% |")  # fmt: skip
+    result['markdown_row'] = row
+    header = ('config', 'device', 'dtype', 'batch', 's/iter', 'img/s', 'data', 'peak MB', 'GFLOP/img', 'GFLOP/s',
+              'peak GFLOP/s', 'of peak')  # fmt: skip
+    print('| ' + ' | '.join(header) + ' |')
+    print('|' + '---|' * len(header))
+    print(row)
+    if args.out:
+        atomic_write(args.out, lambda f: json.dump(result, f, indent=2), mode='w')
+
+
+if __name__ == '__main__':
+    main()
