@@ -27,3 +27,6 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0, diff_rank_seed=True, deterministic=False)
+# torch.compile the training step (MMEngine): True, or e.g. dict(dynamic=True) since a growing mask ratio changes
+# the number of visible tokens from step to step.
+compile = False

@@ -39,3 +39,16 @@ def test_too_short_run():
 def test_length_mismatch_raises():
     with pytest.raises(ValueError, match='iteration times'):
         efficiency_metrics([1, 2, 3], [1, 2])
+
+
+def test_time_to_target():
+    from lmdkit.engine.hooks.train_record_hook import time_to_target
+
+    rows = [dict(iter=i + 1, wall=0.5 * (i + 1), loss=10.0 - i) for i in range(10)]
+    val = [dict(iter=5, wall=2.5, **{'recon/nmse': 0.6, 'accuracy/top1': 40.0}),
+           dict(iter=10, wall=5.0, **{'recon/nmse': 0.4, 'accuracy/top1': 70.0})]  # fmt: skip
+    out = time_to_target({'recon/nmse': 0.5, 'accuracy/top1': 50.0, 'loss': 5.0, 'recon/mse': 0.1}, rows, val, span=1)
+    assert out['recon/nmse'] == dict(target=0.5, iter=10, seconds=5.0)
+    assert out['accuracy/top1'] == dict(target=50.0, iter=10, seconds=5.0)
+    assert out['loss'] == dict(target=5.0, iter=6, seconds=3.0)  # loss 10 - 5 = 5 at the 6th iteration
+    assert out['recon/mse'] == dict(target=0.1, reached=False)

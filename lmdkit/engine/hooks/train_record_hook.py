@@ -42,6 +42,23 @@ def environment_info() -> dict:
     return info
 
 
+def time_to_target(targets: dict, rows: List[dict], val_history: List[dict], span: int = 50) -> dict:
+    """First iteration and training seconds at which each target was reached (or ``'not reached'``)."""
+    from ...evaluation.efficiency import ema_smooth
+
+    out = {}
+    for name, target in targets.items():
+        higher = any(word in name for word in ('accuracy', 'top'))
+        if name == 'loss':
+            smoothed = ema_smooth([r['loss'] for r in rows], span)
+            points = [(r['iter'], r['wall'], v) for r, v in zip(rows, smoothed)]
+        else:
+            points = [(v['iter'], v['wall'], v[name]) for v in val_history if name in v]
+        hit = next(((i, t) for i, t, v in points if (v >= target if higher else v <= target)), None)
+        out[name] = dict(target=target, iter=hit[0], seconds=hit[1]) if hit else dict(target=target, reached=False)
+    return out
+
+
 @HOOKS.register_module()
 class TrainRecordHook(Hook):
     """Writes one JSON line per training iteration to ``WORK_DIR/train_record.jsonl`` and, at the end of
@@ -56,12 +73,17 @@ class TrainRecordHook(Hook):
         flush_interval: iterations between writes to disk (also flushed before every checkpoint).
         skip, span, tol: efficiency-metric settings (docs/metrics.md).
         plot: write ``curves.png`` at the end.
+        targets: time-to-target: ``{metric: value}`` for validation metrics (e.g. ``{'recon/nmse': 0.45}``) or
+            ``'loss'`` for the smoothed training loss; lower is better unless the name contains 'accuracy' or
+            'top'. ``summary.json`` gets the first iteration and training seconds at which each was reached.
     """
 
     priority = 'BELOW_NORMAL'  # after IterTimerHook has measured the step
 
-    def __init__(self, flush_interval: int = 50, skip: int = 20, span: int = 50, tol: float = 0.01, plot: bool = True):
+    def __init__(self, flush_interval: int = 50, skip: int = 20, span: int = 50, tol: float = 0.01, plot: bool = True,
+                 targets: Optional[dict] = None):  # fmt: skip
         self.flush_interval, self.skip, self.span, self.tol, self.plot = flush_interval, skip, span, tol, plot
+        self.targets = dict(targets or {})
         self._pending: List[dict] = []
         self._wall = 0.0
         self.val_history: List[dict] = []
@@ -153,6 +175,7 @@ class TrainRecordHook(Hook):
             efficiency=efficiency_metrics(losses, [r['time'] for r in rows], self.skip, self.span, self.tol),
             val=self.val_history[-1] if self.val_history else None,
             val_history=self.val_history,
+            time_to_target=time_to_target(self.targets, rows, self.val_history, self.span),
             last_checkpoint=self._last_checkpoint(runner),
             environment=environment_info(),
         )

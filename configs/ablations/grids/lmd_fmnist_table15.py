@@ -1,0 +1,24 @@
+# Analogue of the LMD paper's Tables 1 and 5 on full Fashion-MNIST (CPU): latent LMD with each mask schedule,
+# "w/o MDS" (fixed 0.75 in latent space), "w/o LSP" (pixel space, same 64 tokens) and pixel MAE, 2,000 iterations
+# of batch 128 each (~6-7 min per variant on 2 cores). Needs the f4 VQGAN and its latent cache
+# (docs/projectors.md). "w/o MAE" (a U-Net on masked latents) comes with the diffusion issue.
+#   python tools/ablate.py configs/ablations/grids/lmd_fmnist_table15.py
+_cache = 'configs/lmd/lmd_vitp_vqf4-fmnist-cache_cos.py'
+variants = [
+    dict(name='lmd-cos', config=_cache),
+    dict(name='lmd-ps', config=_cache, cfg_options={'model.mask_scheduler': dict(type='PiecewiseMaskScheduler')}),
+    dict(name='lmd-uni', config=_cache, cfg_options={'model.mask_scheduler': dict(type='UniformMaskScheduler')}),
+    dict(name='wo-mds', config=_cache,
+         cfg_options={'model.mask_scheduler': dict(type='FixedMaskScheduler', ratio=0.75)}),
+    dict(name='wo-lsp', config='configs/lmd/lmd_vitp_fmnist_cos.py'),
+    dict(name='mae-pixel', config='configs/mae/mae_vitp_fmnist.py'),
+]
+cfg_options = {
+    'train_cfg.max_iters': 2000,
+    'train_cfg.val_interval': 500,
+    'param_scheduler.1.end': 2000,
+    'default_hooks.checkpoint.interval': 1000,
+    'custom_hooks.3.interval': 0,
+    'custom_hooks.1.targets': {'recon/nmse': 0.45},
+}
+work_root = 'work_dirs/ablations/lmd_fmnist_table15'
