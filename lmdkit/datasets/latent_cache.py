@@ -64,12 +64,8 @@ class LatentCacheDataset(BaseDataset):
 
     def __init__(self, cache_dir: str, projector: Optional[dict] = None, image_size: Optional[int] = None,
                  use_flips: bool = True, pipeline: Sequence = (), **kwargs) -> None:  # fmt: skip
-        self.cache_dir, self.expected_projector, self.image_size, self.use_flips = (
-            cache_dir,
-            projector,
-            image_size,
-            use_flips,
-        )
+        self.cache_dir, self.expected_projector = cache_dir, projector
+        self.image_size, self.use_flips = image_size, use_flips
         self.manifest = read_manifest(cache_dir)
         self._check_manifest()
         super().__init__(pipeline=list(pipeline), **kwargs)

@@ -96,7 +96,10 @@ class MAEViT(BaseModule):
         self.blocks.apply(init_vit_weights)
         self.norm.apply(init_vit_weights)
         nn.init.zeros_(self.patch_embed.proj.bias)
-        super().init_weights()  # then init_cfg (e.g. Pretrained) on top
+        if self.init_cfg:
+            super().init_weights()  # init_cfg (e.g. Pretrained) on top
+        else:
+            self._is_init = True  # nothing left for MMEngine to do (and no init report to dump)
 
     def forward(
         self, x: torch.Tensor, mask_ratio: float = 0.0, noise: Optional[torch.Tensor] = None

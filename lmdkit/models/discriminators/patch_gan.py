@@ -35,6 +35,9 @@ class PatchDiscriminator(BaseModule):
 
     def init_weights(self) -> None:
         """N(0, 0.02) convolutions, N(1, 0.02) BatchNorm scales (taming's ``weights_init``)."""
+        if self.is_init:  # done in __init__; the runner's second call must not re-draw the weights
+            return
+        self._is_init = True
         for m in self.modules():
             if isinstance(m, nn.Conv2d):
                 nn.init.normal_(m.weight, 0.0, 0.02)

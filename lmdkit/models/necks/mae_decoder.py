@@ -63,7 +63,10 @@ class MAEPretrainDecoder(BaseModule):
         self.decoder_pos_embed.data.copy_(table[None])
         nn.init.normal_(self.mask_token, std=0.02)
         self.apply(init_vit_weights)
-        super().init_weights()  # then init_cfg (e.g. Pretrained) on top
+        if self.init_cfg:
+            super().init_weights()  # init_cfg (e.g. Pretrained) on top
+        else:
+            self._is_init = True  # nothing left for MMEngine to do (and no init report to dump)
 
     def forward(self, x: torch.Tensor, ids_restore: Optional[torch.Tensor] = None) -> torch.Tensor:
         """(B, 1 + kept, D_enc) encoder tokens -> (B, L, p·p·C) patch predictions (class token dropped)."""

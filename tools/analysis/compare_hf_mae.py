@@ -1,0 +1,94 @@
+"""Our MAE/LMD training step against Hugging Face transformers' ViTMAEForPreTraining, same sizes, same machine.
+
+    python tools/analysis/compare_hf_mae.py [--sizes tiny base] [--dtypes float32 bfloat16] [--repeat 5] [--out FILE]
+
+Both models are built from equivalent settings with random weights (pixel MAE, mask ratio 0.75, no norm_pix,
+SDPA attention in both) and timed on the same random batch for a whole step: forward, loss, backward, AdamW.
+bf16 runs under torch.autocast for both. Needs `pip install transformers` (a benchmark-only dependency).
+"""
+
+import argparse
+import json
+import time
+
+import torch
+
+from lmdkit.registry import MODELS
+from lmdkit.utils import register_all_modules
+
+SIZES = {
+    # img, channels, patch, (width, depth, heads), (decoder width, depth, heads), batch
+    'tiny': (32, 1, 4, (128, 4, 4), (64, 2, 4), 64),
+    'base': (224, 3, 16, (768, 12, 12), (512, 8, 16), 8),
+}
+
+
+def ours(size: str) -> torch.nn.Module:
+    img, ch, patch, (w, d, h), (dw, dd, dh), _ = SIZES[size]
+    grid = img // patch
+    return MODELS.build(dict(
+        type='LMD', projector=dict(type='IdentityProjector', in_channels=ch),
+        backbone=dict(type='MAEViT', img_size=img, patch_size=patch, in_channels=ch, embed_dim=w, depth=d, num_heads=h),
+        neck=dict(type='MAEPretrainDecoder', grid_size=grid, patch_size=patch, out_channels=ch, in_dim=w,
+                  embed_dim=dw, depth=dd, num_heads=dh),
+        mask_scheduler=dict(type='FixedMaskScheduler', ratio=0.75)))  # fmt: skip
+
+
+def hf(size: str) -> torch.nn.Module:
+    from transformers import ViTMAEConfig, ViTMAEForPreTraining
+
+    img, ch, patch, (w, d, h), (dw, dd, dh), _ = SIZES[size]
+    cfg = ViTMAEConfig(hidden_size=w, num_hidden_layers=d, num_attention_heads=h, intermediate_size=4 * w,
+                       image_size=img, patch_size=patch, num_channels=ch, decoder_hidden_size=dw,
+                       decoder_num_hidden_layers=dd, decoder_num_attention_heads=dh, decoder_intermediate_size=4 * dw,
+                       mask_ratio=0.75, norm_pix_loss=False, qkv_bias=True, attn_implementation='sdpa')  # fmt: skip
+    return ViTMAEForPreTraining(cfg)
+
+
+def time_steps(model, loss_fn, x, dtype, repeat: int) -> float:
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    model.train()
+    times = []
+    for i in range(repeat + 2):
+        t = time.perf_counter()
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=dtype == 'bfloat16'):
+            loss = loss_fn(model, x)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if i >= 2:
+            times.append(time.perf_counter() - t)
+    return sorted(times)[len(times) // 2]  # median
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--sizes', nargs='+', default=['tiny', 'base'], choices=list(SIZES))
+    parser.add_argument('--dtypes', nargs='+', default=['float32', 'bfloat16'], choices=['float32', 'bfloat16'])
+    parser.add_argument('--repeat', type=int, default=5)
+    parser.add_argument('--out')
+    args = parser.parse_args()
+    torch.set_flush_denormal(True)
+    register_all_modules()
+    results = []
+    print('| size | dtype | batch | lmdkit s/step | transformers s/step | transformers / lmdkit |')
+    print('|---|---|---|---|---|---|')
+    for size in args.sizes:
+        img, ch, *_, batch = SIZES[size]
+        torch.manual_seed(0)
+        x = torch.randn(batch, ch, img, img)
+        a, b = ours(size), hf(size)
+        params = (sum(p.numel() for p in a.parameters()), sum(p.numel() for p in b.parameters()))
+        for dtype in args.dtypes:
+            t_ours = time_steps(a, lambda m, x: m(x, mode='loss')['loss'], x, dtype, args.repeat)
+            t_hf = time_steps(b, lambda m, x: m(pixel_values=x).loss, x, dtype, args.repeat)
+            results.append(dict(size=size, dtype=dtype, batch=batch, ours_s=t_ours, hf_s=t_hf, ratio=t_hf / t_ours,
+                                params_ours=params[0], params_hf=params[1]))  # fmt: skip
+            print(f'| {size} | {dtype} | {batch} | {t_ours:.4f} | {t_hf:.4f} | {t_hf / t_ours:.2f} |', flush=True)
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(results, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()
