@@ -27,6 +27,7 @@ log_level = 'INFO'
 load_from = None
 resume = False
 randomness = dict(seed=0, diff_rank_seed=True, deterministic=False)
-# torch.compile the training step (MMEngine): True, or e.g. dict(dynamic=True) since a growing mask ratio changes
-# the number of visible tokens from step to step.
+# torch.compile the training step (MMEngine): True, or dict(dynamic=True) since a growing mask ratio changes the
+# number of visible tokens from step to step (set `compile = dict(_delete_=True, dynamic=True)` in a config).
+# On the 2-core CPU the quick start had not finished its first compiled step after 8 minutes: keep it off on CPU.
 compile = False
