@@ -49,7 +49,7 @@ def main() -> None:
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     n = min(len(dataset), args.num_images) if args.num_images else len(dataset)
     pre = model.data_preprocessor
-    mean, std = pre.mean.reshape(1, -1, 1, 1), pre.std.reshape(1, -1, 1, 1)
+    mean, std = pre.mean, pre.std  # (C, 1, 1): broadcast over (B, C, H, W)
     scores = dict(psnr=[], ssim=[])
     grid = None
     bar = ProgressBar(n)
@@ -57,8 +57,7 @@ def main() -> None:
         batch = default_collate([dataset[i] for i in range(start, min(n, start + args.batch_size))])
         inputs = pre(dict(inputs=batch['inputs'].to(args.device)), False)['inputs']
         if args.mask_ratio is not None:
-            gen = torch.Generator().manual_seed(start)
-            noise = torch.rand(inputs.shape[0], model.backbone.num_patches, generator=gen).to(inputs.device)
+            noise = model.fixed_noise(inputs.shape[0], start, inputs.device)
             out = model.reconstruct(inputs, args.mask_ratio, noise)
         else:
             projector = model.projector

@@ -2,7 +2,11 @@
 # on 2 CPU cores in under 20 minutes. Every Fashion-MNIST latent-space experiment uses its checkpoint:
 #   python tools/train.py configs/vqgan/vqgan_f4_fmnist.py --work-dir work_dirs/vqgan_f4_fmnist
 _base_ = ['../_base_/models/vqgan_f4_32px.py', '../_base_/datasets/fmnist.py', '../_base_/default_runtime.py']
-model = dict(disc_start=3000)  # adversarial term for the last part of training only (PSNR matters most here)
+model = dict(
+    disc_start=3000,  # adversarial term for the last part of training only (PSNR matters most here)
+    # from scratch; re-seed unused codes from encoder outputs every 50 steps (without it the codebook collapses)
+    projector=dict(checkpoint=None, restart_every=50),
+)
 train_dataloader = dict(batch_size=32)
 optim_wrapper = dict(
     constructor='MultiOptimWrapperConstructor',

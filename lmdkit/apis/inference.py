@@ -10,6 +10,7 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from ..engine.checkpoint import load_from_local_safe
 from ..registry import MODELS
 from ..utils import register_all_modules
+from ..visualization import to_uint8
 
 
 def init_model(
@@ -60,13 +61,9 @@ def reconstruct(
     batch = _as_batch(images)
     device = next(model.parameters()).device
     inputs = model.data_preprocessor(dict(inputs=batch.to(device)), False)['inputs']
-    noise = None
-    if seed is not None:
-        generator = torch.Generator().manual_seed(seed)
-        noise = torch.rand(inputs.shape[0], model.backbone.num_patches, generator=generator).to(device)
+    noise = model.fixed_noise(inputs.shape[0], seed, device) if seed is not None else None
     out = model.reconstruct(inputs, mask_ratio, noise)
     pre = model.data_preprocessor
-    mean, std = pre.mean.reshape(1, -1, 1, 1), pre.std.reshape(1, -1, 1, 1)
-    result = {k: (v * std + mean).round().clamp(0, 255).to(torch.uint8).cpu() for k, v in out.items() if k != 'mask'}
+    result = {k: to_uint8(v, pre.mean, pre.std) for k, v in out.items() if k != 'mask'}
     result['mask'] = out['mask'].cpu()
     return result

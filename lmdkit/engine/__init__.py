@@ -4,7 +4,6 @@ from . import hooks, optimizers  # noqa: F401  (registration)
 from .checkpoint import (
     UnsafeCheckpointError,
     atomic_torch_save,
-    load_state_dict_file,
     register_atomic_backend,
     register_safe_loader,
     safe_torch_load,
@@ -20,7 +19,6 @@ __all__ = [
     'UnsafeCheckpointError',
     'atomic_torch_save',
     'init_distributed',
-    'load_state_dict_file',
     'register_atomic_backend',
     'register_safe_loader',
     'safe_torch_load',

@@ -16,7 +16,7 @@ import os.path as osp
 import pickle
 import tempfile
 from collections import OrderedDict
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Union
 
 import numpy as np
 import torch
@@ -137,12 +137,6 @@ def register_atomic_backend() -> None:
     register_backend('atomic_local', AtomicLocalBackend, force=True)
 
 
-def load_state_dict_file(path: str, map_location: Optional[str] = 'cpu') -> dict:
-    """A model state dict from one of our checkpoints (``state_dict`` key) or a bare state dict, safely."""
-    checkpoint = load_from_local_safe(path, map_location)
-    return checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else checkpoint
-
-
 # ---------------------------------------------------------------------------- released files with foreign objects
 class InertObject:
     """Stands in for a pickled object whose class we refuse to import: it records its arguments and state
@@ -175,36 +169,31 @@ class InertObject:
         return f'<inert {self.qualname}>'
 
 
-def _allowed_globals() -> dict:
+def _inert_pickle_module(skipped: set):
+    """A ``pickle_module`` for ``torch.load`` whose unpickler resolves only the globals ``weights_only=True``
+    allows (tensor rebuilding, dtypes, plain containers); every other global becomes an ``InertObject`` subclass
+    and its name is added to ``skipped``. One module per load, so concurrent loads keep separate records."""
     from torch._weights_only_unpickler import _get_allowed_globals
 
-    return _get_allowed_globals()
+    allowed = _get_allowed_globals()
 
+    class InertUnpickler(pickle.Unpickler):
+        def find_class(self, module: str, name: str):
+            full = f'{module}.{name}'
+            if full in allowed:
+                return allowed[full]
+            skipped.add(full)
+            return type(name, (InertObject,), {'qualname': full})
 
-class InertUnpickler(pickle.Unpickler):
-    """Resolves only the globals ``torch.load(weights_only=True)`` allows (tensor rebuilding, dtypes, plain
-    containers); every other global becomes an ``InertObject`` subclass, recorded in ``skipped``."""
+    class InertPickleModule:
+        __name__ = 'lmdkit_inert_pickle'
+        Unpickler = InertUnpickler
 
-    skipped: set = set()
+        @staticmethod
+        def load(file, **kwargs):
+            return InertUnpickler(file, **kwargs).load()
 
-    def find_class(self, module: str, name: str):
-        allowed = _allowed_globals()
-        full = f'{module}.{name}'
-        if full in allowed:
-            return allowed[full]
-        type(self).skipped.add(full)
-        return type(name, (InertObject,), {'qualname': full})
-
-
-class _InertPickleModule:
-    """The ``pickle_module`` interface ``torch.load`` uses, backed by ``InertUnpickler``."""
-
-    __name__ = 'lmdkit_inert_pickle'
-    Unpickler = InertUnpickler
-
-    @staticmethod
-    def load(file, **kwargs):
-        return InertUnpickler(file, **kwargs).load()
+    return InertPickleModule
 
 
 def extract_tensors(path: str, map_location: Any = 'cpu') -> tuple:
@@ -216,11 +205,11 @@ def extract_tensors(path: str, map_location: Any = 'cpu') -> tuple:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'weights file not found: {path}')
-    InertUnpickler.skipped = set()
-    # weights_only=False only hands unpickling to our module; InertUnpickler resolves nothing beyond
-    # torch's weights-only allow-list, so no global named by the file can run.
-    obj = torch.load(path, map_location=map_location, weights_only=False, pickle_module=_InertPickleModule)
-    return obj, sorted(InertUnpickler.skipped)
+    skipped: set = set()
+    # weights_only=False only hands unpickling to our module, which resolves nothing beyond torch's
+    # weights-only allow-list, so no global named by the file can run.
+    obj = torch.load(path, map_location=map_location, weights_only=False, pickle_module=_inert_pickle_module(skipped))
+    return obj, sorted(skipped)
 
 
 def load_released_weights(path: str, map_location: Any = 'cpu') -> tuple:

@@ -12,7 +12,6 @@ from lmdkit.models.layers import (
     patch_mask_to_image,
     patchify,
     random_masking,
-    resize_pos_embed,
     unpatchify,
 )
 
@@ -27,14 +26,6 @@ def test_sincos_matches_mae_reference(key):
     ours = get_2d_sincos_pos_embed(dim, grid, cls_token=True).double()
     assert ours.shape == expected.shape == (grid * grid + 1, dim)
     torch.testing.assert_close(ours, expected, atol=1e-6, rtol=0)
-
-
-def test_resize_pos_embed_keeps_extra_tokens_and_identity():
-    table = get_2d_sincos_pos_embed(16, 4, cls_token=True)[None]
-    assert resize_pos_embed(table, (4, 4), (4, 4)) is table
-    bigger = resize_pos_embed(table, (4, 4), (6, 6))
-    assert bigger.shape == (1, 37, 16)
-    torch.testing.assert_close(bigger[:, :1], table[:, :1])
 
 
 @pytest.mark.parametrize('ratio', [0.0, 0.15, 0.5, 0.75, 0.9])

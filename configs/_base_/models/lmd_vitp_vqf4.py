@@ -1,24 +1,12 @@
 # LMD in the latent space of the f4 Fashion-MNIST VQGAN (configs/vqgan/vqgan_f4_fmnist.py): 32x32 images ->
 # 8x8x4 quantised latents, patch 1 -> 64 tokens (the same token count as the pixel-space "w/o LSP" model).
 # Train the VQGAN first, or point model.projector.checkpoint at its checkpoint.
-_vqgan = dict(
-    type='VQGANProjector',
-    in_channels=1,
-    z_channels=32,
-    embed_dim=4,
-    num_codes=512,
-    ch=32,
-    ch_mult=(1, 2, 2),
-    num_res_blocks=1,
-    attn_resolutions=(),
-    resolution=32,
-    checkpoint='work_dirs/vqgan_f4_fmnist/iter_4000.pth',
-)
+_base_ = ['./projectors/vqgan_f4_32px.py']
 model = dict(
     type='LMD',
     # images -> [-1, 1]; batches of cached latents (LatentCacheDataset) pass through unchanged
     data_preprocessor=dict(type='ImageOrLatentPreprocessor', mean=[127.5], std=[127.5]),
-    projector=_vqgan,
+    projector={{_base_.vqgan_f4_32px}},
     backbone=dict(type='MAEViT', arch='p', img_size=8, patch_size=1, in_channels=4),
     neck=dict(
         type='MAEPretrainDecoder', grid_size=8, patch_size=1, out_channels=4, in_dim=128, embed_dim=64, depth=2,

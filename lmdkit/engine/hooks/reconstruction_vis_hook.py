@@ -60,11 +60,9 @@ class ReconstructionVisHook(Hook):
         data = model.data_preprocessor(self._batch(runner), False)
         inputs = data['inputs']
         pre = model.data_preprocessor
-        mean, std = pre.mean.reshape(1, -1, 1, 1), pre.std.reshape(1, -1, 1, 1)
         if hasattr(model, 'backbone'):  # masked model: original | masked input | reconstruction
-            generator = torch.Generator().manual_seed(self.seed)
             first = next(iter(inputs.values())) if isinstance(inputs, dict) else inputs  # cache records are dicts
-            noise = torch.rand(first.shape[0], model.backbone.num_patches, generator=generator).to(first.device)
+            noise = model.fixed_noise(first.shape[0], self.seed, first.device)
             ratio = self.mask_ratio if self.mask_ratio is not None else model.val_mask_ratio
             out = model.reconstruct(inputs, ratio, noise)
             names = {'input': 'original', 'masked': f'masked {ratio:.0%}', 'reconstruction': 'reconstruction'}
@@ -72,7 +70,7 @@ class ReconstructionVisHook(Hook):
             out = model.reconstruct(inputs)
             names = {'input': 'original', 'reconstruction': 'reconstruction'}
         model.train(was_training)
-        rows = {label: to_uint8(out[key], mean, std) for key, label in names.items()}
+        rows = {label: to_uint8(out[key], pre.mean, pre.std) for key, label in names.items()}
         folder = osp.join(runner.work_dir, 'vis')
         os.makedirs(folder, exist_ok=True)
         path = osp.join(folder, f'recon_{tag}.png')

@@ -16,7 +16,7 @@ from mmengine.hooks import Hook
 from lmdkit.registry import HOOKS
 
 from ...evaluation.efficiency import efficiency_metrics
-from ...visualization.curves import RECORD_FILE, plot_loss_and_mask_ratio
+from ...visualization.curves import RECORD_FILE, plot_loss_and_mask_ratio, read_record
 from ..checkpoint import atomic_write
 
 
@@ -157,8 +157,6 @@ class TrainRecordHook(Hook):
         self._flush(runner)
         if not is_main_process():
             return
-        from ...visualization.curves import read_record
-
         rows = read_record(self.record_path(runner))
         losses = [r['loss'] for r in rows]
         summary = dict(

@@ -138,8 +138,7 @@ class Autoencoder(BaseModel):
     def predict(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> List[dict]:
         """Reconstructions and originals in 0–255 (for PSNR/SSIM) and, for VQ, the code indices (for usage)."""
         out = self.autoencode(inputs)
-        pre = self.data_preprocessor
-        mean, std = pre.mean.reshape(1, -1, 1, 1), pre.std.reshape(1, -1, 1, 1)
+        mean, std = self.data_preprocessor.mean, self.data_preprocessor.std  # (C, 1, 1)
         pred = (out['rec'] * std + mean).clamp(0, 255)
         gt = inputs * std + mean
         results = []

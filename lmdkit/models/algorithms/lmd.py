@@ -79,6 +79,11 @@ class LMD(BaseModel):
         latent-cache records (a dict, from ``LatentCacheDataset``: nothing is encoded then)."""
         return self.projector.from_cache(inputs) if isinstance(inputs, dict) else self.projector.encode(inputs)
 
+    def fixed_noise(self, batch: int, seed: int, device: torch.device) -> torch.Tensor:
+        """(B, L) masking noise from a seeded generator: the same masks for every call (pictures, tools)."""
+        generator = torch.Generator().manual_seed(seed)
+        return torch.rand(batch, self.backbone.num_patches, generator=generator).to(device)
+
     def _val_noise(self, data_samples: Optional[dict], batch: int, device: torch.device) -> Optional[torch.Tensor]:
         """Per-sample masking noise seeded by (val_seed, sample index), so validation masks never change."""
         if not isinstance(data_samples, dict) or 'sample_idx' not in data_samples:

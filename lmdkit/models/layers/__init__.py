@@ -4,7 +4,7 @@ from .conv_autoencoder import AttnBlock, Decoder, Downsample, Encoder, ResnetBlo
 from .init import init_vit_weights
 from .masking import num_kept, random_masking
 from .patchify import patch_mask_to_image, patchify, unpatchify
-from .pos_embed import get_2d_sincos_pos_embed, resize_pos_embed, sincos_1d
+from .pos_embed import get_2d_sincos_pos_embed, sincos_1d
 from .vector_quantizer import VectorQuantizer
 
 __all__ = [
@@ -21,7 +21,6 @@ __all__ = [
     'patch_mask_to_image',
     'patchify',
     'random_masking',
-    'resize_pos_embed',
     'sincos_1d',
     'unpatchify',
 ]

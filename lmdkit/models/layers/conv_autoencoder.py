@@ -81,6 +81,15 @@ def _level(blocks: nn.ModuleList, attns: nn.ModuleList) -> nn.Module:
     return level
 
 
+def _run_level(level: nn.Module, h: torch.Tensor) -> torch.Tensor:
+    """Residual blocks of one resolution level, each followed by its attention block when the level has them."""
+    for i, block in enumerate(level.block):
+        h = block(h)
+        if len(level.attn):
+            h = level.attn[i](h)
+    return h
+
+
 def _mid(channels: int, dropout: float) -> nn.Module:
     mid = nn.Module()
     mid.block_1 = ResnetBlock(channels, channels, dropout)
@@ -136,10 +145,7 @@ class Encoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.conv_in(x)
         for level in self.down:
-            for i, block in enumerate(level.block):
-                h = block(h)
-                if len(level.attn):
-                    h = level.attn[i](h)
+            h = _run_level(level, h)
             if hasattr(level, 'downsample'):
                 h = level.downsample(h)
         h = self.mid.block_2(self.mid.attn_1(self.mid.block_1(h)))
@@ -195,10 +201,7 @@ class Decoder(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         h = self.mid.block_2(self.mid.attn_1(self.mid.block_1(self.conv_in(z))))
         for level in reversed(self.up):
-            for i, block in enumerate(level.block):
-                h = block(h)
-                if len(level.attn):
-                    h = level.attn[i](h)
+            h = _run_level(level, h)
             if hasattr(level, 'upsample'):
                 h = level.upsample(h)
         return self.conv_out(F.silu(self.norm_out(h)))

@@ -1,9 +1,8 @@
-"""Fixed 2-D sine-cosine position embeddings (MAE, ``util/pos_embed.py``) and their resizing."""
+"""Fixed 2-D sine-cosine position embeddings (MAE, ``util/pos_embed.py``)."""
 
 from typing import Tuple, Union
 
 import torch
-import torch.nn.functional as F
 
 
 def sincos_1d(embed_dim: int, positions: torch.Tensor) -> torch.Tensor:
@@ -30,17 +29,3 @@ def get_2d_sincos_pos_embed(
     if cls_token:
         emb = torch.cat([emb.new_zeros(1, embed_dim), emb], dim=0)
     return emb.float()
-
-
-def resize_pos_embed(
-    pos_embed: torch.Tensor, src_grid: Tuple[int, int], dst_grid: Tuple[int, int], num_extra_tokens: int = 1
-) -> torch.Tensor:
-    """Bicubically resize a (1, extra + Hs·Ws, D) table to (1, extra + Hd·Wd, D); extra tokens are kept as they are."""
-    if tuple(src_grid) == tuple(dst_grid):
-        return pos_embed
-    extra, grid = pos_embed[:, :num_extra_tokens], pos_embed[:, num_extra_tokens:]
-    dim = grid.shape[-1]
-    grid = grid.reshape(1, *src_grid, dim).permute(0, 3, 1, 2)  # (1, D, Hs, Ws)
-    grid = F.interpolate(grid.float(), size=tuple(dst_grid), mode='bicubic', align_corners=False)
-    grid = grid.permute(0, 2, 3, 1).reshape(1, -1, dim).to(pos_embed.dtype)  # (1, Hd*Wd, D)
-    return torch.cat([extra, grid], dim=1)

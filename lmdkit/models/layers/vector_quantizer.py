@@ -3,6 +3,7 @@
 from typing import Dict, Tuple
 
 import torch
+import torch.distributed as dist
 import torch.nn as nn
 
 
@@ -41,6 +42,12 @@ class VectorQuantizer(nn.Module):
         dist = flat.pow(2).sum(1, keepdim=True) + codes.pow(2).sum(1)[None] - 2 * flat @ codes.t()  # (N, K)
         return dist.argmin(1)
 
+    def quantize_nearest(self, z: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Inference path: (B, D, h, w) -> (codes (B, D, h, w), indices (B, h, w)); no losses or statistics."""
+        b, d, h, w = z.shape
+        indices = self.nearest(z.permute(0, 2, 3, 1).reshape(-1, d)).view(b, h, w)
+        return self.lookup(indices), indices
+
     def lookup(self, indices: torch.Tensor) -> torch.Tensor:
         """(B, h, w) indices -> (B, D, h, w) quantised latents."""
         return self.embedding(indices).permute(0, 3, 1, 2).contiguous()
@@ -76,8 +83,6 @@ class VectorQuantizer(nn.Module):
         if n_dead:
             picks = torch.randint(0, flat.shape[0], (n_dead,), device=flat.device)
             self.embedding.weight.data[dead] = flat[picks].to(self.embedding.weight.dtype)
-            import torch.distributed as dist
-
             if dist.is_available() and dist.is_initialized():
                 dist.broadcast(self.embedding.weight.data, 0)
         self.usage_count.zero_()

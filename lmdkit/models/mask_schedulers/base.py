@@ -1,9 +1,10 @@
 """Common interface of mask-ratio schedulers: ``scheduler(progress, step) -> ratio``."""
 
+from abc import ABC, abstractmethod
 from typing import Optional
 
 
-class BaseMaskScheduler:
+class BaseMaskScheduler(ABC):
     """Maps training progress p = iter / max_iters ∈ [0, 1] to a mask ratio.
 
     ``step`` (the optimizer step) is passed too so that random schedulers can seed per iteration; deterministic
@@ -20,8 +21,9 @@ class BaseMaskScheduler:
             raise ValueError(f'progress must be in [0, 1], got {progress}')
         return float(self.ratio(min(max(progress, 0.0), 1.0), step))
 
+    @abstractmethod
     def ratio(self, progress: float, step: Optional[int]) -> float:
-        raise NotImplementedError
+        """The ratio at progress p ∈ [0, 1] (already validated and clamped)."""
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(min_ratio={self.min_ratio}, max_ratio={self.max_ratio})'

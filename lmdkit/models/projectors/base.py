@@ -1,12 +1,13 @@
 """The projector interface: a frozen map between images and the latent space algorithms work in."""
 
+from abc import ABCMeta, abstractmethod
 from typing import Dict, Optional
 
 import torch
 from mmengine.model import BaseModule
 
 
-class BaseProjector(BaseModule):
+class BaseProjector(BaseModule, metaclass=ABCMeta):
     """Frozen image <-> latent map: ``encode``, ``decode``, ``latent_channels``, ``downsample_factor``.
 
     Projectors never train inside LMD/MDT: ``freeze()`` stops their gradients and keeps them in eval mode whatever
@@ -31,13 +32,13 @@ class BaseProjector(BaseModule):
     def train(self, mode: bool = True) -> 'BaseProjector':
         return super().train(mode and not getattr(self, 'frozen', False))
 
+    @abstractmethod
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """(B, C_img, H, W) -> (B, latent_channels, H/f, W/f)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
         """(B, latent_channels, h, w) -> (B, C_img, h·f, w·f)."""
-        raise NotImplementedError
 
     def cache_encode(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
         """What a latent cache stores so that ``from_cache`` reproduces ``encode``'s output distribution."""

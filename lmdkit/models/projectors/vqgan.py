@@ -68,12 +68,12 @@ class VQGANProjector(BaseProjector):
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         h = self.quant_conv(self.encoder(images))
-        z = self.quantize(h)[0] if self.quantize_latents else h
+        z = self.quantize.quantize_nearest(h)[0] if self.quantize_latents else h
         return z * self.scaling_factor
 
     def encode_indices(self, images: torch.Tensor) -> torch.Tensor:
         """(B, h, w) code indices."""
-        return self.quantize(self.quant_conv(self.encoder(images)))[2]['indices']
+        return self.quantize.quantize_nearest(self.quant_conv(self.encoder(images)))[1]
 
     def decode_indices(self, indices: torch.Tensor) -> torch.Tensor:
         return self.decoder(self.post_quant_conv(self.quantize.lookup(indices)))
@@ -84,7 +84,7 @@ class VQGANProjector(BaseProjector):
     def cache_encode(self, images: torch.Tensor) -> Dict[str, torch.Tensor]:
         """Code indices (exact and compact) when latents are quantised, else the pre-quantisation latents."""
         h = self.quant_conv(self.encoder(images))
-        return dict(indices=self.quantize(h)[2]['indices']) if self.quantize_latents else dict(latents=h)
+        return dict(indices=self.quantize.quantize_nearest(h)[1]) if self.quantize_latents else dict(latents=h)
 
     def from_cache(self, record: Dict[str, torch.Tensor]) -> torch.Tensor:
         z = self.quantize.lookup(record['indices'].long()) if 'indices' in record else record['latents'].float()

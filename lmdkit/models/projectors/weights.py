@@ -107,11 +107,10 @@ def load_into(
     raises an error that lists them.
     """
     # training-only state (dead-code counters) is dropped when the target does not track it
-    own_keys = set(module.state_dict())
-    ignored = sorted(k for k in state if k.startswith(tuple(ignore_prefixes))
-                     or (k.endswith(('quantize.usage_count', 'quantize.steps')) and k not in own_keys))  # fmt: skip
-    state = {k: v for k, v in state.items() if k not in set(ignored)}
     own = module.state_dict()
+    ignored = sorted(k for k in state if k.startswith(tuple(ignore_prefixes))
+                     or (k.endswith(('quantize.usage_count', 'quantize.steps')) and k not in own))  # fmt: skip
+    state = {k: v for k, v in state.items() if k not in set(ignored)}
     missing = sorted(set(own) - set(state))
     unexpected = sorted(set(state) - set(own))
     shape_errors = [f'{k}: file {tuple(state[k].shape)} vs model {tuple(own[k].shape)}' for k in set(state) & set(own)
