@@ -13,7 +13,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from lmdkit.datasets.latent_cache import bind_projector
-from lmdkit.engine import init_distributed, shutdown_distributed
+from lmdkit.engine import exit_distributed_process, init_distributed, shutdown_distributed
 from lmdkit.engine.checkpoint import atomic_write
 from lmdkit.utils import register_all_modules
 
@@ -32,7 +32,8 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def main() -> None:
+def main() -> bool:
+    """Run the evaluation; returns whether this process ran distributed."""
     args = parse_args()
     # Denormal floats (e.g. Adam moments of long-unused codebook entries) make CPU kernels up to 50x slower.
     torch.set_flush_denormal(True)
@@ -51,14 +52,16 @@ def main() -> None:
     init_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
-    is_main = runner.rank == 0
+    is_main, distributed = runner.rank == 0, runner.distributed
+    del runner  # its DDP wrapper holds the process group
     shutdown_distributed()
-    if not is_main:
-        return
-    out = args.out or osp.join(cfg.work_dir, 'test_metrics.json')
-    atomic_write(out, lambda f: json.dump(dict(checkpoint=args.checkpoint, metrics=metrics), f, indent=2), mode='w')
-    print(json.dumps(metrics, indent=2))
+    if is_main:
+        out = args.out or osp.join(cfg.work_dir, 'test_metrics.json')
+        atomic_write(out, lambda f: json.dump(dict(checkpoint=args.checkpoint, metrics=metrics), f, indent=2), mode='w')
+        print(json.dumps(metrics, indent=2))
+    return distributed
 
 
 if __name__ == '__main__':
-    main()
+    if main():
+        exit_distributed_process(0)

@@ -13,7 +13,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 from lmdkit.datasets.latent_cache import bind_projector
-from lmdkit.engine import init_distributed, shutdown_distributed
+from lmdkit.engine import exit_distributed_process, init_distributed, shutdown_distributed
 from lmdkit.utils import register_all_modules
 
 
@@ -75,7 +75,8 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def main() -> None:
+def main() -> bool:
+    """Train; returns whether this process ran distributed."""
     args = parse_args()
     # Denormal floats (e.g. Adam moments of long-unused codebook entries) make CPU kernels up to 50x slower.
     torch.set_flush_denormal(True)
@@ -85,8 +86,12 @@ def main() -> None:
     init_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    distributed = runner.distributed
+    del runner  # its DDP wrapper holds the process group
     shutdown_distributed()
+    return distributed
 
 
 if __name__ == '__main__':
-    main()
+    if main():
+        exit_distributed_process(0)

@@ -8,7 +8,7 @@ from .checkpoint import (
     register_safe_loader,
     safe_torch_load,
 )
-from .dist import init_distributed, shutdown_distributed
+from .dist import exit_distributed_process, init_distributed, shutdown_distributed
 from .model_wrappers import CPUSafeDistributedDataParallel
 
 register_safe_loader()
@@ -18,6 +18,7 @@ __all__ = [
     'CPUSafeDistributedDataParallel',
     'UnsafeCheckpointError',
     'atomic_torch_save',
+    'exit_distributed_process',
     'init_distributed',
     'register_atomic_backend',
     'register_safe_loader',
