@@ -25,6 +25,7 @@ from mmengine.registry import RUNNERS as MMENGINE_RUNNERS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import VISBACKENDS as MMENGINE_VISBACKENDS
 from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
+from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry as _MMRegistry
 
 
@@ -77,6 +78,7 @@ TRANSFORMS = _child('transform', MMENGINE_TRANSFORMS, 'lmdkit.datasets')
 FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, 'lmdkit.datasets')
 
 MODELS = _child('model', MMENGINE_MODELS, 'lmdkit.models')
+WEIGHT_INITIALIZERS = _child('weight initializer', MMENGINE_WEIGHT_INITIALIZERS, 'lmdkit.models')
 MASK_SCHEDULERS = Registry('mask scheduler', scope='lmdkit', locations=['lmdkit.models.mask_schedulers'])
 
 METRICS = _child('metric', MMENGINE_METRICS, 'lmdkit.evaluation')

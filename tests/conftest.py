@@ -40,6 +40,54 @@ def tiny_lmd_model(**overrides) -> dict:
     return model
 
 
+def tiny_classifier_model(**overrides) -> dict:
+    """An ImageClassifier dict matching ``tiny_lmd_model``'s encoder (so its checkpoints load), 10 classes, with the
+    fine-tuning recipe's batch augmentations (mixup/cutmix + label smoothing, random erasing)."""
+    backbone = dict(tiny_lmd_model()['backbone'], final_norm=False, drop_path_rate=0.1)
+    model = dict(
+        type='ImageClassifier',
+        data_preprocessor=dict(
+            type='ClsDataPreprocessor',
+            mean=[127.5],
+            std=[127.5],
+            num_classes=10,
+            mixup=dict(mixup_alpha=0.8, cutmix_alpha=1.0, label_smoothing=0.1),
+            random_erasing=dict(probability=0.25, mode='pixel'),
+        ),
+        projector=dict(type='IdentityProjector', in_channels=1),
+        backbone=backbone,
+        head=dict(type='LinearClsHead', num_classes=10),
+    )
+    model.update(overrides)
+    return model
+
+
+def tiny_diffusion_model(**overrides) -> dict:
+    """A class-conditional pixel-space DiT small enough for unit tests: 8x8 single-channel inputs, patch 2."""
+    model = dict(
+        type='MaskedDiffusion',
+        data_preprocessor=dict(type='ImageOrLatentPreprocessor', mean=[127.5], std=[127.5]),
+        projector=dict(type='IdentityProjector', in_channels=1),
+        denoiser=dict(
+            type='DiT',
+            arch='p',
+            hidden_size=32,
+            depth=2,
+            num_heads=2,
+            input_size=8,
+            patch_size=2,
+            in_channels=1,
+            num_classes=10,
+            class_dropout_prob=0.1,
+            learn_sigma=True,
+        ),  # fmt: skip
+        diffusion=dict(schedule='linear', num_steps=100, target='eps'),
+        sampling=dict(sampler='ddim', steps=5, cfg_scale=2.0),
+    )
+    model.update(overrides)
+    return model
+
+
 def tiny_runner_cfg(work_dir: str, max_iters: int = 8, **cfg_options) -> Config:
     """The quick-start config shrunk to a tiny model, 16 px images, batch 8 and ``max_iters`` iterations."""
     cfg = Config.fromfile(QUICK_START)

@@ -11,7 +11,8 @@ An ablation config (a Python file) holds:
 Variants run sequentially (timings of parallel runs on one machine are not comparable), each in its own work
 dir under work_root. A variant whose summary.json exists is skipped; one with checkpoints but no summary resumes.
 Writes work_root/table.md, work_root/table.csv and work_root/loss_vs_time.png; the first variant is the
-reference of the Δ columns.
+reference of the Δ columns. Classification runs add top-1/top-5 accuracy and MAT@1/MAT@5 columns and
+work_root/accuracy_vs_time.png.
 """
 
 import argparse
@@ -26,10 +27,11 @@ from typing import Dict, List
 
 from mmengine.config import Config
 
-from lmdkit.visualization import plot_loss_and_mask_ratio, read_record
+from lmdkit.visualization import plot_loss_and_mask_ratio, plot_val_metric, read_record, read_val_history
 
 HERE = osp.dirname(osp.abspath(__file__))
 COLUMNS = ('variant', 'iters', 'train_s', 'MIT', 'MLI', 'MLT', 'dMIT', 'dMLT', 'final_loss', 'val_nmse', 'val_mse')
+CLS_COLUMNS = ('top1', 'top5', 'MAT@1', 'MAT@5')
 
 
 def expand(spec: Config) -> List[dict]:
@@ -95,8 +97,11 @@ def row_of(name: str, work_dir: str) -> dict:
     with open(osp.join(work_dir, 'summary.json')) as f:
         s = json.load(f)
     e, val = s['efficiency'], s.get('val') or {}
+    mat = s.get('MAT') or {}
     return dict(variant=name, iters=s['iters'], train_s=s['train_seconds'], MIT=e['MIT'], MLI=e['MLI'], MLT=e['MLT'],
-                final_loss=s['final_loss'], val_nmse=val.get('recon/nmse'), val_mse=val.get('recon/mse'))  # fmt: skip
+                final_loss=s['final_loss'], val_nmse=val.get('recon/nmse'), val_mse=val.get('recon/mse'),
+                top1=val.get('accuracy/top1'), top5=val.get('accuracy/top5'),
+                **{k: (mat.get(k) or {}).get('MAT') for k in ('MAT@1', 'MAT@5')})  # fmt: skip
 
 
 def _num(x) -> bool:
@@ -110,7 +115,7 @@ def add_deltas(rows: List[dict]) -> List[dict]:
             ok = _num(r[key]) and _num(ref[key]) and ref[key]
             r[f'd{key}'] = f'{100 * (r[key] - ref[key]) / ref[key]:+.1f}%' if ok else 'n/a'
     mean = dict(variant='mean')
-    for key in ('iters', 'train_s', 'MIT', 'MLI', 'MLT', 'final_loss', 'val_nmse', 'val_mse'):
+    for key in ('iters', 'train_s', 'MIT', 'MLI', 'MLT', 'final_loss', 'val_nmse', 'val_mse', *CLS_COLUMNS):
         values = [r[key] for r in rows if _num(r[key])]
         mean[key] = sum(values) / len(values) if values else 'n/a'
     mean.update(dMIT='', dMLT='')
@@ -123,13 +128,20 @@ def fmt(v) -> str:
     return '' if v is None else str(v)
 
 
+def columns_of(rows: List[dict]) -> tuple:
+    """The table's columns: accuracy and MAT when any run is a classification run, masked MSE when any has it."""
+    cols = [c for c in COLUMNS if not c.startswith('val_') or any(_num(r.get(c)) for r in rows)]
+    return tuple(cols) + (CLS_COLUMNS if any(_num(r.get('top1')) for r in rows) else ())
+
+
 def write_table(rows: List[dict], work_root: str) -> None:
-    lines = ['| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
-    lines += ['| ' + ' | '.join(fmt(r.get(c)) for c in COLUMNS) + ' |' for r in rows]
+    columns = columns_of(rows)
+    lines = ['| ' + ' | '.join(columns) + ' |', '|' + '---|' * len(columns)]
+    lines += ['| ' + ' | '.join(fmt(r.get(c)) for c in columns) + ' |' for r in rows]
     with open(osp.join(work_root, 'table.md'), 'w') as f:
         f.write('\n'.join(lines) + '\n')
     with open(osp.join(work_root, 'table.csv'), 'w', newline='') as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction='ignore')
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction='ignore')
         writer.writeheader()
         writer.writerows(rows)
     print('\n'.join(lines))
@@ -167,6 +179,11 @@ def main() -> None:
     runs = [(v['name'], read_record(osp.join(work_root, v['name']))) for v in finished]
     plot_loss_and_mask_ratio(runs, osp.join(work_root, 'loss_vs_time.png'), x_axis='wall',
                              title=osp.basename(work_root))  # fmt: skip
+    histories = [(v['name'], read_val_history(osp.join(work_root, v['name']))) for v in finished]
+    classified = [(name, hist) for name, hist in histories if any('accuracy/top1' in h for h in hist)]
+    if classified:  # the fine-tuning runs of the ablation
+        plot_val_metric(classified, 'accuracy/top1', osp.join(work_root, 'accuracy_vs_time.png'),
+                        title=osp.basename(work_root))  # fmt: skip
     with open(osp.join(work_root, 'status.json'), 'w') as f:
         json.dump(dict(status=status, finished=[v['name'] for v in finished]), f, indent=2)
 

@@ -1,5 +1,5 @@
 """High-level Python API."""
 
-from .inference import init_model, reconstruct
+from .inference import classify, init_model, reconstruct
 
-__all__ = ['init_model', 'reconstruct']
+__all__ = ['classify', 'init_model', 'reconstruct']

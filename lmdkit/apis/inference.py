@@ -67,3 +67,17 @@ def reconstruct(
     result = {k: to_uint8(v, pre.mean, pre.std) for k, v in out.items() if k != 'mask'}
     result['mask'] = out['mask'].cpu()
     return result
+
+
+@torch.no_grad()
+def classify(model: torch.nn.Module, images: Union[torch.Tensor, np.ndarray], topk: int = 5) -> Dict[str, torch.Tensor]:
+    """Class predictions of an ``ImageClassifier`` for raw images (pixel values 0-255).
+
+    Returns ``labels`` (B,), ``scores`` (B, K) softmax probabilities and ``topk_labels`` / ``topk_scores`` (B, k).
+    """
+    batch = _as_batch(images)
+    device = next(model.parameters()).device
+    inputs = model.data_preprocessor(dict(inputs=batch.to(device)), False)['inputs']
+    scores = model(inputs, mode='tensor').float().softmax(dim=-1).cpu()
+    top = scores.topk(min(topk, scores.shape[1]), dim=1)
+    return dict(labels=scores.argmax(1), scores=scores, topk_labels=top.indices, topk_scores=top.values)

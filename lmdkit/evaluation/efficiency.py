@@ -52,3 +52,22 @@ def efficiency_metrics(
     valid_iters, valid_seconds = end - skip, float(times[skip + 1 : end + 1].sum())
     out.update(valid_iters=valid_iters, valid_seconds=valid_seconds, MLI=valid_iters / drop, MLT=valid_seconds / drop)
     return out
+
+
+def mat_at_k(val_history: Sequence[dict], k: int = 1, key: str = 'accuracy/top{k}') -> Dict[str, Union[float, str]]:
+    """MAT@k (DESIGN.md): fine-tuning seconds between the first and the last evaluation divided by the top-k
+    accuracy gain in points between them — seconds per point, lower is better.
+
+    ``val_history`` rows hold ``wall`` (training seconds at that evaluation) and the accuracy in percent, as the
+    ``TrainRecordHook`` records them. Fewer than two evaluations, or no gain, gives "n/a".
+    """
+    name = key.format(k=k)
+    points = [(float(v['wall']), float(v[name])) for v in val_history if name in v]
+    out: Dict[str, Union[float, str]] = dict(metric=name, evaluations=len(points))
+    if len(points) < 2:
+        out.update(MAT=NA)
+        return out
+    (t0, a0), (t1, a1) = points[0], points[-1]
+    out.update(seconds=t1 - t0, gain=a1 - a0, first=a0, last=a1)
+    out['MAT'] = (t1 - t0) / (a1 - a0) if a1 > a0 else NA
+    return out

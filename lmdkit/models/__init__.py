@@ -1,9 +1,21 @@
 """Models: algorithms and the registered parts they are composed of."""
 
-from . import algorithms, backbones, data_preprocessors, discriminators, losses, mask_schedulers, necks, projectors  # noqa: F401
-from .algorithms import LMD, Autoencoder
-from .backbones import MAEViT
+from . import (  # noqa: F401
+    algorithms,
+    backbones,
+    converters,
+    data_preprocessors,
+    discriminators,
+    heads,
+    losses,
+    mask_schedulers,
+    necks,
+    projectors,
+)
+from .algorithms import LMD, Autoencoder, ImageClassifier, MaskedDiffusion
+from .backbones import DiT, MAEViT
 from .discriminators import PatchDiscriminator
+from .heads import LinearClsHead
 from .necks import MAEPretrainDecoder
 from .projectors import AutoencoderKLProjector, BaseProjector, IdentityProjector, VQGANProjector
 
@@ -12,9 +24,13 @@ __all__ = [
     'Autoencoder',
     'AutoencoderKLProjector',
     'BaseProjector',
+    'DiT',
     'IdentityProjector',
+    'ImageClassifier',
+    'LinearClsHead',
     'MAEPretrainDecoder',
     'MAEViT',
+    'MaskedDiffusion',
     'PatchDiscriminator',
     'VQGANProjector',
 ]

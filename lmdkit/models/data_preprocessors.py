@@ -1,4 +1,6 @@
-"""A data preprocessor for models that take images or cached latents."""
+"""Data preprocessors: images or cached latents (LMD/MAE), and classification batches with mixup/erasing."""
+
+from typing import Optional
 
 from mmengine.model import ImgDataPreprocessor
 
@@ -18,3 +20,55 @@ class ImageOrLatentPreprocessor(ImgDataPreprocessor):
         data = self.cast_data(data)
         inputs = {k: v.float() if v.is_floating_point() else v for k, v in data['inputs'].items()}
         return dict(inputs=inputs, data_samples=data.get('data_samples'))
+
+
+@MODELS.register_module()
+class ClsDataPreprocessor(ImgDataPreprocessor):
+    """Normalisation plus the training-time batch augmentations of the MAE fine-tuning recipe (timm's code).
+
+    Order as in MAE/timm: random erasing on each normalised image, then mixup/cutmix on the batch, which turns
+    ``data_samples['gt_label']`` (B,) into soft targets ``data_samples['gt_score']`` (B, K) — label smoothing
+    included — for the loss. Evaluation batches are only normalised.
+
+    Args:
+        num_classes: K, needed for mixup's soft targets.
+        mixup: kwargs of ``timm.data.Mixup`` (``mixup_alpha``, ``cutmix_alpha``, ``prob``, ``switch_prob``,
+            ``label_smoothing``…), or None.
+        random_erasing: kwargs of ``timm.data.random_erasing.RandomErasing`` (``probability``, ``mode``…), or None.
+    """
+
+    def __init__(
+        self, num_classes: int = 0, mixup: Optional[dict] = None, random_erasing: Optional[dict] = None, **kwargs
+    ) -> None:
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+        self.mixup = self.erasing = None
+        if mixup:
+            from timm.data import Mixup
+
+            if num_classes <= 0:
+                raise ValueError('ClsDataPreprocessor: mixup needs num_classes')
+            self.mixup = Mixup(num_classes=num_classes, **mixup)
+        if random_erasing:
+            from timm.data.random_erasing import RandomErasing
+
+            self.erasing = RandomErasing(**random_erasing)
+
+    def forward(self, data: dict, training: bool = False) -> dict:
+        data = super().forward(data, training)
+        if not training or (self.mixup is None and self.erasing is None):
+            return data
+        inputs, samples = data['inputs'], data.get('data_samples')
+        if self.erasing is not None:
+            self.erasing.device = inputs.device  # timm draws the fill values on this device
+            inputs = self.erasing(inputs)
+        if self.mixup is not None:
+            if not isinstance(samples, dict) or 'gt_label' not in samples:
+                raise ValueError('mixup needs labelled data (data_samples with gt_label)')
+            if bool((samples['gt_label'] < 0).any()):
+                raise ValueError('mixup got samples without a label (gt_label = -1): is the dataset unlabelled?')
+            if inputs.shape[0] % 2:
+                raise ValueError(f'mixup/cutmix needs an even batch size, got {inputs.shape[0]}')
+            inputs, soft = self.mixup(inputs, samples['gt_label'].to(inputs.device))
+            samples = dict(samples, gt_score=soft)
+        return dict(inputs=inputs, data_samples=samples)

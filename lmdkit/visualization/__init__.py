@@ -1,6 +1,13 @@
 """Plots and image grids for runs (loss curves, reconstructions)."""
 
-from .curves import plot_loss_and_mask_ratio, read_record
+from .curves import plot_loss_and_mask_ratio, plot_val_metric, read_record, read_val_history
 from .grids import save_image_rows, to_uint8
 
-__all__ = ['plot_loss_and_mask_ratio', 'read_record', 'save_image_rows', 'to_uint8']
+__all__ = [
+    'plot_loss_and_mask_ratio',
+    'plot_val_metric',
+    'read_record',
+    'read_val_history',
+    'save_image_rows',
+    'to_uint8',
+]

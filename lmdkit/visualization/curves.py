@@ -56,6 +56,11 @@ def plot_loss_and_mask_ratio(
     handles = ax.get_legend_handles_labels()[0] + ratio_ax.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + ratio_ax.get_legend_handles_labels()[1]
     ax.legend(handles, labels, loc='upper right', fontsize=8)
+    return _save(fig, ax, out_file, title)
+
+
+def _save(fig, ax, out_file: str, title: Optional[str]) -> str:
+    """Grid, optional title, tight layout; write ``out_file`` and free the figure."""
     ax.grid(alpha=0.3)
     if title:
         ax.set_title(title)
@@ -63,3 +68,32 @@ def plot_loss_and_mask_ratio(
     fig.savefig(out_file)
     plt.close(fig)
     return out_file
+
+
+def read_val_history(path: str) -> List[dict]:
+    """Validation rows (``iter``, ``wall``, metrics) of a finished run (a work dir or its ``summary.json``)."""
+    if osp.isdir(path):
+        path = osp.join(path, 'summary.json')
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'no summary at {path} (written by TrainRecordHook when training ends)')
+    with open(path) as f:
+        return json.load(f).get('val_history') or []
+
+
+def plot_val_metric(
+    runs: Sequence[tuple], metric: str, out_file: str, x_axis: str = 'wall', title: Optional[str] = None
+) -> str:
+    """One line per run of a validation metric (e.g. ``accuracy/top1``) against training seconds or iterations;
+    ``runs`` = [(label, val_history)]. The fine-tuning comparison plot: MAT@k is the slope between the ends."""
+    if x_axis not in ('iter', 'wall'):
+        raise ValueError(f"x_axis must be 'iter' or 'wall', got {x_axis!r}")
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    for i, (label, history) in enumerate(runs):
+        points = [(v[x_axis], v[metric]) for v in history if metric in v]
+        if not points:
+            raise KeyError(f'run {label!r} has no validation values of {metric!r}')
+        ax.plot(*zip(*points), marker='o', color=f'C{i}', label=label)
+    ax.set_xlabel('training seconds' if x_axis == 'wall' else 'iteration')
+    ax.set_ylabel(metric)
+    ax.legend(fontsize=8)
+    return _save(fig, ax, out_file, title)

@@ -11,7 +11,7 @@ import torch
 
 from lmdkit.registry import MODELS
 
-from ..conftest import tiny_lmd_model
+from ..conftest import tiny_classifier_model, tiny_diffusion_model, tiny_lmd_model
 from .test_autoencoder import tiny_autoencoder
 
 COVERED_PACKAGES = (
@@ -20,6 +20,7 @@ COVERED_PACKAGES = (
     'lmdkit.models.algorithms',
     'lmdkit.models.discriminators',
     'lmdkit.models.projectors',
+    'lmdkit.models.heads',
 )
 
 _LMD = tiny_lmd_model()
@@ -30,6 +31,16 @@ TINY = {
         inputs=lambda: (torch.randn(2, 1 + 8, 32), torch.stack([torch.randperm(16) for _ in range(2)])),
     ),
     'LMD': dict(cfg=_LMD, inputs=None),
+    'ImageClassifier': dict(cfg=tiny_classifier_model(), inputs=None),
+    'MaskedDiffusion': dict(cfg=tiny_diffusion_model(), inputs=None),
+    'DiT': dict(
+        cfg=tiny_diffusion_model()['denoiser'],
+        inputs=lambda: (torch.randn(2, 1, 8, 8), torch.tensor([3, 90]), torch.tensor([1, 10])),
+    ),
+    'LinearClsHead': dict(
+        cfg=dict(type='LinearClsHead', in_channels=8, num_classes=3, batch_norm=True),
+        inputs=lambda: (torch.randn(4, 8),),
+    ),
     'Autoencoder': dict(cfg=tiny_autoencoder('vq'), inputs=None),
     'PatchDiscriminator': dict(
         cfg=dict(type='PatchDiscriminator', in_channels=1, base_channels=8, n_layers=2),
@@ -81,8 +92,22 @@ def _loss_of(name, model):
         model.set_progress(0.5, 10)
         losses = model(data['inputs'], mode='loss')
         return sum(v for k, v in losses.items() if 'loss' in k)
+    if name == 'MaskedDiffusion':
+        images = torch.randint(0, 256, (4, 1, 8, 8), dtype=torch.uint8)
+        data = model.data_preprocessor(
+            dict(inputs=images, data_samples=dict(gt_label=torch.tensor([0, 3, 5, 9]))), True
+        )
+        return model(**data, mode='loss')['loss']
+    if name == 'ImageClassifier':  # mixup soft targets through the data preprocessor
+        images = torch.randint(0, 256, (4, 1, 16, 16), dtype=torch.uint8)
+        data = model.data_preprocessor(
+            dict(inputs=images, data_samples=dict(gt_label=torch.tensor([0, 3, 5, 9]))), True
+        )
+        return model(**data, mode='loss')['loss']
     out = model(*entry['inputs']())
     out = out[0] if isinstance(out, tuple) else out
+    if name == 'DiT':  # zero-initialised output (adaLN-Zero): a loss linear in the output still has gradients
+        return (out.float() * torch.randn(out.shape, generator=torch.Generator().manual_seed(0))).mean()
     return out.float().pow(2).mean()
 
 

@@ -3,12 +3,14 @@
 from .exact_resume_hook import ExactResumeHook, get_rng_state, set_rng_state
 from .mask_schedule_hook import MaskScheduleHook, optimizer_progress
 from .reconstruction_vis_hook import ReconstructionVisHook
+from .sample_vis_hook import SampleVisHook
 from .train_record_hook import TrainRecordHook
 
 __all__ = [
     'ExactResumeHook',
     'MaskScheduleHook',
     'ReconstructionVisHook',
+    'SampleVisHook',
     'TrainRecordHook',
     'get_rng_state',
     'optimizer_progress',

@@ -2,23 +2,22 @@
 
 import os
 import os.path as osp
-import shutil
 from typing import Optional
 
 import torch
 from mmengine.dataset import default_collate
 from mmengine.dist import is_main_process
-from mmengine.hooks import Hook
 
 from lmdkit.registry import HOOKS
 
 from ...visualization.grids import save_image_rows, to_uint8
 from .exact_resume_hook import get_rng_state, set_rng_state
+from .grid_hook import PeriodicGridHook
 from .mask_schedule_hook import unwrap
 
 
 @HOOKS.register_module()
-class ReconstructionVisHook(Hook):
+class ReconstructionVisHook(PeriodicGridHook):
     """Every ``interval`` iterations (0: only at the end) reconstruct the first ``num_images`` samples of the
     validation set (or the training set) and save ``WORK_DIR/vis/recon_iter_<N>.png``; the final grid is also
     copied to ``WORK_DIR/reconstruction.png``. Masked models (LMD/MAE) show original | masked input (fixed masks)
@@ -31,10 +30,11 @@ class ReconstructionVisHook(Hook):
         seed: seed of the fixed masks (does not touch the training random stream).
     """
 
-    priority = 'LOW'
+    final_name = 'reconstruction.png'
 
     def __init__(self, interval: int = 0, num_images: int = 8, mask_ratio: Optional[float] = None, seed: int = 0):
-        self.interval, self.num_images, self.mask_ratio, self.seed = interval, num_images, mask_ratio, seed
+        super().__init__(interval)
+        self.num_images, self.mask_ratio, self.seed = num_images, mask_ratio, seed
 
     def _batch(self, runner) -> dict:
         loader = runner.val_dataloader if runner.val_loop is not None else runner.train_dataloader
@@ -75,12 +75,3 @@ class ReconstructionVisHook(Hook):
         os.makedirs(folder, exist_ok=True)
         path = osp.join(folder, f'recon_{tag}.png')
         return save_image_rows(rows, path, title=f'{runner.experiment_name} — {tag}')
-
-    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
-        if self.interval > 0 and self.every_n_train_iters(runner, self.interval):
-            self.save_grid(runner, f'iter_{runner.iter + 1}')
-
-    def after_train(self, runner) -> None:
-        path = self.save_grid(runner, f'iter_{runner.iter}')
-        if path:
-            shutil.copyfile(path, osp.join(runner.work_dir, 'reconstruction.png'))

@@ -15,7 +15,7 @@ from mmengine.hooks import Hook
 
 from lmdkit.registry import HOOKS
 
-from ...evaluation.efficiency import efficiency_metrics
+from ...evaluation.efficiency import efficiency_metrics, mat_at_k
 from ...visualization.curves import RECORD_FILE, plot_loss_and_mask_ratio, read_record
 from ..checkpoint import atomic_write
 
@@ -127,7 +127,7 @@ class TrainRecordHook(Hook):
                 iter=runner.iter + 1,
                 loss=loss,
                 mask_ratio=ratio,
-                lr=float(next(iter(lr.values()))[0]) if lr else None,
+                lr=float(max(next(iter(lr.values())))) if lr else None,  # the base lr under layer-wise decay
                 time=step_time,
                 data_time=data_time,
                 wall=self._wall,
@@ -174,6 +174,11 @@ class TrainRecordHook(Hook):
             val=self.val_history[-1] if self.val_history else None,
             val_history=self.val_history,
             time_to_target=time_to_target(self.targets, rows, self.val_history, self.span),
+            MAT={
+                f'MAT@{k}': mat_at_k(self.val_history, k)
+                for k in (1, 5)
+                if any(f'accuracy/top{k}' in v for v in self.val_history)
+            },  # fmt: skip
             last_checkpoint=self._last_checkpoint(runner),
             environment=environment_info(),
         )

@@ -2,6 +2,15 @@
 
 from .adan import Adan
 from .autocast_optim_wrapper import AutocastOptimWrapper
+from .lars import Lars
+from .layer_decay_constructor import LayerDecayOptimWrapperConstructor, layer_decay_param_groups
 from .multi_optim_constructor import MultiOptimWrapperConstructor
 
-__all__ = ['Adan', 'AutocastOptimWrapper', 'MultiOptimWrapperConstructor']
+__all__ = [
+    'Adan',
+    'AutocastOptimWrapper',
+    'Lars',
+    'LayerDecayOptimWrapperConstructor',
+    'MultiOptimWrapperConstructor',
+    'layer_decay_param_groups',
+]

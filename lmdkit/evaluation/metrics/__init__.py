@@ -1,6 +1,17 @@
 """Evaluation metrics (registry ``METRICS``)."""
 
+from .accuracy import Accuracy, topk_accuracy
+from .diffusion_loss import DiffusionLossMetric
 from .image_quality import CodebookUsageMetric, ImageQualityMetric, psnr, ssim
 from .reconstruction import MaskedReconstructionMetric
 
-__all__ = ['CodebookUsageMetric', 'ImageQualityMetric', 'MaskedReconstructionMetric', 'psnr', 'ssim']
+__all__ = [
+    'Accuracy',
+    'CodebookUsageMetric',
+    'DiffusionLossMetric',
+    'ImageQualityMetric',
+    'MaskedReconstructionMetric',
+    'psnr',
+    'ssim',
+    'topk_accuracy',
+]

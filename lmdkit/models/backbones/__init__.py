@@ -1,5 +1,6 @@
 """Backbones (registry ``MODELS``)."""
 
+from .dit import DIT_ARCHS, DiT
 from .vit_mae import VIT_ARCHS, MAEViT
 
-__all__ = ['VIT_ARCHS', 'MAEViT']
+__all__ = ['DIT_ARCHS', 'VIT_ARCHS', 'DiT', 'MAEViT']

@@ -51,6 +51,7 @@ class MAEViT(BaseModule):
         mlp_ratio: MLP hidden width / embed_dim.
         drop_path_rate: stochastic depth, linearly increasing over the blocks.
         final_norm: apply the last LayerNorm to the output tokens.
+        norm_eps: LayerNorm epsilon (MAE/timm 1e-6; Hugging Face ViTMAE configs use 1e-12).
     """
 
     def __init__(
@@ -65,6 +66,7 @@ class MAEViT(BaseModule):
         mlp_ratio: float = 4.0,
         drop_path_rate: float = 0.0,
         final_norm: bool = True,
+        norm_eps: float = 1e-6,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -77,18 +79,16 @@ class MAEViT(BaseModule):
         # Fixed sin-cos table; a (frozen) parameter rather than a buffer so MAE checkpoints load as they are.
         self.pos_embed = nn.Parameter(torch.zeros(1, self.num_patches + 1, embed_dim), requires_grad=False)
         dpr = torch.linspace(0, drop_path_rate, depth).tolist()
-        norm_layer = partial(nn.LayerNorm, eps=1e-6)
+        norm_layer = partial(nn.LayerNorm, eps=norm_eps)
         self.blocks = nn.ModuleList(
             Block(embed_dim, num_heads, mlp_ratio, qkv_bias=True, drop_path=dpr[i], norm_layer=norm_layer)
             for i in range(depth)
         )
         self.norm = norm_layer(embed_dim) if final_norm else nn.Identity()
-        self.init_weights()
+        self._random_init()
 
-    def init_weights(self) -> None:
+    def _random_init(self) -> None:
         """MAE init: sin-cos positions, xavier patch projection (as a linear), N(0, 0.02) class token."""
-        if self.is_init:  # done in __init__; the runner's second call must not re-draw the weights
-            return
         self.pos_embed.data.copy_(get_2d_sincos_pos_embed(self.embed_dim, self.grid_size, cls_token=True)[None])
         w = self.patch_embed.proj.weight.data
         nn.init.xavier_uniform_(w.view(w.shape[0], -1))
@@ -96,10 +96,13 @@ class MAEViT(BaseModule):
         self.blocks.apply(init_vit_weights)
         self.norm.apply(init_vit_weights)
         nn.init.zeros_(self.patch_embed.proj.bias)
-        if self.init_cfg:
-            super().init_weights()  # init_cfg (e.g. Pretrained) on top
-        else:
-            self._is_init = True  # nothing left for MMEngine to do (and no init report to dump)
+
+    def init_weights(self) -> None:
+        """The random MAE init happens at construction; this applies ``init_cfg`` (e.g. ``PretrainedEncoder``)
+        once, when the runner initialises the model, so building a model never needs the pretrained file."""
+        if self.init_cfg and not self.is_init:
+            super().init_weights()
+        self._is_init = True
 
     def forward(
         self, x: torch.Tensor, mask_ratio: float = 0.0, noise: Optional[torch.Tensor] = None

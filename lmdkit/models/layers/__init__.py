@@ -1,10 +1,11 @@
 """Building blocks shared by backbones: position embeddings, patchify, masking, init helpers."""
 
 from .conv_autoencoder import AttnBlock, Decoder, Downsample, Encoder, ResnetBlock, Upsample
+from .embedders import LabelEmbedder, TimestepEmbedder, timestep_embedding
 from .init import init_vit_weights
 from .masking import num_kept, random_masking
 from .patchify import patch_mask_to_image, patchify, unpatchify
-from .pos_embed import get_2d_sincos_pos_embed, sincos_1d
+from .pos_embed import get_2d_sincos_pos_embed, resize_pos_embed, sincos_1d
 from .vector_quantizer import VectorQuantizer
 
 __all__ = [
@@ -12,7 +13,9 @@ __all__ = [
     'Decoder',
     'Downsample',
     'Encoder',
+    'LabelEmbedder',
     'ResnetBlock',
+    'TimestepEmbedder',
     'Upsample',
     'VectorQuantizer',
     'get_2d_sincos_pos_embed',
@@ -21,6 +24,8 @@ __all__ = [
     'patch_mask_to_image',
     'patchify',
     'random_masking',
+    'resize_pos_embed',
     'sincos_1d',
+    'timestep_embedding',
     'unpatchify',
 ]

@@ -29,3 +29,20 @@ def get_2d_sincos_pos_embed(
     if cls_token:
         emb = torch.cat([emb.new_zeros(1, embed_dim), emb], dim=0)
     return emb.float()
+
+
+def resize_pos_embed(
+    pos_embed: torch.Tensor, src_grid: Tuple[int, int], dst_grid: Tuple[int, int], num_prefix_tokens: int = 1
+) -> torch.Tensor:
+    """(1, P + h·w, D) table -> (1, P + h'·w', D): the prefix rows (class token) kept, the grid part resized
+    bicubically as a (D, h, w) image (MAE's ``interpolate_pos_embed``; align_corners=False)."""
+    if tuple(src_grid) == tuple(dst_grid):
+        return pos_embed
+    prefix, grid = pos_embed[:, :num_prefix_tokens], pos_embed[:, num_prefix_tokens:]
+    h, w = src_grid
+    if grid.shape[1] != h * w:
+        raise ValueError(f'pos_embed has {grid.shape[1]} grid rows, not {h}x{w}')
+    grid = grid.reshape(1, h, w, -1).permute(0, 3, 1, 2).float()  # (1, D, h, w)
+    grid = torch.nn.functional.interpolate(grid, size=tuple(dst_grid), mode='bicubic', align_corners=False)
+    grid = grid.permute(0, 2, 3, 1).reshape(1, dst_grid[0] * dst_grid[1], -1).to(pos_embed.dtype)
+    return torch.cat([prefix, grid], dim=1)

@@ -1,10 +1,12 @@
 """Training losses (registry ``MODELS``) and GAN loss functions."""
 
 from .adversarial import adaptive_weight, discriminator_loss, generator_loss
+from .cross_entropy import CrossEntropyLoss
 from .lpips import LPIPS, lpips_distance
 from .masked_mse import MaskedMSELoss, normalize_patches
 
 __all__ = [
+    'CrossEntropyLoss',
     'LPIPS',
     'MaskedMSELoss',
     'lpips_distance',

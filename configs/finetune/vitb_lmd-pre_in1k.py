@@ -1,0 +1,8 @@
+# ViT-B/16 ImageNet-1k fine-tuning (MAE's recipe) from an LMD pretraining (configs/lmd/lmd_vitb_in1k.py, whose
+# inputs are scaled to [-1, 1]: the classifier must see the same scaling):
+#   tools/dist_train.sh configs/finetune/vitb_lmd-pre_in1k.py 8
+_base_ = ['./vitb_mae-pre_in1k.py']
+model = dict(
+    data_preprocessor=dict(mean=[127.5] * 3, std=[127.5] * 3),
+    backbone=dict(init_cfg=dict(checkpoint='work_dirs/lmd_vitb_in1k/iter_250000.pth')),
+)

@@ -1,0 +1,59 @@
+"""Saves class-conditional sample grids of a diffusion model during and after training (EMA weights if kept)."""
+
+import os
+import os.path as osp
+from typing import Optional, Sequence
+
+import torch
+from mmengine.dist import is_main_process
+from mmengine.hooks import EMAHook
+
+from lmdkit.registry import HOOKS
+
+from ...visualization.grids import save_image_rows, to_uint8
+from .grid_hook import PeriodicGridHook
+from .mask_schedule_hook import unwrap
+
+
+@HOOKS.register_module()
+class SampleVisHook(PeriodicGridHook):
+    """Every ``interval`` iterations (0: only at the end) draw ``num_per_class`` samples of each class in
+    ``classes`` with the model's sampling settings and a fixed seed, one row per class, to
+    ``WORK_DIR/vis/samples_iter_<N>.png``; the final grid is copied to ``WORK_DIR/samples.png``.
+
+    The EMA model of an ``EMAHook`` is used when there is one. Sampling draws from its own seeded generator, so
+    the training random stream is untouched.
+    """
+
+    final_name = 'samples.png'
+
+    def __init__(self, interval: int = 0, num_per_class: int = 8, classes: Optional[Sequence[int]] = None,
+                 seed: int = 0, **sampling) -> None:  # fmt: skip
+        super().__init__(interval)
+        self.num_per_class, self.classes, self.seed = num_per_class, classes, seed
+        self.sampling = sampling
+
+    def _model(self, runner):
+        for hook in runner.hooks:
+            if isinstance(hook, EMAHook) and hasattr(hook, 'ema_model'):
+                return hook.ema_model.module
+        return unwrap(runner.model)
+
+    @torch.no_grad()
+    def save_grid(self, runner, tag: str) -> Optional[str]:
+        if not is_main_process():
+            return None
+        model = self._model(runner)
+        if not hasattr(model, 'sample'):
+            return None
+        classes = list(self.classes) if self.classes is not None else list(range(max(model.num_classes, 1)))
+        labels = torch.tensor(classes).repeat_interleave(self.num_per_class)
+        out = model.sample(len(labels), labels if model.num_classes > 0 else None,
+                           generator=torch.Generator().manual_seed(self.seed), **self.sampling)  # fmt: skip
+        pre = model.data_preprocessor
+        images = to_uint8(out['images'], pre.mean, pre.std)  # (N, C, H, W)
+        rows = {f'class {c}' if model.num_classes > 0 else 'samples': images[i * self.num_per_class:
+                (i + 1) * self.num_per_class] for i, c in enumerate(classes)}  # fmt: skip
+        folder = osp.join(runner.work_dir, 'vis')
+        os.makedirs(folder, exist_ok=True)
+        return save_image_rows(rows, osp.join(folder, f'samples_{tag}.png'), title=f'{runner.experiment_name} — {tag}')

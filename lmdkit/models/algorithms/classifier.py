@@ -1,0 +1,113 @@
+"""Image classification with a (pretrained) ViT encoder: fine-tuning and linear probing (MAE's protocols).
+
+Pixel input, or latent input with the frozen projector of an LMD pretraining in front. Features are the mean of
+the patch tokens followed by ``fc_norm`` (MAE fine-tuning, ``global_pool='avg'``; the encoder's final norm is
+then unused) or the normalised class token (``'token'``, MAE's linear probe).
+"""
+
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModel
+
+from lmdkit.registry import MODELS
+
+
+@MODELS.register_module()
+class ImageClassifier(BaseModel):
+    """projector.encode (frozen) → MAEViT on all tokens → pool → head → cross-entropy.
+
+    Args:
+        backbone: encoder config (``MAEViT``); put ``init_cfg=dict(type='PretrainedEncoder', checkpoint=...)`` on it
+            to start from a pretraining checkpoint. With ``global_pool='avg'`` set ``final_norm=False`` (MAE).
+        head: ``LinearClsHead`` config.
+        projector: frozen image → latent map for latent-input encoders (default: pixels).
+        global_pool: 'avg' (mean of patch tokens + ``fc_norm``) or 'token' (class token).
+        loss: classification loss (``CrossEntropyLoss``); soft targets from mixup are used when present.
+        freeze_backbone: linear probing — only the head trains: the encoder (and ``fc_norm``) get no gradients and
+            the encoder stays in eval mode (MAE's ``main_linprobe``).
+        train_pos_embed: fine-tune the position embedding (MAE/timm: a learnable parameter initialised from the
+            pretraining's fixed sin-cos table); ignored when the backbone is frozen.
+    """
+
+    def __init__(
+        self,
+        backbone: dict,
+        head: dict,
+        projector: Optional[dict] = None,
+        global_pool: str = 'avg',
+        loss: Optional[dict] = None,
+        freeze_backbone: bool = False,
+        train_pos_embed: bool = True,
+        data_preprocessor: Optional[dict] = None,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if global_pool not in ('avg', 'token'):
+            raise ValueError(f"global_pool must be 'avg' or 'token', got {global_pool!r}")
+        self.projector = MODELS.build(projector or dict(type='IdentityProjector'))
+        self.projector.freeze()
+        self.backbone = MODELS.build(backbone)
+        if self.backbone.in_channels != self.projector.latent_channels:
+            raise ValueError(
+                f'backbone.in_channels={self.backbone.in_channels} but the projector gives '
+                f'{self.projector.latent_channels}-channel inputs'
+            )
+        self.global_pool = global_pool
+        dim = self.backbone.embed_dim
+        eps = self.backbone.norm.eps if isinstance(self.backbone.norm, nn.LayerNorm) else 1e-6
+        self.fc_norm = nn.LayerNorm(dim, eps=eps) if global_pool == 'avg' else nn.Identity()
+        self.head = MODELS.build(dict(head, in_channels=head.get('in_channels', dim)))
+        self.loss_module = MODELS.build(loss or dict(type='CrossEntropyLoss'))
+        self.freeze_backbone = freeze_backbone
+        if freeze_backbone:
+            for p in [*self.backbone.parameters(), *self.fc_norm.parameters()]:
+                p.requires_grad_(False)
+        elif train_pos_embed and hasattr(self.backbone, 'pos_embed'):
+            self.backbone.pos_embed.requires_grad_(True)
+
+    def train(self, mode: bool = True) -> 'ImageClassifier':
+        super().train(mode)
+        self.projector.eval()
+        if self.freeze_backbone:
+            self.backbone.eval()  # no dropout/drop path in a linear probe
+        return self
+
+    def forward(
+        self, inputs: torch.Tensor, data_samples: Optional[dict] = None, mode: str = 'tensor'
+    ) -> Union[Dict[str, torch.Tensor], List[dict], torch.Tensor]:
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.head(self.extract_feat(inputs))
+        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got '{mode}'")
+
+    def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, D) pooled features of preprocessed images."""
+        with torch.no_grad():
+            x = self.projector.encode(inputs)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):
+            tokens, _, _ = self.backbone(x, 0.0)  # (B, 1 + L, D)
+        pooled = tokens[:, 1:].mean(dim=1) if self.global_pool == 'avg' else tokens[:, 0]
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):
+            return self.fc_norm(pooled)
+
+    def loss(self, inputs: torch.Tensor, data_samples: Optional[dict]) -> Dict[str, torch.Tensor]:
+        if not isinstance(data_samples, dict) or not ({'gt_score', 'gt_label'} & set(data_samples)):
+            raise ValueError('ImageClassifier needs labelled data: data_samples with gt_label (or gt_score)')
+        target = data_samples.get('gt_score', data_samples.get('gt_label'))
+        if target.ndim == 1 and bool((target < 0).any()):
+            raise ValueError('the batch has samples without a label (gt_label = -1): is the dataset unlabelled?')
+        logits = self.head(self.extract_feat(inputs))
+        return dict(loss=self.loss_module(logits, target.to(logits.device)))
+
+    @torch.no_grad()
+    def predict(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> List[dict]:
+        """Per sample: ``pred_score`` (K,) softmax, ``pred_label`` and ``gt_label`` (-1 when unlabelled)."""
+        scores = self.head(self.extract_feat(inputs)).float().softmax(dim=-1).cpu()
+        labels = data_samples.get('gt_label') if isinstance(data_samples, dict) else None
+        labels = labels.cpu().tolist() if labels is not None else [-1] * len(scores)
+        return [dict(pred_score=s, pred_label=int(s.argmax()), gt_label=int(y)) for s, y in zip(scores, labels)]

@@ -1,0 +1,159 @@
+"""Latent diffusion with a transformer (or U-Net) denoiser: DiT when masking is off (Peebles & Xie, 2023).
+
+images ─► projector.encode (frozen) ─► z·latent_scale ─► q_sample(z, t) ─► denoiser(x_t, t, y) ─► ε/v/x₀ loss
+"""
+
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmengine.model import BaseModel
+
+from lmdkit.diffusion import GaussianDiffusion, guided_model, sample
+from lmdkit.registry import MODELS
+
+
+@MODELS.register_module()
+class MaskedDiffusion(BaseModel):
+    """Class-conditional diffusion in a projector's latent space.
+
+    Args:
+        denoiser: ``DiT`` config (``denoiser(x_t, t, y)``); its ``in_channels`` must equal the latent channels.
+        projector: frozen image → latent map (``IdentityProjector`` for pixel-space diffusion).
+        diffusion: ``GaussianDiffusion.build`` kwargs: ``schedule`` ('linear' | 'cosine'), ``num_steps``,
+            ``target`` ('eps' | 'v' | 'x0'), ``min_snr_gamma``; ``learn_sigma`` follows the denoiser.
+        latent_scale: latents are multiplied by this before diffusion (SD-VAE: 0.18215 is applied by its projector;
+            set ~1/std for others) and divided by it before decoding.
+        sampling: defaults of ``sample``: ``sampler``, ``steps``, ``eta``, ``cfg_scale``, ``cfg_schedule``,
+            ``cfg_power``, ``guide_channels``, ``clip_denoised``.
+        val_seed: seed of the per-sample timesteps and noise of the validation loss.
+    """
+
+    def __init__(
+        self,
+        denoiser: dict,
+        projector: Optional[dict] = None,
+        diffusion: Optional[dict] = None,
+        latent_scale: float = 1.0,
+        sampling: Optional[dict] = None,
+        val_seed: int = 0,
+        data_preprocessor: Optional[dict] = None,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.projector = MODELS.build(projector or dict(type='IdentityProjector'))
+        self.projector.freeze()
+        self.denoiser = MODELS.build(denoiser)
+        if self.denoiser.in_channels != self.projector.latent_channels:
+            raise ValueError(
+                f'denoiser.in_channels={self.denoiser.in_channels} but the projector gives '
+                f'{self.projector.latent_channels}-channel latents'
+            )
+        diffusion = dict(diffusion or {})
+        diffusion.setdefault('learn_sigma', self.denoiser.learn_sigma)
+        if diffusion['learn_sigma'] != self.denoiser.learn_sigma:
+            raise ValueError('diffusion.learn_sigma must match the denoiser (it sets the output channels)')
+        self.diffusion = GaussianDiffusion.build(**diffusion)
+        self.latent_scale, self.val_seed = latent_scale, val_seed
+        self.sampling = dict(sampler='ddim', steps=50, eta=0.0, cfg_scale=1.0, cfg_schedule='constant', cfg_power=1.0,
+                             guide_channels=None, clip_denoised=False)  # fmt: skip
+        unknown = set(sampling or {}) - set(self.sampling)
+        if unknown:
+            raise ValueError(f'unknown sampling options {sorted(unknown)}; known: {sorted(self.sampling)}')
+        self.sampling.update(sampling or {})
+
+    @property
+    def num_classes(self) -> int:
+        return self.denoiser.num_classes
+
+    @torch.no_grad()
+    def encode_latents(self, inputs: Union[torch.Tensor, Dict[str, torch.Tensor]]) -> torch.Tensor:
+        """Scaled latents from preprocessed images or from latent-cache records."""
+        z = self.projector.from_cache(inputs) if isinstance(inputs, dict) else self.projector.encode(inputs)
+        return z * self.latent_scale
+
+    def _labels(self, data_samples: Optional[dict], batch: int, device: torch.device) -> Optional[torch.Tensor]:
+        if self.num_classes <= 0:
+            return None
+        labels = data_samples.get('gt_label') if isinstance(data_samples, dict) else None
+        if labels is None or bool((labels < 0).any()):
+            raise ValueError('class-conditional diffusion needs labelled data (data_samples with gt_label >= 0)')
+        return labels.to(device).long()
+
+    def forward(self, inputs, data_samples: Optional[dict] = None, mode: str = 'tensor'):
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            raise ValueError("MaskedDiffusion has no 'tensor' mode; call sample() to generate")
+        raise ValueError(f"mode must be 'loss' or 'predict', got '{mode}'")
+
+    def loss(self, inputs, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
+        z = self.encode_latents(inputs)  # (B, C, h, w)
+        y = self._labels(data_samples, z.shape[0], z.device)
+        t = torch.randint(0, self.diffusion.num_steps, (z.shape[0],), device=z.device)
+        losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
+        out = dict(loss=losses['loss'].mean())
+        if 'vb' in losses:  # logged for reference; already part of the loss
+            out['vb'] = losses['vb'].detach().mean()
+        return out
+
+    @torch.no_grad()
+    def predict(self, inputs, data_samples: Optional[dict] = None) -> List[dict]:
+        """Validation: the diffusion MSE at per-sample timesteps and noise seeded by (val_seed, sample index), so
+        every checkpoint is scored on the same draws."""
+        z = self.encode_latents(inputs)
+        y = self._labels(data_samples, z.shape[0], z.device)
+        index = data_samples.get('sample_idx') if isinstance(data_samples, dict) else None
+        index = index.tolist() if index is not None else list(range(z.shape[0]))
+        gens = [torch.Generator().manual_seed(self.val_seed * 1_000_003 + int(i)) for i in index]
+        t = torch.stack([torch.randint(0, self.diffusion.num_steps, (1,), generator=g)[0] for g in gens]).to(z.device)
+        noise = torch.stack([torch.randn(z.shape[1:], generator=g) for g in gens]).to(z.device)
+        losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t, noise)
+        return [dict(diffusion_mse=float(m)) for m in losses['mse']]
+
+    @torch.no_grad()
+    def sample(
+        self,
+        num: int,
+        labels: Optional[torch.Tensor] = None,
+        generator: Optional[torch.Generator] = None,
+        progress: bool = False,
+        decode: bool = True,
+        **overrides,
+    ) -> Dict[str, torch.Tensor]:
+        """Generate ``num`` samples (``labels`` (num,) for a class-conditional model; default: 0, 1, 2, … cycled).
+
+        ``overrides`` replace the ``sampling`` defaults. Returns ``latents`` and, with ``decode``, ``images`` in the
+        projector's image range (the data preprocessor's normalised space), plus ``labels``.
+        """
+        opts = dict(self.sampling, **overrides)
+        unknown = set(overrides) - set(self.sampling)
+        if unknown:
+            raise ValueError(f'unknown sampling options {sorted(unknown)}; known: {sorted(self.sampling)}')
+        device = next(self.denoiser.parameters()).device
+        was_training = self.denoiser.training
+        self.denoiser.eval()  # no label dropout while sampling
+        try:
+            return self._sample(num, labels, generator, progress, decode, opts, device)
+        finally:
+            self.denoiser.train(was_training)
+
+    def _sample(self, num, labels, generator, progress, decode, opts, device) -> Dict[str, torch.Tensor]:
+        if self.num_classes > 0:
+            labels = torch.arange(num) % self.num_classes if labels is None else labels
+            labels = labels.to(device).long()
+            fn = guided_model(self.denoiser, labels, self.denoiser.null_label, opts['cfg_scale'],
+                              self.diffusion.num_steps, opts['cfg_schedule'], opts['cfg_power'],
+                              opts['guide_channels'])  # fmt: skip
+        else:
+            fn = lambda x, t: self.denoiser(x, t, None)  # noqa: E731
+        h, w = self.denoiser.grid_size
+        p = self.denoiser.patch_size
+        shape = (num, self.denoiser.in_channels, h * p, w * p)
+        z = sample(self.diffusion, fn, shape, opts['sampler'], opts['steps'], opts['eta'], opts['clip_denoised'],
+                   generator=generator, device=device, progress=progress)  # fmt: skip
+        out = dict(latents=z, labels=labels)
+        if decode:
+            out['images'] = self.projector.decode(z / self.latent_scale)
+        return out

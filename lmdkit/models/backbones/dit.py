@@ -1,0 +1,165 @@
+"""DiT (Peebles & Xie, 2023): a ViT denoiser on latent patches, conditioned on timestep + class by adaLN-Zero.
+
+Module and key names follow the official ``models.py`` (``x_embedder``, ``t_embedder``, ``y_embedder``,
+``blocks.i.adaLN_modulation``, ``final_layer``), so released DiT checkpoints load strictly.
+"""
+
+from typing import Dict, Optional, Tuple
+
+import torch
+import torch.nn as nn
+from mmengine.model import BaseModule
+from timm.layers import Mlp, PatchEmbed
+from timm.models.vision_transformer import Attention
+
+from lmdkit.registry import MODELS
+
+from ..layers import LabelEmbedder, TimestepEmbedder, get_2d_sincos_pos_embed, unpatchify
+
+#: arch -> (hidden size, depth, heads): the paper's S/B/L/XL, and 'p' ("pico") for CPU runs.
+DIT_ARCHS: Dict[str, Tuple[int, int, int]] = {
+    'p': (128, 4, 4),
+    'S': (384, 12, 6),
+    'B': (768, 12, 12),
+    'L': (1024, 24, 16),
+    'XL': (1152, 28, 16),
+}
+
+
+def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
+    """adaLN: x·(1 + scale) + shift, per sample. x (B, N, D), shift/scale (B, D)."""
+    return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1)
+
+
+class DiTBlock(nn.Module):
+    """Pre-norm transformer block whose norms are modulated, and residual branches gated, by the condition."""
+
+    def __init__(self, hidden_size: int, num_heads: int, mlp_ratio: float = 4.0) -> None:
+        super().__init__()
+        self.norm1 = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
+        self.attn = Attention(hidden_size, num_heads=num_heads, qkv_bias=True)  # fused SDPA
+        self.norm2 = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
+        self.mlp = Mlp(hidden_size, int(hidden_size * mlp_ratio), act_layer=lambda: nn.GELU(approximate='tanh'))
+        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(hidden_size, 6 * hidden_size))
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = self.adaLN_modulation(c).chunk(6, dim=1)
+        x = x + gate_msa.unsqueeze(1) * self.attn(modulate(self.norm1(x), shift_msa, scale_msa))
+        return x + gate_mlp.unsqueeze(1) * self.mlp(modulate(self.norm2(x), shift_mlp, scale_mlp))
+
+
+class FinalLayer(nn.Module):
+    """Modulated norm and a linear map from tokens to patches (p·p·C_out)."""
+
+    def __init__(self, hidden_size: int, patch_size: int, out_channels: int) -> None:
+        super().__init__()
+        self.norm_final = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
+        self.linear = nn.Linear(hidden_size, patch_size * patch_size * out_channels)
+        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(hidden_size, 2 * hidden_size))
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        shift, scale = self.adaLN_modulation(c).chunk(2, dim=1)
+        return self.linear(modulate(self.norm_final(x), shift, scale))
+
+
+@MODELS.register_module()
+class DiT(BaseModule):
+    """Diffusion transformer ε_θ(x_t, t, y).
+
+    Args:
+        arch: 'p', 'S', 'B', 'L' or 'XL'; ``hidden_size``/``depth``/``num_heads`` override it.
+        input_size: latent side (32 for 256 px SD-VAE latents, 8 for our f4 Fashion-MNIST latents).
+        patch_size: 2, 4 or 8 (DiT-XL/2 = patch 2).
+        in_channels: latent channels.
+        num_classes: classes of the condition; 0 = unconditional.
+        class_dropout_prob: share of labels replaced by the null class in training (classifier-free guidance).
+        learn_sigma: output twice the channels (ε and the variance interpolation), as the released weights do.
+    """
+
+    def __init__(
+        self,
+        arch: str = 'XL',
+        input_size: int = 32,
+        patch_size: int = 2,
+        in_channels: int = 4,
+        hidden_size: Optional[int] = None,
+        depth: Optional[int] = None,
+        num_heads: Optional[int] = None,
+        mlp_ratio: float = 4.0,
+        num_classes: int = 1000,
+        class_dropout_prob: float = 0.1,
+        learn_sigma: bool = True,
+        init_cfg: Optional[dict] = None,
+    ) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if arch not in DIT_ARCHS:
+            raise ValueError(f"unknown DiT arch '{arch}'; choose one of {sorted(DIT_ARCHS)}")
+        d, n, h = DIT_ARCHS[arch]
+        hidden_size, depth, num_heads = hidden_size or d, depth or n, num_heads or h
+        self.in_channels, self.patch_size, self.num_classes = in_channels, patch_size, num_classes
+        self.out_channels = in_channels * 2 if learn_sigma else in_channels
+        self.learn_sigma = learn_sigma
+        self.x_embedder = PatchEmbed(input_size, patch_size, in_channels, hidden_size, bias=True)
+        self.grid_size: Tuple[int, int] = tuple(self.x_embedder.grid_size)
+        self.t_embedder = TimestepEmbedder(hidden_size)
+        self.y_embedder = LabelEmbedder(num_classes, hidden_size, class_dropout_prob) if num_classes > 0 else None
+        # fixed 2-D sin-cos positions (a frozen parameter, as in the official checkpoints)
+        self.pos_embed = nn.Parameter(torch.zeros(1, self.x_embedder.num_patches, hidden_size), requires_grad=False)
+        self.blocks = nn.ModuleList(DiTBlock(hidden_size, num_heads, mlp_ratio) for _ in range(depth))
+        self.final_layer = FinalLayer(hidden_size, patch_size, self.out_channels)
+        self._random_init()
+
+    @property
+    def null_label(self) -> int:
+        """The label index that selects the unconditional embedding."""
+        return self.num_classes
+
+    def _random_init(self) -> None:
+        """DiT's init: xavier linears, sin-cos positions, N(0, 0.02) label table and timestep MLP, zero adaLN
+        modulations and output layer (each block starts as the identity)."""
+
+        def basic(m: nn.Module) -> None:
+            if isinstance(m, nn.Linear):
+                nn.init.xavier_uniform_(m.weight)
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+        self.apply(basic)
+        self.pos_embed.data.copy_(get_2d_sincos_pos_embed(self.pos_embed.shape[-1], self.grid_size)[None])
+        w = self.x_embedder.proj.weight.data
+        nn.init.xavier_uniform_(w.view(w.shape[0], -1))
+        nn.init.zeros_(self.x_embedder.proj.bias)
+        if self.y_embedder is not None:
+            nn.init.normal_(self.y_embedder.embedding_table.weight, std=0.02)
+        nn.init.normal_(self.t_embedder.mlp[0].weight, std=0.02)
+        nn.init.normal_(self.t_embedder.mlp[2].weight, std=0.02)
+        for block in self.blocks:
+            nn.init.zeros_(block.adaLN_modulation[-1].weight)
+            nn.init.zeros_(block.adaLN_modulation[-1].bias)
+        for layer in (self.final_layer.adaLN_modulation[-1], self.final_layer.linear):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+
+    def init_weights(self) -> None:
+        """Random init happens at construction; ``init_cfg`` (pretrained weights) is applied once here."""
+        if self.init_cfg and not self.is_init:
+            super().init_weights()
+        self._is_init = True
+
+    def condition(self, t: torch.Tensor, y: Optional[torch.Tensor]) -> torch.Tensor:
+        """(B, D) conditioning vector: timestep embedding + label embedding."""
+        c = self.t_embedder(t)
+        if self.y_embedder is not None:
+            if y is None:
+                raise ValueError('a class-conditional DiT needs labels y (pass the null label for unconditional)')
+            c = c + self.y_embedder(y)
+        return c
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(B, C, H, W) noisy latents, (B,) timesteps, (B,) labels -> (B, C_out, H, W)."""
+        c = self.condition(t, y)
+        x = self.x_embedder(x) + self.pos_embed  # (B, N, D)
+        for block in self.blocks:
+            x = block(x, c)
+        x = self.final_layer(x, c)  # (B, N, p·p·C_out)
+        return unpatchify(x, self.patch_size, self.grid_size, self.out_channels)

@@ -1,0 +1,113 @@
+"""DiT and the MaskedDiffusion algorithm: sizes, adaLN-Zero init, fitting a batch, sampling and guidance."""
+
+import pytest
+import torch
+
+from lmdkit.models.backbones.dit import DiT
+from lmdkit.registry import MODELS
+
+from ..conftest import tiny_diffusion_model
+
+
+def test_dit_xl2_parameter_count():
+    with torch.device('meta'):
+        model = DiT(arch='XL', input_size=32, patch_size=2, in_channels=4, num_classes=1000, learn_sigma=True)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert round(trainable / 1e6, 1) == 674.8  # DiT paper / DESIGN.md
+    names = {k.split('.')[0] for k in model.state_dict()}
+    assert names == {'x_embedder', 't_embedder', 'y_embedder', 'pos_embed', 'blocks', 'final_layer'}
+
+
+def test_dit_starts_as_zero_output_and_uses_its_conditions():
+    model = MODELS.build(tiny_diffusion_model()['denoiser']).eval()
+    x, t, y = torch.randn(2, 1, 8, 8), torch.tensor([5, 50]), torch.tensor([1, 2])
+    assert torch.equal(model(x, t, y), torch.zeros(2, 2, 8, 8))  # adaLN-Zero + zero output layer
+    for p in model.parameters():
+        p.data.normal_(0, 0.1)
+    base = model(x, t, y)
+    assert not torch.allclose(base, model(x, t + 7, y)) and not torch.allclose(base, model(x, t, y + 1))
+    with pytest.raises(ValueError, match='needs labels'):
+        model(x, t, None)
+
+
+def test_overfits_a_fixed_batch():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_diffusion_model(diffusion=dict(num_steps=100, target='eps')))
+    z = torch.randn(8, 1, 8, 8)
+    y, t, noise = torch.arange(8) % 10, torch.randint(0, 100, (8,)), torch.randn(8, 1, 8, 8)
+    model.denoiser.y_embedder.dropout_prob = 0.0  # a fixed regression problem
+    opt = torch.optim.AdamW(model.denoiser.parameters(), lr=3e-3)
+    first = None
+    for _ in range(150):
+        loss = model.diffusion.training_losses(lambda x, ts: model.denoiser(x, ts, y), z, t, noise)['loss'].mean()
+        first = first if first is not None else float(loss)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(loss) < 0.1 * first
+
+
+def test_sampling_is_reproducible_and_guidance_one_is_conditional():
+    torch.manual_seed(0)
+    model = MODELS.build(tiny_diffusion_model())
+    for p in model.denoiser.parameters():
+        p.data.normal_(0, 0.05)
+    labels = torch.tensor([0, 1, 2, 3])
+    a = model.sample(4, labels, generator=torch.Generator().manual_seed(3))
+    b = model.sample(4, labels, generator=torch.Generator().manual_seed(3))
+    assert a['images'].shape == (4, 1, 8, 8) and torch.equal(a['images'], b['images'])
+    assert model.denoiser.training  # sampling restored the mode
+    plain = model.sample(4, labels, generator=torch.Generator().manual_seed(3), cfg_scale=1.0)
+    guided = model.sample(4, labels, generator=torch.Generator().manual_seed(3), cfg_scale=3.0)
+    assert not torch.allclose(plain['latents'], guided['latents'])
+    with pytest.raises(ValueError, match='unknown sampling options'):
+        model.sample(2, labels[:2], cfg=2.0)
+
+
+def test_validation_draws_are_fixed_per_sample():
+    model = MODELS.build(tiny_diffusion_model()).eval()
+    images = torch.randint(0, 256, (4, 1, 8, 8), dtype=torch.uint8)
+    samples = dict(gt_label=torch.tensor([0, 1, 2, 3]), sample_idx=torch.tensor([10, 11, 12, 13]))
+    data = model.data_preprocessor(dict(inputs=images, data_samples=samples), False)
+    first = model(**data, mode='predict')
+    again = model(data['inputs'][[1, 0]], dict(gt_label=samples['gt_label'][[1, 0]],
+                                               sample_idx=samples['sample_idx'][[1, 0]]), mode='predict')  # fmt: skip
+    assert first[0]['diffusion_mse'] == pytest.approx(again[1]['diffusion_mse'])
+    with pytest.raises(ValueError, match='labelled data'):
+        model(data['inputs'], dict(gt_label=torch.full((4,), -1)), mode='loss')
+
+
+def official_layout():
+    import json
+    import os.path as osp
+
+    with open(osp.join(osp.dirname(__file__), '..', 'fixtures', 'dit_official_keys.json')) as f:
+        return json.load(f)['models']
+
+
+@pytest.mark.parametrize('arch', ['S', 'XL'])
+def test_state_dict_matches_the_official_key_list(arch):
+    """Key names and shapes against a list taken from facebookresearch/DiT's models.py (input 32, 1000 classes)."""
+    with torch.device('meta'):
+        ours = DiT(arch=arch, input_size=32, patch_size=2, in_channels=4, num_classes=1000, learn_sigma=True)
+    expected = official_layout()[f'DiT-{arch}/2']
+    assert {k: list(v.shape) for k, v in ours.state_dict().items()} == expected
+
+
+def test_loads_an_official_training_checkpoint_strictly(tmp_path):
+    """DiT's train.py saves {'model', 'ema', 'opt', 'args' (argparse.Namespace)}: the EMA weights load strictly
+    without unpickling the Namespace."""
+    import argparse
+
+    from lmdkit.models.converters import load_encoder_weights
+
+    torch.manual_seed(0)
+    ref = DiT(arch='S', depth=2, input_size=8, patch_size=2, num_classes=10)
+    ema = {k: v + 1.0 for k, v in ref.state_dict().items()}
+    torch.save(dict(model=ref.state_dict(), ema=ema, opt={}, args=argparse.Namespace(model='DiT-S/2')),
+               tmp_path / '0400000.pt')  # fmt: skip
+    ours = DiT(arch='S', depth=2, input_size=8, patch_size=2, num_classes=10)
+    report = load_encoder_weights(ours, str(tmp_path / '0400000.pt'), prefix='', strict=True)
+    assert report['missing'] == [] and report['unexpected'] == []
+    for k, v in ours.state_dict().items():
+        assert torch.equal(v, ema[k]), k
