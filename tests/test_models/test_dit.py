@@ -111,3 +111,21 @@ def test_loads_an_official_training_checkpoint_strictly(tmp_path):
     assert report['missing'] == [] and report['unexpected'] == []
     for k, v in ours.state_dict().items():
         assert torch.equal(v, ema[k]), k
+
+
+def test_unet_denoiser_in_masked_diffusion():
+    """The ADM U-Net plugs into the same algorithm: shapes, skip connections at two levels, guided sampling."""
+    unet = dict(type='UNet', input_size=8, in_channels=1, model_channels=16, channel_mult=(1, 2), num_res_blocks=1,
+                attention_resolutions=(2,), num_heads=2, num_classes=10, learn_sigma=True)  # fmt: skip
+    model = MODELS.build(tiny_diffusion_model(denoiser=unet))
+    images = torch.randint(0, 256, (4, 1, 8, 8), dtype=torch.uint8)
+    data = model.data_preprocessor(dict(inputs=images, data_samples=dict(gt_label=torch.tensor([0, 1, 2, 3]))), True)
+    loss = model(**data, mode='loss')['loss']
+    loss.backward()
+    assert torch.isfinite(loss) and model.denoiser.out[-1].weight.grad.abs().sum() > 0
+    for p in model.denoiser.parameters():
+        p.data.normal_(0, 0.05)
+    out = model.sample(3, torch.tensor([1, 2, 3]), generator=torch.Generator().manual_seed(0))
+    assert out['images'].shape == (3, 1, 8, 8) and torch.isfinite(out['images']).all()
+    with pytest.raises(ValueError, match='divisible'):
+        MODELS.build(dict(unet, input_size=9))

@@ -33,6 +33,21 @@ TINY = {
     'LMD': dict(cfg=_LMD, inputs=None),
     'ImageClassifier': dict(cfg=tiny_classifier_model(), inputs=None),
     'MaskedDiffusion': dict(cfg=tiny_diffusion_model(), inputs=None),
+    'UNet': dict(
+        cfg=dict(
+            type='UNet',
+            input_size=8,
+            in_channels=1,
+            model_channels=16,
+            channel_mult=(1, 2),
+            num_res_blocks=1,
+            attention_resolutions=(2,),
+            num_heads=2,
+            num_classes=10,
+            learn_sigma=True,
+        ),  # fmt: skip
+        inputs=lambda: (torch.randn(2, 1, 8, 8), torch.tensor([3, 90]), torch.tensor([1, 10])),
+    ),
     'DiT': dict(
         cfg=tiny_diffusion_model()['denoiser'],
         inputs=lambda: (torch.randn(2, 1, 8, 8), torch.tensor([3, 90]), torch.tensor([1, 10])),
@@ -106,7 +121,7 @@ def _loss_of(name, model):
         return model(**data, mode='loss')['loss']
     out = model(*entry['inputs']())
     out = out[0] if isinstance(out, tuple) else out
-    if name == 'DiT':  # zero-initialised output (adaLN-Zero): a loss linear in the output still has gradients
+    if name in ('DiT', 'UNet'):  # zero-initialised outputs: a loss linear in the output still has gradients
         return (out.float() * torch.randn(out.shape, generator=torch.Generator().manual_seed(0))).mean()
     return out.float().pow(2).mean()
 

@@ -17,7 +17,8 @@ class MaskedDiffusion(BaseModel):
     """Class-conditional diffusion in a projector's latent space.
 
     Args:
-        denoiser: ``DiT`` config (``denoiser(x_t, t, y)``); its ``in_channels`` must equal the latent channels.
+        denoiser: ``DiT`` or ``UNet`` config (``denoiser(x_t, t, y)``, ``latent_shape``, ``null_label``); its
+            ``in_channels`` must equal the latent channels.
         projector: frozen image → latent map (``IdentityProjector`` for pixel-space diffusion).
         diffusion: ``GaussianDiffusion.build`` kwargs: ``schedule`` ('linear' | 'cosine'), ``num_steps``,
             ``target`` ('eps' | 'v' | 'x0'), ``min_snr_gamma``; ``learn_sigma`` follows the denoiser.
@@ -148,9 +149,7 @@ class MaskedDiffusion(BaseModel):
                               opts['guide_channels'])  # fmt: skip
         else:
             fn = lambda x, t: self.denoiser(x, t, None)  # noqa: E731
-        h, w = self.denoiser.grid_size
-        p = self.denoiser.patch_size
-        shape = (num, self.denoiser.in_channels, h * p, w * p)
+        shape = (num, *self.denoiser.latent_shape)
         z = sample(self.diffusion, fn, shape, opts['sampler'], opts['steps'], opts['eta'], opts['clip_denoised'],
                    generator=generator, device=device, progress=progress)  # fmt: skip
         out = dict(latents=z, labels=labels)

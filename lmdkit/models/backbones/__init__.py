@@ -1,6 +1,7 @@
 """Backbones (registry ``MODELS``)."""
 
 from .dit import DIT_ARCHS, DiT
+from .unet import UNet
 from .vit_mae import VIT_ARCHS, MAEViT
 
-__all__ = ['DIT_ARCHS', 'VIT_ARCHS', 'DiT', 'MAEViT']
+__all__ = ['DIT_ARCHS', 'VIT_ARCHS', 'DiT', 'MAEViT', 'UNet']

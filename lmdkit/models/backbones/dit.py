@@ -114,6 +114,11 @@ class DiT(BaseModule):
         """The label index that selects the unconditional embedding."""
         return self.num_classes
 
+    @property
+    def latent_shape(self) -> Tuple[int, int, int]:
+        """(C, H, W) of the inputs it denoises."""
+        return self.in_channels, self.grid_size[0] * self.patch_size, self.grid_size[1] * self.patch_size
+
     def _random_init(self) -> None:
         """DiT's init: xavier linears, sin-cos positions, N(0, 0.02) label table and timestep MLP, zero adaLN
         modulations and output layer (each block starts as the identity)."""
