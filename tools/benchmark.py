@@ -1,6 +1,7 @@
 """Training-step benchmark of a config: throughput, data vs compute share, peak memory, FLOPs and FLOP/s.
 
     python tools/benchmark.py CONFIG [--out result.json] [--warmup 5] [--repeat 20] [--amp] [--mask-ratio 0.75]
+        [--sample-num 16] [--sample-steps S]   (generative configs also get sampling throughput)
 
 Runs ``warmup + repeat`` real training steps (data loading, projector, forward, backward, optimiser update) on
 the config's train dataloader, counts one step's FLOPs with torch.utils.flop_counter (CPU attention included),
@@ -36,6 +37,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, help='override the train batch size')
     parser.add_argument('--amp', action='store_true', help='bf16 autocast on CPU, AMP on CUDA')
     parser.add_argument('--mask-ratio', type=float, default=0.75, help='fixed mask ratio for masked models')
+    parser.add_argument('--sample-num', type=int, default=16, help='generative models: images per sampling run')
+    parser.add_argument('--sample-steps', type=int, help="generative models: sampler steps (default: the config's)")
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
@@ -65,6 +68,23 @@ def matmul_peak(device: str, dtype: torch.dtype, size: int = 0, repeat: int = 10
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+@torch.no_grad()
+def sampling_throughput(model, args, device: str) -> dict:
+    """Generative models: images per second and seconds per denoiser step of ``model.sample`` (one warm-up run of
+    two steps, then one timed run of ``--sample-num`` images), with the config's sampler and guidance."""
+    overrides = {'steps': args.sample_steps} if args.sample_steps else {}
+    steps = overrides.get('steps', model.sampling['steps'])
+    model.sample(2, generator=torch.Generator().manual_seed(0), steps=2)
+    sync(device)
+    t0 = time.perf_counter()
+    model.sample(args.sample_num, generator=torch.Generator().manual_seed(0), **overrides)
+    sync(device)
+    seconds = time.perf_counter() - t0
+    return dict(num=args.sample_num, steps=steps, sampler=model.sampling['sampler'],
+                cfg_scale=model.sampling['cfg_scale'], seconds=seconds, images_per_s=args.sample_num / seconds,
+                s_per_step=seconds / steps)  # fmt: skip
 
 
 def main() -> None:
@@ -149,6 +169,9 @@ def main() -> None:
            f"{result['peak_memory_mb']:.0f} | {flops / batch_size / 1e9:.3f} | {achieved / 1e9:.1f} | "
            f"{peak / 1e9:.0f} | {100 * result['peak_ratio']:.1f}% |")  # fmt: skip
     result['markdown_row'] = row
+    if hasattr(model, 'sample'):
+        result['sampling'] = sampling_throughput(model, args, device)
+        print(f"sampling: {result['sampling']}")
     header = ('config', 'device', 'dtype', 'batch', 's/iter', 'img/s', 'data', 'peak MB', 'GFLOP/img', 'GFLOP/s',
               'peak GFLOP/s', 'of peak')  # fmt: skip
     print('| ' + ' | '.join(header) + ' |')

@@ -4,7 +4,7 @@
 _base_ = [
     '../_base_/models/dit_vqf4.py',
     '../_base_/datasets/fmnist_vqf4_cache.py',
-    '../_base_/schedules/adamw_const_6k.py',
+    '../_base_/schedules/adamw_const_2k.py',
     '../_base_/default_runtime.py',
 ]
 val_dataloader = dict(dataset=dict(indices=2000))  # 2,000 test latents at fixed timesteps/noise
@@ -15,6 +15,6 @@ custom_hooks = [
     dict(type='ExactResumeHook'),
     dict(type='TrainRecordHook'),
     dict(type='EMAHook', momentum=1e-3, update_buffers=True),
-    dict(type='SampleVisHook', interval=2000, num_per_class=8),
+    dict(type='SampleVisHook', interval=1000, num_per_class=8),
 ]
-default_hooks = dict(checkpoint=dict(interval=1000), logger=dict(interval=100))
+default_hooks = dict(checkpoint=dict(interval=500), logger=dict(interval=50))

@@ -153,6 +153,27 @@ def test_benchmark_tool(tmp_path):
                 'matmul_peak_flops', 'peak_ratio', 'markdown_row'):  # fmt: skip
         assert key in r, key
     assert r['flops_per_image'] > 1e6 and 0 < r['peak_ratio'] < 1.5 and r['images_per_s'] > 0
+    assert 'sampling' not in r  # not a generative model
+
+
+@pytest.mark.slow
+def test_benchmark_sampling_throughput(tmp_path):
+    out = str(tmp_path / 'bench.json')
+    tiny = ['model.denoiser.hidden_size=32', 'model.denoiser.depth=2', 'model.denoiser.num_heads=2']
+    opts = ['--warmup', '1', '--repeat', '2', '--batch-size', '8', '--sample-num', '4', '--sample-steps', '3']
+    sh(
+        sys.executable,
+        'tools/benchmark.py',
+        'configs/dit/dit_p4_fmnist-mini.py',
+        *opts,
+        '--out',
+        out,
+        '--cfg-options',
+        *tiny,
+    )
+    r = json.load(open(out))['sampling']
+    assert r['num'] == 4 and r['steps'] == 3 and r['images_per_s'] > 0
+    assert r['s_per_step'] == pytest.approx(r['seconds'] / 3)
 
 
 ABLATION = """
