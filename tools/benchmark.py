@@ -171,7 +171,7 @@ def main() -> None:
     result['markdown_row'] = row
     if hasattr(model, 'sample'):
         result['sampling'] = sampling_throughput(model, args, device)
-        print(f"sampling: {result['sampling']}")
+        print(f'sampling: {result["sampling"]}')
     header = ('config', 'device', 'dtype', 'batch', 's/iter', 'img/s', 'data', 'peak MB', 'GFLOP/img', 'GFLOP/s',
               'peak GFLOP/s', 'of peak')  # fmt: skip
     print('| ' + ' | '.join(header) + ' |')
