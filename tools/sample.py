@@ -21,22 +21,8 @@ from mmengine.config import DictAction
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 from lmdkit.apis import init_model  # noqa: E402
-from lmdkit.engine.checkpoint import atomic_write, load_from_local_safe  # noqa: E402
+from lmdkit.engine.checkpoint import atomic_write  # noqa: E402
 from lmdkit.visualization import save_image_rows, to_uint8  # noqa: E402
-
-
-def load_ema(model: torch.nn.Module, checkpoint: str) -> bool:
-    """Copy the EMA weights stored by MMEngine's EMAHook (``ema_state_dict``, keys ``module.<name>``) into
-    ``model``; returns whether there were any."""
-    ckpt = load_from_local_safe(checkpoint, map_location='cpu')
-    ema = ckpt.get('ema_state_dict') if isinstance(ckpt, dict) else None
-    if not ema:
-        return False
-    state = {k[len('module.') :]: v for k, v in ema.items() if k.startswith('module.')}
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or [k for k in missing if not k.startswith('projector.')]:
-        raise ValueError(f'EMA weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}')
-    return True
 
 
 def main() -> None:
@@ -60,9 +46,8 @@ def main() -> None:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys (k=v)')
     args = parser.parse_args()
     torch.set_flush_denormal(True)
-    model = init_model(args.config, args.checkpoint, device='cpu', cfg_options=args.cfg_options)
-    used_ema = not args.no_ema and load_ema(model, args.checkpoint)
-    model = model.to(args.device)
+    model = init_model(args.config, args.checkpoint, args.device, args.cfg_options, ema=not args.no_ema)
+    used_ema = model.ema_loaded
     overrides = {k: v for k, v in dict(sampler=args.sampler, steps=args.steps, eta=args.eta, cfg_scale=args.cfg_scale,
                  cfg_schedule=args.cfg_schedule, cfg_power=args.cfg_power,
                  guide_channels=args.guide_channels).items() if v is not None}  # fmt: skip

@@ -18,18 +18,37 @@ def init_model(
     checkpoint: Optional[str] = None,
     device: Union[str, torch.device] = 'cpu',
     cfg_options: Optional[dict] = None,
+    ema: bool = False,
 ) -> torch.nn.Module:
-    """Build ``config``'s model, load ``checkpoint`` (safely, strict) and put it in eval mode on ``device``."""
+    """Build ``config``'s model, load ``checkpoint`` (safely, strict) and put it in eval mode on ``device``.
+
+    With ``ema``, the EMA weights that MMEngine's ``EMAHook`` stored in the checkpoint replace the training weights
+    when there are any; ``model.ema_loaded`` says whether they did.
+    """
     register_all_modules()
     cfg = Config.fromfile(config) if isinstance(config, str) else config.copy()
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     model = MODELS.build(cfg.model)
+    model.ema_loaded = False
     if checkpoint is not None:
         ckpt = load_from_local_safe(checkpoint, map_location='cpu')
         _load_checkpoint_to_model(model, ckpt, strict=True)
+        model.ema_loaded = ema and _load_ema(model, ckpt)
     model.cfg = cfg
     return model.to(device).eval()
+
+
+def _load_ema(model: torch.nn.Module, ckpt: dict) -> bool:
+    """Copy ``ckpt['ema_state_dict']`` (keys ``module.<name>``, plus EMAHook's ``steps``) into ``model``."""
+    ema = ckpt.get('ema_state_dict') if isinstance(ckpt, dict) else None
+    if not ema:
+        return False
+    state = {k[len('module.') :]: v for k, v in ema.items() if k.startswith('module.')}
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if unexpected or [k for k in missing if not k.startswith('projector.')]:
+        raise ValueError(f'EMA weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}')
+    return True
 
 
 def _as_batch(images: Union[torch.Tensor, np.ndarray]) -> torch.Tensor:

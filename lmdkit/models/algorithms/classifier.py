@@ -13,6 +13,8 @@ from mmengine.model import BaseModel
 
 from lmdkit.registry import MODELS
 
+from ..projectors import build_frozen_projector, check_latent_channels
+
 
 @MODELS.register_module()
 class ImageClassifier(BaseModel):
@@ -46,14 +48,9 @@ class ImageClassifier(BaseModel):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if global_pool not in ('avg', 'token'):
             raise ValueError(f"global_pool must be 'avg' or 'token', got {global_pool!r}")
-        self.projector = MODELS.build(projector or dict(type='IdentityProjector'))
-        self.projector.freeze()
+        self.projector = build_frozen_projector(projector)
         self.backbone = MODELS.build(backbone)
-        if self.backbone.in_channels != self.projector.latent_channels:
-            raise ValueError(
-                f'backbone.in_channels={self.backbone.in_channels} but the projector gives '
-                f'{self.projector.latent_channels}-channel inputs'
-            )
+        check_latent_channels(self.projector, self.backbone.in_channels, 'backbone')
         self.global_pool = global_pool
         dim = self.backbone.embed_dim
         eps = self.backbone.norm.eps if isinstance(self.backbone.norm, nn.LayerNorm) else 1e-6
@@ -89,10 +86,9 @@ class ImageClassifier(BaseModel):
         """(B, D) pooled features of preprocessed images."""
         with torch.no_grad():
             x = self.projector.encode(inputs)
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):  # probes: no graph
             tokens, _, _ = self.backbone(x, 0.0)  # (B, 1 + L, D)
-        pooled = tokens[:, 1:].mean(dim=1) if self.global_pool == 'avg' else tokens[:, 0]
-        with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):
+            pooled = tokens[:, 1:].mean(dim=1) if self.global_pool == 'avg' else tokens[:, 0]
             return self.fc_norm(pooled)
 
     def loss(self, inputs: torch.Tensor, data_samples: Optional[dict]) -> Dict[str, torch.Tensor]:

@@ -12,6 +12,7 @@ from lmdkit.registry import MASK_SCHEDULERS, MODELS
 
 from ..layers import patch_mask_to_image, patchify, unpatchify
 from ..losses import normalize_patches
+from ..projectors import build_frozen_projector, check_latent_channels
 
 
 @MODELS.register_module()
@@ -45,20 +46,14 @@ class LMD(BaseModel):
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.projector = MODELS.build(projector or dict(type='IdentityProjector'))
-        self.projector.freeze()
+        self.projector = build_frozen_projector(projector)
         self.backbone = MODELS.build(backbone)
+        check_latent_channels(self.projector, self.backbone.in_channels, 'backbone')
         self.neck = MODELS.build(neck)
         self.loss_module = MODELS.build(loss or dict(type='MaskedMSELoss'))
         self.mask_scheduler = MASK_SCHEDULERS.build(mask_scheduler or dict(type='FixedMaskScheduler'))
         self.mask_ratio = self.mask_scheduler(0.0, 0)
         self.pixel_loss_weight, self.val_mask_ratio, self.val_seed = pixel_loss_weight, val_mask_ratio, val_seed
-        if self.backbone.in_channels != self.projector.latent_channels:
-            raise ValueError(
-                f'backbone.in_channels={self.backbone.in_channels} but the projector '
-                f'{type(self.projector).__name__} gives {self.projector.latent_channels}-channel latents; '
-                'set backbone.in_channels (and neck.out_channels) to the latent channel count'
-            )
         if pixel_loss_weight > 0 and getattr(self.loss_module, 'norm_pix', False):
             raise ValueError('pixel_loss_weight > 0 needs un-normalised targets: set loss.norm_pix=False')
 

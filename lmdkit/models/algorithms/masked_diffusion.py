@@ -11,6 +11,8 @@ from mmengine.model import BaseModel
 from lmdkit.diffusion import GaussianDiffusion, guided_model, sample
 from lmdkit.registry import MODELS
 
+from ..projectors import build_frozen_projector, check_latent_channels
+
 
 @MODELS.register_module()
 class MaskedDiffusion(BaseModel):
@@ -41,14 +43,9 @@ class MaskedDiffusion(BaseModel):
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.projector = MODELS.build(projector or dict(type='IdentityProjector'))
-        self.projector.freeze()
+        self.projector = build_frozen_projector(projector)
         self.denoiser = MODELS.build(denoiser)
-        if self.denoiser.in_channels != self.projector.latent_channels:
-            raise ValueError(
-                f'denoiser.in_channels={self.denoiser.in_channels} but the projector gives '
-                f'{self.projector.latent_channels}-channel latents'
-            )
+        check_latent_channels(self.projector, self.denoiser.in_channels, 'denoiser')
         diffusion = dict(diffusion or {})
         diffusion.setdefault('learn_sigma', self.denoiser.learn_sigma)
         if diffusion['learn_sigma'] != self.denoiser.learn_sigma:
@@ -72,7 +69,7 @@ class MaskedDiffusion(BaseModel):
         z = self.projector.from_cache(inputs) if isinstance(inputs, dict) else self.projector.encode(inputs)
         return z * self.latent_scale
 
-    def _labels(self, data_samples: Optional[dict], batch: int, device: torch.device) -> Optional[torch.Tensor]:
+    def _labels(self, data_samples: Optional[dict], device: torch.device) -> Optional[torch.Tensor]:
         if self.num_classes <= 0:
             return None
         labels = data_samples.get('gt_label') if isinstance(data_samples, dict) else None
@@ -91,7 +88,7 @@ class MaskedDiffusion(BaseModel):
 
     def loss(self, inputs, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
         z = self.encode_latents(inputs)  # (B, C, h, w)
-        y = self._labels(data_samples, z.shape[0], z.device)
+        y = self._labels(data_samples, z.device)
         t = torch.randint(0, self.diffusion.num_steps, (z.shape[0],), device=z.device)
         losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
         out = dict(loss=losses['loss'].mean())
@@ -104,7 +101,7 @@ class MaskedDiffusion(BaseModel):
         """Validation: the diffusion MSE at per-sample timesteps and noise seeded by (val_seed, sample index), so
         every checkpoint is scored on the same draws."""
         z = self.encode_latents(inputs)
-        y = self._labels(data_samples, z.shape[0], z.device)
+        y = self._labels(data_samples, z.device)
         index = data_samples.get('sample_idx') if isinstance(data_samples, dict) else None
         index = index.tolist() if index is not None else list(range(z.shape[0]))
         gens = [torch.Generator().manual_seed(self.val_seed * 1_000_003 + int(i)) for i in index]

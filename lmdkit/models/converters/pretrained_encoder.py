@@ -12,10 +12,10 @@ import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
-from lmdkit.engine.checkpoint import load_released_weights
 from lmdkit.registry import WEIGHT_INITIALIZERS
 
 from ..layers import resize_pos_embed
+from ..projectors.weights import read_state_dict
 from .hf_vitmae import convert_hf_vitmae, is_hf_vitmae
 from .mae_official import convert_mae_official, is_mae_official
 
@@ -25,16 +25,8 @@ def read_lmdkit_state(path: str) -> Dict[str, torch.Tensor]:
     an lmdkit/MMEngine checkpoint (``state_dict``), an official MAE release (``model``), an HF ViTMAE file, or an
     official DiT release (a bare state dict) or training checkpoint (``ema`` is taken; ``args`` is never executed).
     Files that pickle foreign objects are read through an inert unpickler."""
-    obj, _ = load_released_weights(path)
-    if isinstance(obj, dict):
-        # DiT/MDT training checkpoints hold {'model', 'ema', 'opt', 'args'}: their samples use the EMA weights
-        for key in ('state_dict', 'ema', 'model') if 'args' in obj else ('state_dict', 'model'):
-            if isinstance(obj.get(key), dict):
-                obj = obj[key]
-                break
-    if not isinstance(obj, dict):
-        raise ValueError(f'{path}: expected a state dict, found {type(obj).__name__}')
-    state = {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}
+    # DiT/MDT training checkpoints hold {'model', 'ema', 'opt', 'args'}: their samples use the EMA weights
+    state, _ = read_state_dict(path, ('state_dict', 'ema', 'model'))
     if is_hf_vitmae(state):
         return convert_hf_vitmae(state)
     if is_mae_official(state):

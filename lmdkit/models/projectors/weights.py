@@ -26,12 +26,14 @@ def resolve_weights_path(path: str) -> str:
     return path
 
 
-def read_state_dict(path: str) -> Tuple[Dict[str, torch.Tensor], List[str]]:
-    """Tensors of a weights file (the ``state_dict`` entry of a Lightning/MMEngine checkpoint if present),
-    and the names of pickled globals that were replaced by inert placeholders."""
+def read_state_dict(
+    path: str, containers: Iterable[str] = ('state_dict',)
+) -> Tuple[Dict[str, torch.Tensor], List[str]]:
+    """Tensors of a weights file — the first of ``containers`` present (a Lightning/MMEngine ``state_dict``, MAE's
+    ``model``…) or the top level — and the names of pickled globals that were replaced by inert placeholders."""
     obj, skipped = load_released_weights(resolve_weights_path(path))
-    if isinstance(obj, dict) and isinstance(obj.get('state_dict'), dict):
-        obj = obj['state_dict']
+    if isinstance(obj, dict):
+        obj = next((obj[k] for k in containers if isinstance(obj.get(k), dict)), obj)
     if not isinstance(obj, dict):
         raise ValueError(f'{path}: expected a state dict, found {type(obj).__name__}')
     return {k: v for k, v in obj.items() if isinstance(v, torch.Tensor)}, skipped
