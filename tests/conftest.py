@@ -62,6 +62,14 @@ def tiny_classifier_model(**overrides) -> dict:
     return model
 
 
+def tiny_mdt_denoiser(version: int = 2, **overrides) -> dict:
+    """A tiny MDT on 8x8 single-channel inputs with patch 2 (16 tokens): 4 blocks, 1 of them decoder."""
+    denoiser = dict(type='MDT', arch='p', version=version, hidden_size=32, depth=4, num_heads=2, decode_layers=1,
+                    input_size=8, patch_size=2, in_channels=1, num_classes=10, learn_sigma=True)  # fmt: skip
+    denoiser.update(overrides)
+    return denoiser
+
+
 def tiny_diffusion_model(**overrides) -> dict:
     """A class-conditional pixel-space DiT small enough for unit tests: 8x8 single-channel inputs, patch 2."""
     model = dict(

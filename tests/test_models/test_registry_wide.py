@@ -11,7 +11,7 @@ import torch
 
 from lmdkit.registry import MODELS
 
-from ..conftest import tiny_classifier_model, tiny_diffusion_model, tiny_lmd_model
+from ..conftest import tiny_classifier_model, tiny_diffusion_model, tiny_lmd_model, tiny_mdt_denoiser
 from .test_autoencoder import tiny_autoencoder
 
 COVERED_PACKAGES = (
@@ -32,7 +32,15 @@ TINY = {
     ),
     'LMD': dict(cfg=_LMD, inputs=None),
     'ImageClassifier': dict(cfg=tiny_classifier_model(), inputs=None),
-    'MaskedDiffusion': dict(cfg=tiny_diffusion_model(), inputs=None),
+    # MDT's objective (full + masked pass), so the side-interpolator and mask token must get gradients too
+    'MaskedDiffusion': dict(
+        cfg=tiny_diffusion_model(denoiser=tiny_mdt_denoiser(), mask_scheduler=dict(type='RandomRangeMaskScheduler')),
+        inputs=None,
+    ),
+    'MDT': dict(
+        cfg=tiny_mdt_denoiser(),
+        inputs=lambda: (torch.randn(2, 1, 8, 8), torch.tensor([3, 90]), torch.tensor([1, 10]), 0.5),
+    ),
     'UNet': dict(
         cfg=dict(
             type='UNet',
@@ -112,7 +120,8 @@ def _loss_of(name, model):
         data = model.data_preprocessor(
             dict(inputs=images, data_samples=dict(gt_label=torch.tensor([0, 3, 5, 9]))), True
         )
-        return model(**data, mode='loss')['loss']
+        model.set_progress(0.5, 10)
+        return sum(v for k, v in model(**data, mode='loss').items() if 'loss' in k)
     if name == 'ImageClassifier':  # mixup soft targets through the data preprocessor
         images = torch.randint(0, 256, (4, 1, 16, 16), dtype=torch.uint8)
         data = model.data_preprocessor(
@@ -121,7 +130,7 @@ def _loss_of(name, model):
         return model(**data, mode='loss')['loss']
     out = model(*entry['inputs']())
     out = out[0] if isinstance(out, tuple) else out
-    if name in ('DiT', 'UNet'):  # zero-initialised outputs: a loss linear in the output still has gradients
+    if name in ('DiT', 'MDT', 'UNet'):  # zero-initialised outputs: a loss linear in the output still has gradients
         return (out.float() * torch.randn(out.shape, generator=torch.Generator().manual_seed(0))).mean()
     return out.float().pow(2).mean()
 

@@ -1,6 +1,8 @@
-"""Latent diffusion with a transformer (or U-Net) denoiser: DiT when masking is off (Peebles & Xie, 2023).
+"""Latent diffusion with a transformer (or U-Net) denoiser: DiT when masking is off (Peebles & Xie, 2023), MDT when
+it is on (Gao et al., 2023).
 
 images ─► projector.encode (frozen) ─► z·latent_scale ─► q_sample(z, t) ─► denoiser(x_t, t, y) ─► ε/v/x₀ loss
+                                                       └──► denoiser(x_t, t, y, mask_ratio=r) ─► + masked loss
 """
 
 from typing import Dict, List, Optional, Union
@@ -9,7 +11,7 @@ import torch
 from mmengine.model import BaseModel
 
 from lmdkit.diffusion import GaussianDiffusion, guided_model, sample
-from lmdkit.registry import MODELS
+from lmdkit.registry import MASK_SCHEDULERS, MODELS
 
 from ..projectors import build_frozen_projector, check_latent_channels
 
@@ -29,6 +31,11 @@ class MaskedDiffusion(BaseModel):
         sampling: defaults of ``sample``: ``sampler``, ``steps``, ``eta``, ``cfg_scale``, ``cfg_schedule``,
             ``cfg_power``, ``guide_channels``, ``clip_denoised``.
         val_seed: seed of the per-sample timesteps and noise of the validation loss.
+        mask_scheduler: ``MASK_SCHEDULERS`` config turning masking on (MDT's objective: the full-input loss plus
+            the loss of a pass whose encoder sees only ``1 − r`` of the tokens, both in one ``forward`` so DDP sees
+            one graph). Any scheduler works — MDTv2's ``RandomRangeMaskScheduler(0.3, 0.5)`` or LMD's progressive
+            ones; ``MaskScheduleHook`` feeds it the training progress. Needs a denoiser with masking (``MDT``).
+        masked_loss_weight: weight of the masked-pass loss (MDT: 1).
     """
 
     def __init__(
@@ -39,6 +46,8 @@ class MaskedDiffusion(BaseModel):
         latent_scale: float = 1.0,
         sampling: Optional[dict] = None,
         val_seed: int = 0,
+        mask_scheduler: Optional[dict] = None,
+        masked_loss_weight: float = 1.0,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -52,12 +61,25 @@ class MaskedDiffusion(BaseModel):
             raise ValueError('diffusion.learn_sigma must match the denoiser (it sets the output channels)')
         self.diffusion = GaussianDiffusion.build(**diffusion)
         self.latent_scale, self.val_seed = latent_scale, val_seed
+        self.mask_scheduler = MASK_SCHEDULERS.build(mask_scheduler) if mask_scheduler is not None else None
+        if self.mask_scheduler is not None and not getattr(self.denoiser, 'supports_masking', False):
+            raise ValueError(f'mask_scheduler needs a denoiser with a masked pass (MDT); '
+                             f'{type(self.denoiser).__name__} has none')  # fmt: skip
+        self.mask_ratio = self.mask_scheduler(0.0, 0) if self.mask_scheduler is not None else 0.0
+        self.masked_loss_weight = masked_loss_weight
         self.sampling = dict(sampler='ddim', steps=50, eta=0.0, cfg_scale=1.0, cfg_schedule='constant', cfg_power=1.0,
                              guide_channels=None, clip_denoised=False)  # fmt: skip
         unknown = set(sampling or {}) - set(self.sampling)
         if unknown:
             raise ValueError(f'unknown sampling options {sorted(unknown)}; known: {sorted(self.sampling)}')
         self.sampling.update(sampling or {})
+
+    def set_progress(self, progress: float, step: Optional[int] = None) -> float:
+        """Set the masked pass's ratio from training progress p ∈ [0, 1] (called by ``MaskScheduleHook``)."""
+        if self.mask_scheduler is None:
+            raise RuntimeError('this MaskedDiffusion has no mask_scheduler: remove MaskScheduleHook from the config')
+        self.mask_ratio = self.mask_scheduler(progress, step)
+        return self.mask_ratio
 
     @property
     def num_classes(self) -> int:
@@ -91,7 +113,12 @@ class MaskedDiffusion(BaseModel):
         y = self._labels(data_samples, z.device)
         t = torch.randint(0, self.diffusion.num_steps, (z.shape[0],), device=z.device)
         losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
-        out = dict(loss=losses['loss'].mean())
+        if self.mask_scheduler is None:
+            out = dict(loss=losses['loss'].mean())
+        else:  # MDT: same timesteps, fresh noise (as the official trainer); MMEngine sums the two 'loss_*' terms
+            ratio = self.mask_ratio
+            masked = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y, mask_ratio=ratio), z, t)
+            out = dict(loss_full=losses['loss'].mean(), loss_masked=self.masked_loss_weight * masked['loss'].mean())
         if 'vb' in losses:  # logged for reference; already part of the loss
             out['vb'] = losses['vb'].detach().mean()
         return out

@@ -1,7 +1,8 @@
 """Backbones (registry ``MODELS``)."""
 
 from .dit import DIT_ARCHS, DiT
+from .mdt import MDT
 from .unet import UNet
 from .vit_mae import VIT_ARCHS, MAEViT
 
-__all__ = ['DIT_ARCHS', 'VIT_ARCHS', 'DiT', 'MAEViT', 'UNet']
+__all__ = ['DIT_ARCHS', 'VIT_ARCHS', 'DiT', 'MAEViT', 'MDT', 'UNet']

@@ -4,7 +4,7 @@ Module and key names follow the official ``models.py`` (``x_embedder``, ``t_embe
 ``blocks.i.adaLN_modulation``, ``final_layer``), so released DiT checkpoints load strictly.
 """
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -34,17 +34,20 @@ def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch
 class DiTBlock(nn.Module):
     """Pre-norm transformer block whose norms are modulated, and residual branches gated, by the condition."""
 
-    def __init__(self, hidden_size: int, num_heads: int, mlp_ratio: float = 4.0) -> None:
+    def __init__(
+        self, hidden_size: int, num_heads: int, mlp_ratio: float = 4.0, attn: Optional[nn.Module] = None
+    ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
-        self.attn = Attention(hidden_size, num_heads=num_heads, qkv_bias=True)  # fused SDPA
+        # timm's fused-qkv SDPA attention unless a variant (MDT's relative-position one) is given
+        self.attn = attn if attn is not None else Attention(hidden_size, num_heads=num_heads, qkv_bias=True)
         self.norm2 = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
         self.mlp = Mlp(hidden_size, int(hidden_size * mlp_ratio), act_layer=lambda: nn.GELU(approximate='tanh'))
         self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(hidden_size, 6 * hidden_size))
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: torch.Tensor, **attn_kwargs) -> torch.Tensor:
         shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = self.adaLN_modulation(c).chunk(6, dim=1)
-        x = x + gate_msa.unsqueeze(1) * self.attn(modulate(self.norm1(x), shift_msa, scale_msa))
+        x = x + gate_msa.unsqueeze(1) * self.attn(modulate(self.norm1(x), shift_msa, scale_msa), **attn_kwargs)
         return x + gate_mlp.unsqueeze(1) * self.mlp(modulate(self.norm2(x), shift_mlp, scale_mlp))
 
 
@@ -105,9 +108,14 @@ class DiT(BaseModule):
         self.y_embedder = LabelEmbedder(num_classes, hidden_size, class_dropout_prob) if num_classes > 0 else None
         # fixed 2-D sin-cos positions (a frozen parameter, as in the official checkpoints)
         self.pos_embed = nn.Parameter(torch.zeros(1, self.x_embedder.num_patches, hidden_size), requires_grad=False)
-        self.blocks = nn.ModuleList(DiTBlock(hidden_size, num_heads, mlp_ratio) for _ in range(depth))
+        self._build_blocks(hidden_size, depth, num_heads, mlp_ratio)
         self.final_layer = FinalLayer(hidden_size, patch_size, self.out_channels)
         self._random_init()
+
+    @property
+    def supports_masking(self) -> bool:
+        """Whether ``forward`` takes ``mask_ratio`` (MDT's masked training pass)."""
+        return False
 
     @property
     def null_label(self) -> int:
@@ -118,6 +126,13 @@ class DiT(BaseModule):
     def latent_shape(self) -> Tuple[int, int, int]:
         """(C, H, W) of the inputs it denoises."""
         return self.in_channels, self.grid_size[0] * self.patch_size, self.grid_size[1] * self.patch_size
+
+    def _build_blocks(self, hidden_size: int, depth: int, num_heads: int, mlp_ratio: float) -> None:
+        self.blocks = nn.ModuleList(DiTBlock(hidden_size, num_heads, mlp_ratio) for _ in range(depth))
+
+    def _adaln_blocks(self) -> List[nn.Module]:
+        """Blocks whose adaLN modulation starts at zero."""
+        return list(self.blocks)
 
     def _random_init(self) -> None:
         """DiT's init: xavier linears, sin-cos positions, N(0, 0.02) label table and timestep MLP, zero adaLN
@@ -138,7 +153,7 @@ class DiT(BaseModule):
             nn.init.normal_(self.y_embedder.embedding_table.weight, std=0.02)
         nn.init.normal_(self.t_embedder.mlp[0].weight, std=0.02)
         nn.init.normal_(self.t_embedder.mlp[2].weight, std=0.02)
-        for block in self.blocks:
+        for block in self._adaln_blocks():
             nn.init.zeros_(block.adaLN_modulation[-1].weight)
             nn.init.zeros_(block.adaLN_modulation[-1].bias)
         for layer in (self.final_layer.adaLN_modulation[-1], self.final_layer.linear):

@@ -1,0 +1,29 @@
+# Class-conditional MDTv2 (6.0 M parameters for sampling, 6.6 M with the side-interpolator: width 192, 8 blocks =
+# 2 + 2 encoder with long shortcuts, 4 decoder)
+# on the cached f4 VQ-GAN latents of Fashion-MNIST: the data, diffusion, optimiser, hooks and 45-minute CPU budget of
+# dit_s2_fmnist.py; only the denoiser and the objective differ (full-input loss + masked-input loss with
+# r ~ U(0.3, 0.5) per iteration, Min-SNR-5 weights as MDTv2). Each iteration runs two passes, so the same budget
+# holds half the iterations: 1,000 at a measured 2.60 s/iter (DiT: 2,000 at 1.27 s/iter).
+_base_ = ['../dit/dit_s2_fmnist.py']
+model = dict(
+    denoiser=dict(_delete_=True, type='MDT', arch='S', version=2, hidden_size=192, depth=8, num_heads=4,
+                  decode_layers=4, input_size=8, patch_size=1, in_channels=4, num_classes=10, class_dropout_prob=0.1,
+                  learn_sigma=True),
+    diffusion=dict(min_snr_gamma=5.0),
+    mask_scheduler=dict(type='RandomRangeMaskScheduler', min_ratio=0.3, max_ratio=0.5),
+    # MDTv2 samples with power-cosine guidance (scale rises from 1 at t = T to the full scale at t = 0)
+    sampling=dict(cfg_scale=3.0, cfg_schedule='power-cosine', cfg_power=4.0),
+)
+custom_hooks = [
+    dict(type='MaskScheduleHook'),
+    dict(type='ExactResumeHook'),
+    dict(type='TrainRecordHook'),
+    dict(type='EMAHook', momentum=1e-3, update_buffers=True),
+    dict(type='SampleVisHook', interval=500, num_per_class=8),
+]
+train_cfg = dict(max_iters=1000, val_interval=500)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=200),
+    dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=200, end=1000),
+]
+default_hooks = dict(checkpoint=dict(interval=500))
