@@ -83,6 +83,8 @@ MASK_SCHEDULERS = Registry('mask scheduler', scope='lmdkit', locations=['lmdkit.
 
 METRICS = _child('metric', MMENGINE_METRICS, 'lmdkit.evaluation')
 EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR, 'lmdkit.evaluation')
+#: networks whose features generative metrics compare (Inception for FID, a Fashion-MNIST classifier, ...)
+FEATURE_EXTRACTORS = Registry('feature extractor', scope='lmdkit', locations=['lmdkit.evaluation.feature_extractors'])
 
 VISUALIZERS = _child('visualizer', MMENGINE_VISUALIZERS, 'lmdkit.visualization')
 VISBACKENDS = _child('vis_backend', MMENGINE_VISBACKENDS, 'lmdkit.visualization')

@@ -9,24 +9,25 @@ from lmdkit.evaluation.metrics import ImageQualityMetric
 from lmdkit.registry import MODELS
 
 
-@pytest.fixture
-def weight_files(tmp_path):
+@pytest.fixture(params=['vgg', 'alex'])
+def weight_files(tmp_path, request):
     lpips = pytest.importorskip('lpips')
     torch.manual_seed(0)
-    ref = lpips.LPIPS(net='vgg', pretrained=True, pnet_rand=True, verbose=False).eval()  # random VGG, no download
+    net = request.param
+    ref = lpips.LPIPS(net=net, pretrained=True, pnet_rand=True, verbose=False).eval()  # random backbone, no download
     vgg = {}
     for s in range(1, 6):
         for name, value in getattr(ref.net, f'slice{s}').state_dict().items():
             vgg[f'features.{name}'] = value  # slice modules keep torchvision's feature indices
     vgg['classifier.0.weight'] = torch.zeros(1)  # full torchvision files carry the classifier too
-    torch.save(vgg, tmp_path / 'vgg16.pth')
-    lin_file = os.path.join(os.path.dirname(lpips.__file__), 'weights', 'v0.1', 'vgg.pth')
-    return ref, str(tmp_path / 'vgg16.pth'), lin_file
+    torch.save(vgg, tmp_path / f'{net}.pth')
+    lin_file = os.path.join(os.path.dirname(lpips.__file__), 'weights', 'v0.1', f'{net}.pth')
+    return ref, str(tmp_path / f'{net}.pth'), lin_file, net
 
 
 def test_lpips_matches_reference(weight_files):
-    ref, vgg_file, lin_file = weight_files
-    ours = MODELS.build(dict(type='LPIPS', vgg_checkpoint=vgg_file, lin_checkpoint=lin_file))
+    ref, backbone_file, lin_file, net = weight_files
+    ours = MODELS.build(dict(type='LPIPS', net=net, backbone_checkpoint=backbone_file, lin_checkpoint=lin_file))
     x, y = torch.rand(2, 3, 32, 32) * 2 - 1, torch.rand(2, 3, 32, 32) * 2 - 1
     with torch.no_grad():
         torch.testing.assert_close(ours(x, y), ref(x, y).flatten(), atol=1e-5, rtol=1e-4)
@@ -38,8 +39,9 @@ def test_lpips_matches_reference(weight_files):
 
 
 def test_lpips_metric_and_missing_weights(weight_files):
-    _, vgg_file, lin_file = weight_files
-    metric = ImageQualityMetric(metrics=('psnr', 'lpips'), lpips=dict(vgg_checkpoint=vgg_file, lin_checkpoint=lin_file))
+    _, backbone_file, lin_file, net = weight_files
+    lpips = dict(net=net, backbone_checkpoint=backbone_file, lin_checkpoint=lin_file)
+    metric = ImageQualityMetric(metrics=('psnr', 'lpips'), lpips=lpips)
     gt = torch.rand(2, 3, 32, 32) * 255
     metric.process(None, [dict(pred=gt[i], gt=gt[i]) for i in range(2)])
     assert metric.compute_metrics(metric.results)['lpips'] == pytest.approx(0.0, abs=1e-6)

@@ -2,6 +2,7 @@
 
 from .accuracy import Accuracy, topk_accuracy
 from .diffusion_loss import DiffusionLossMetric
+from .generative import GenerativeMetric
 from .image_quality import CodebookUsageMetric, ImageQualityMetric, psnr, ssim
 from .reconstruction import MaskedReconstructionMetric
 
@@ -9,6 +10,7 @@ __all__ = [
     'Accuracy',
     'CodebookUsageMetric',
     'DiffusionLossMetric',
+    'GenerativeMetric',
     'ImageQualityMetric',
     'MaskedReconstructionMetric',
     'psnr',

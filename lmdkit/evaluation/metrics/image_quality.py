@@ -45,7 +45,8 @@ class ImageQualityMetric(BaseMetric):
 
     Args:
         metrics: any of 'psnr', 'ssim', 'lpips'.
-        lpips: ``LPIPS`` config (``vgg_checkpoint``, ``lin_checkpoint``), needed for 'lpips'.
+        lpips: ``LPIPS`` config (``net`` 'vgg' or 'alex', ``backbone_checkpoint``, ``lin_checkpoint``), needed for
+            'lpips'.
     """
 
     default_prefix = 'rec'
@@ -60,7 +61,7 @@ class ImageQualityMetric(BaseMetric):
         self.lpips = None
         if 'lpips' in metrics:
             if lpips is None:
-                raise ValueError("metric 'lpips' needs lpips=dict(vgg_checkpoint=..., lin_checkpoint=...)")
+                raise ValueError("metric 'lpips' needs lpips=dict(backbone_checkpoint=..., lin_checkpoint=...)")
             from lmdkit.registry import MODELS
 
             self.lpips = MODELS.build(dict(type='LPIPS', **lpips))

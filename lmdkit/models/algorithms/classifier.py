@@ -2,7 +2,8 @@
 
 Pixel input, or latent input with the frozen projector of an LMD pretraining in front. Features are the mean of
 the patch tokens followed by ``fc_norm`` (MAE fine-tuning, ``global_pool='avg'``; the encoder's final norm is
-then unused) or the normalised class token (``'token'``, MAE's linear probe).
+then unused) or the normalised class token (``'token'``, MAE's linear probe). CNN backbones that already return
+pooled (B, D) features (``ConvNet``) use ``global_pool='none'``.
 """
 
 from typing import Dict, List, Optional, Union
@@ -18,14 +19,15 @@ from ..projectors import build_frozen_projector, check_latent_channels
 
 @MODELS.register_module()
 class ImageClassifier(BaseModel):
-    """projector.encode (frozen) → MAEViT on all tokens → pool → head → cross-entropy.
+    """projector.encode (frozen) → MAEViT on all tokens (or a CNN) → pool → head → cross-entropy.
 
     Args:
         backbone: encoder config (``MAEViT``); put ``init_cfg=dict(type='PretrainedEncoder', checkpoint=...)`` on it
             to start from a pretraining checkpoint. With ``global_pool='avg'`` set ``final_norm=False`` (MAE).
         head: ``LinearClsHead`` config.
         projector: frozen image → latent map for latent-input encoders (default: pixels).
-        global_pool: 'avg' (mean of patch tokens + ``fc_norm``) or 'token' (class token).
+        global_pool: 'avg' (mean of patch tokens + ``fc_norm``), 'token' (class token) or 'none' (the backbone
+            returns pooled features itself).
         loss: classification loss (``CrossEntropyLoss``); soft targets from mixup are used when present.
         freeze_backbone: linear probing — only the head trains: the encoder (and ``fc_norm``) get no gradients and
             the encoder stays in eval mode (MAE's ``main_linprobe``).
@@ -46,14 +48,14 @@ class ImageClassifier(BaseModel):
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        if global_pool not in ('avg', 'token'):
-            raise ValueError(f"global_pool must be 'avg' or 'token', got {global_pool!r}")
+        if global_pool not in ('avg', 'token', 'none'):
+            raise ValueError(f"global_pool must be 'avg', 'token' or 'none', got {global_pool!r}")
         self.projector = build_frozen_projector(projector)
         self.backbone = MODELS.build(backbone)
         check_latent_channels(self.projector, self.backbone.in_channels, 'backbone')
         self.global_pool = global_pool
         dim = self.backbone.embed_dim
-        eps = self.backbone.norm.eps if isinstance(self.backbone.norm, nn.LayerNorm) else 1e-6
+        eps = self.backbone.norm.eps if isinstance(getattr(self.backbone, 'norm', None), nn.LayerNorm) else 1e-6
         self.fc_norm = nn.LayerNorm(dim, eps=eps) if global_pool == 'avg' else nn.Identity()
         self.head = MODELS.build(dict(head, in_channels=head.get('in_channels', dim)))
         self.loss_module = MODELS.build(loss or dict(type='CrossEntropyLoss'))
@@ -87,6 +89,8 @@ class ImageClassifier(BaseModel):
         with torch.no_grad():
             x = self.projector.encode(inputs)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):  # probes: no graph
+            if self.global_pool == 'none':
+                return self.backbone(x)  # (B, D)
             tokens, _, _ = self.backbone(x, 0.0)  # (B, 1 + L, D)
             pooled = tokens[:, 1:].mean(dim=1) if self.global_pool == 'avg' else tokens[:, 0]
             return self.fc_norm(pooled)

@@ -12,6 +12,7 @@ from mmengine.model import BaseModel
 
 from lmdkit.diffusion import GaussianDiffusion, guided_model, sample
 from lmdkit.registry import MASK_SCHEDULERS, MODELS
+from lmdkit.visualization import to_uint8
 
 from ..projectors import build_frozen_projector, check_latent_channels
 
@@ -36,6 +37,9 @@ class MaskedDiffusion(BaseModel):
             one graph). Any scheduler works — MDTv2's ``RandomRangeMaskScheduler(0.3, 0.5)`` or LMD's progressive
             ones; ``MaskScheduleHook`` feeds it the training progress. Needs a denoiser with masking (``MDT``).
         masked_loss_weight: weight of the masked-pass loss (MDT: 1).
+        val_sampling: when set (a dict of ``sampling`` overrides, e.g. ``dict(steps=25)``), ``predict`` also
+            generates one sample per validation item, conditioned on its label and seeded by its index, returned
+            as ``gen_image`` (uint8) for ``GenerativeMetric``.
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class MaskedDiffusion(BaseModel):
         val_seed: int = 0,
         mask_scheduler: Optional[dict] = None,
         masked_loss_weight: float = 1.0,
+        val_sampling: Optional[dict] = None,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -73,6 +78,10 @@ class MaskedDiffusion(BaseModel):
         if unknown:
             raise ValueError(f'unknown sampling options {sorted(unknown)}; known: {sorted(self.sampling)}')
         self.sampling.update(sampling or {})
+        unknown = set(val_sampling or {}) - set(self.sampling)
+        if unknown:
+            raise ValueError(f'unknown val_sampling options {sorted(unknown)}; known: {sorted(self.sampling)}')
+        self.val_sampling = val_sampling
 
     def set_progress(self, progress: float, step: Optional[int] = None) -> float:
         """Set the masked pass's ratio from training progress p ∈ [0, 1] (called by ``MaskScheduleHook``)."""
@@ -135,7 +144,15 @@ class MaskedDiffusion(BaseModel):
         t = torch.stack([torch.randint(0, self.diffusion.num_steps, (1,), generator=g)[0] for g in gens]).to(z.device)
         noise = torch.stack([torch.randn(z.shape[1:], generator=g) for g in gens]).to(z.device)
         losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t, noise)
-        return [dict(diffusion_mse=float(m)) for m in losses['mse']]
+        results = [dict(diffusion_mse=float(m)) for m in losses['mse']]
+        if self.val_sampling is not None:
+            gen = torch.Generator().manual_seed(self.val_seed * 1_000_003 + int(index[0]) + 7)
+            out = self.sample(len(index), y, generator=gen, **self.val_sampling)
+            pre = self.data_preprocessor
+            images = to_uint8(out['images'], pre.mean, pre.std)
+            for r, img, lab in zip(results, images, out['labels'] if out['labels'] is not None else [-1] * len(index)):
+                r.update(gen_image=img, gen_label=int(lab))
+        return results
 
     @torch.no_grad()
     def sample(

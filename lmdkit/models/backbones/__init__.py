@@ -1,8 +1,9 @@
 """Backbones (registry ``MODELS``)."""
 
+from .convnet import ConvNet
 from .dit import DIT_ARCHS, DiT
 from .mdt import MDT
 from .unet import UNet
 from .vit_mae import VIT_ARCHS, MAEViT
 
-__all__ = ['DIT_ARCHS', 'VIT_ARCHS', 'DiT', 'MAEViT', 'MDT', 'UNet']
+__all__ = ['ConvNet', 'DIT_ARCHS', 'VIT_ARCHS', 'DiT', 'MAEViT', 'MDT', 'UNet']

@@ -1,46 +1,63 @@
-"""LPIPS (Zhang et al., 2018), VGG16 variant v0.1, from local weights: a perceptual loss and metric."""
+"""LPIPS (Zhang et al., 2018) v0.1 on VGG16 or AlexNet features, from local weights: a perceptual loss and metric."""
 
 from typing import Optional
 
 import torch
 import torch.nn as nn
-from torchvision.models import vgg16
+from torchvision.models import alexnet, vgg16
 
 from lmdkit.registry import MODELS
 
 from ...engine.checkpoint import load_released_weights
 
-#: end (exclusive) of each VGG16 ``features`` slice: relu1_2, relu2_2, relu3_3, relu4_3, relu5_3
-_SLICES = (4, 9, 16, 23, 30)
-_WIDTHS = (64, 128, 256, 512, 512)
+#: per backbone: torchvision constructor, end (exclusive) of each ``features`` slice, and the slices' widths.
+#: VGG16: relu1_2, relu2_2, relu3_3, relu4_3, relu5_3; AlexNet: relu1 … relu5 (the lpips package's slices).
+_NETS = {
+    'vgg': (vgg16, (4, 9, 16, 23, 30), (64, 128, 256, 512, 512)),
+    'alex': (alexnet, (2, 5, 8, 10, 12), (64, 192, 384, 256, 256)),
+}
 
 
 @MODELS.register_module()
 class LPIPS(nn.Module):
-    """d(x, y) = Σ_l mean_hw ‖w_l ⊙ (φ̂_l(x) − φ̂_l(y))‖², φ̂ = channel-normalised VGG16 activations.
+    """d(x, y) = Σ_l mean_hw ‖w_l ⊙ (φ̂_l(x) − φ̂_l(y))‖², φ̂ = channel-normalised VGG16 or AlexNet activations.
 
     Nothing is downloaded: both weight files are local.
 
     Args:
-        vgg_checkpoint: torchvision's VGG16 ImageNet weights (``vgg16-397923af.pth`` layout: ``features.N.*``;
-            ``classifier.*`` keys are ignored).
-        lin_checkpoint: the official LPIPS linear layers (``lpips/weights/v0.1/vgg.pth``: ``lin{l}.model.1.weight``).
+        net: 'vgg' (the perceptual loss of VQ-GAN/SD-VAE training) or 'alex' (the LPIPS metric papers report).
+        backbone_checkpoint: torchvision's ImageNet weights of that network (``vgg16-397923af.pth`` /
+            ``alexnet-owt-7be5be79.pth`` layout: ``features.N.*``; ``classifier.*`` keys are ignored).
+        lin_checkpoint: the official LPIPS linear layers (``lpips/weights/v0.1/{vgg,alex}.pth``:
+            ``lin{l}.model.1.weight``).
+        vgg_checkpoint: older name of ``backbone_checkpoint`` for ``net='vgg'``.
         Inputs are images in [-1, 1]; 1-channel images are repeated to 3.
     """
 
-    def __init__(self, vgg_checkpoint: Optional[str] = None, lin_checkpoint: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        net: str = 'vgg',
+        backbone_checkpoint: Optional[str] = None,
+        lin_checkpoint: Optional[str] = None,
+        vgg_checkpoint: Optional[str] = None,
+    ) -> None:
         super().__init__()
-        if not vgg_checkpoint or not lin_checkpoint:
+        if net not in _NETS:
+            raise ValueError(f'LPIPS net must be one of {sorted(_NETS)}, got {net!r}')
+        backbone_checkpoint = backbone_checkpoint or vgg_checkpoint
+        if not backbone_checkpoint or not lin_checkpoint:
             raise ValueError(
-                'LPIPS needs local weights: vgg_checkpoint (torchvision vgg16 .pth) and lin_checkpoint (the lpips '
-                'package file lpips/weights/v0.1/vgg.pth); nothing is downloaded'
+                f'LPIPS needs local weights: backbone_checkpoint (torchvision {net} .pth) and lin_checkpoint (the '
+                f'lpips package file lpips/weights/v0.1/{net}.pth); nothing is downloaded'
             )
-        self.features = vgg16().features[: _SLICES[-1]]
-        self.lins = nn.ModuleList(nn.Conv2d(c, 1, 1, bias=False) for c in _WIDTHS)
+        build, self._slices, widths = _NETS[net]
+        self.net = net
+        self.features = build().features[: self._slices[-1]]
+        self.lins = nn.ModuleList(nn.Conv2d(c, 1, 1, bias=False) for c in widths)
         self.register_buffer('shift', torch.tensor([-0.030, -0.088, -0.188]).view(1, 3, 1, 1))
         self.register_buffer('scale', torch.tensor([0.458, 0.448, 0.450]).view(1, 3, 1, 1))
-        vgg, _ = load_released_weights(vgg_checkpoint)
-        feats = {k[len('features.') :]: v for k, v in vgg.items() if k.startswith('features.')}
+        backbone, _ = load_released_weights(backbone_checkpoint)
+        feats = {k[len('features.') :]: v for k, v in backbone.items() if k.startswith('features.')}
         self.features.load_state_dict(feats, strict=True)
         lin, _ = load_released_weights(lin_checkpoint)
         self.lins.load_state_dict({k.replace('lin', '', 1).replace('.model.1.', '.'): v for k, v in lin.items()})
@@ -56,7 +73,7 @@ class LPIPS(nn.Module):
             x = x.repeat(1, 3, 1, 1)
         x = (x - self.shift) / self.scale
         outs, start = [], 0
-        for end in _SLICES:
+        for end in self._slices:
             for i in range(start, end):
                 x = self.features[i](x)
             outs.append(x)
