@@ -107,3 +107,29 @@ def test_rand_augment_keeps_shape_and_dtype(shape):
         assert out.shape == shape and out.dtype == np.uint8
         changed += int(not np.array_equal(out, img))
     assert changed >= 5
+
+
+def test_convnet_classifier_fits_a_batch():
+    """A CNN backbone that pools itself (global_pool='none'): the FID-FMNIST feature network's model."""
+    torch.manual_seed(0)
+    model = MODELS.build(dict(
+        type='ImageClassifier', data_preprocessor=dict(type='ClsDataPreprocessor', mean=[127.5], std=[127.5],
+                                                       num_classes=4),
+        projector=dict(type='IdentityProjector', in_channels=1), global_pool='none',
+        backbone=dict(type='ConvNet', in_channels=1, widths=(8, 16), input_size=16),
+        head=dict(type='LinearClsHead', num_classes=4),
+    ))  # fmt: skip
+    images = torch.randint(0, 256, (8, 1, 16, 16), dtype=torch.uint8)
+    data = model.data_preprocessor(dict(inputs=images, data_samples=dict(gt_label=torch.arange(8) % 4)), True)
+    assert model.extract_feat(data['inputs']).shape == (8, 16)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(40):
+        loss = model(**data, mode='loss')['loss']
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    assert losses[-1] < 0.1 * losses[0]
+    model.eval()
+    assert [p['pred_label'] for p in model(**data, mode='predict')] == (torch.arange(8) % 4).tolist()

@@ -41,6 +41,7 @@ TINY = {
         cfg=tiny_mdt_denoiser(),
         inputs=lambda: (torch.randn(2, 1, 8, 8), torch.tensor([3, 90]), torch.tensor([1, 10]), 0.5),
     ),
+    'ConvNet': dict(cfg=dict(type='ConvNet', in_channels=1, widths=(4, 8)), inputs=lambda: (torch.randn(2, 1, 8, 8),)),
     'UNet': dict(
         cfg=dict(
             type='UNet',
