@@ -3,6 +3,7 @@
     python tools/sample.py CONFIG CHECKPOINT [--num 100] [--steps 50] [--sampler ddim|ddpm] [--eta 0]
         [--cfg-scale 2.0] [--cfg-schedule constant|linear|power-cosine] [--cfg-power 1] [--guide-channels 3]
         [--labels 0 1 2 ...] [--seed 0] [--batch-size 50] [--no-ema] [--out DIR] [--cfg-options k=v ...]
+        [--fit-prior N]   (LMD configs: iterative unmasking, --steps = unmasking steps)
 
 Writes DIR/samples.png (one row per class) and DIR/samples.npz with ``arr_0`` uint8 (N, H, W, C) images and
 ``arr_1`` int64 labels (the layout of the ADM evaluation suite). The EMA weights of the checkpoint are used when
@@ -43,10 +44,25 @@ def main() -> None:
     parser.add_argument('--no-ema', action='store_true', help='use the raw training weights')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--out', default=None, help='output folder (default: next to the checkpoint)')
+    parser.add_argument(
+        '--fit-prior',
+        type=int,
+        metavar='N',
+        help='LMD: fit the latent prior on N training samples when the checkpoint has none',
+    )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys (k=v)')
     args = parser.parse_args()
     torch.set_flush_denormal(True)
     model = init_model(args.config, args.checkpoint, args.device, args.cfg_options, ema=not args.no_ema)
+    if hasattr(model, 'prior_count') and int(model.prior_count) == 0:
+        if not args.fit_prior:
+            raise SystemExit('this LMD checkpoint has no latent prior (trained without LatentPriorHook): pass '
+                             '--fit-prior N to fit it on N training samples of the config')  # fmt: skip
+        from lmdkit.engine.hooks.latent_prior_hook import fit_prior_on_dataset
+        from lmdkit.registry import DATASETS
+
+        dataset = DATASETS.build(model.cfg.train_dataloader.dataset)
+        print(f'fitted the latent prior on {fit_prior_on_dataset(model, dataset, args.fit_prior)} training samples')
     used_ema = model.ema_loaded
     overrides = {k: v for k, v in dict(sampler=args.sampler, steps=args.steps, eta=args.eta, cfg_scale=args.cfg_scale,
                  cfg_schedule=args.cfg_schedule, cfg_power=args.cfg_power,

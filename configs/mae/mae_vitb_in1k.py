@@ -3,6 +3,9 @@
 _base_ = ['../lmd/lmd_vitb_in1k.py']
 model = dict(
     data_preprocessor=dict(mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
+    projector=dict(_delete_=True, type='IdentityProjector', in_channels=3),
+    backbone=dict(img_size=224, patch_size=16, in_channels=3),
+    neck=dict(grid_size=14, patch_size=16, out_channels=3),
     mask_scheduler=dict(_delete_=True, type='FixedMaskScheduler', ratio=0.75),
     loss=dict(norm_pix=True),
 )

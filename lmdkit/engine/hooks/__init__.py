@@ -1,6 +1,7 @@
 """Training hooks (registry ``HOOKS``)."""
 
 from .exact_resume_hook import ExactResumeHook, get_rng_state, set_rng_state
+from .latent_prior_hook import LatentPriorHook
 from .mask_schedule_hook import MaskScheduleHook, optimizer_progress
 from .reconstruction_vis_hook import ReconstructionVisHook
 from .sample_vis_hook import SampleVisHook
@@ -8,6 +9,7 @@ from .train_record_hook import TrainRecordHook
 
 __all__ = [
     'ExactResumeHook',
+    'LatentPriorHook',
     'MaskScheduleHook',
     'ReconstructionVisHook',
     'SampleVisHook',

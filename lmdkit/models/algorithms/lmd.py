@@ -13,6 +13,7 @@ from lmdkit.registry import MASK_SCHEDULERS, MODELS
 from ..layers import patch_mask_to_image, patchify, unpatchify
 from ..losses import normalize_patches
 from ..projectors import build_frozen_projector, check_latent_channels
+from .lmd_sampler import iterative_unmask, unmasking_schedule
 
 
 @MODELS.register_module()
@@ -29,6 +30,8 @@ class LMD(BaseModel):
             reconstructed latents (0 = off); needs a target without ``norm_pix``.
         val_mask_ratio: the fixed ratio used by ``predict`` (validation) and by default in ``reconstruct``.
         val_seed: seed of the per-sample validation masks (same masks for every checkpoint).
+        sampling: defaults of ``sample``/``complete`` (``steps`` K of iterative unmasking, ``start_visible`` share);
+            generating also needs the latent prior (``LatentPriorHook`` fits it before training).
         data_preprocessor: MMEngine data preprocessor config (normalisation to [-1, 1]).
     """
 
@@ -42,6 +45,7 @@ class LMD(BaseModel):
         pixel_loss_weight: float = 0.0,
         val_mask_ratio: float = 0.75,
         val_seed: int = 0,
+        sampling: Optional[dict] = None,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -56,6 +60,24 @@ class LMD(BaseModel):
         self.pixel_loss_weight, self.val_mask_ratio, self.val_seed = pixel_loss_weight, val_mask_ratio, val_seed
         if pixel_loss_weight > 0 and getattr(self.loss_module, 'norm_pix', False):
             raise ValueError('pixel_loss_weight > 0 needs un-normalised targets: set loss.norm_pix=False')
+        self.sampling = dict(steps=10, start_visible=0.15)
+        unknown = set(sampling or {}) - set(self.sampling)
+        if unknown:
+            raise ValueError(f'unknown sampling options {sorted(unknown)}; known: {sorted(self.sampling)}')
+        self.sampling.update(sampling or {})
+        # per-position Gaussian of training latent patches (L, P), the start of unconditional sampling; saved with
+        # every checkpoint. prior_count = number of patches averaged (0: not fitted yet)
+        num_tokens = self.backbone.grid_size[0] * self.backbone.grid_size[1]
+        patch_dim = self.patch_size**2 * self.backbone.in_channels
+        self.register_buffer('prior_mean', torch.zeros(num_tokens, patch_dim))
+        self.register_buffer('prior_std', torch.ones(num_tokens, patch_dim))
+        self.register_buffer('prior_count', torch.zeros((), dtype=torch.long))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        # checkpoints from before the latent prior existed load as "not fitted"
+        for name in ('prior_mean', 'prior_std', 'prior_count'):
+            state_dict.setdefault(prefix + name, getattr(self, name).clone())
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # ------------------------------------------------------------------ schedule
     def set_progress(self, progress: float, step: Optional[int] = None) -> float:
@@ -173,3 +195,102 @@ class LMD(BaseModel):
             prediction=self.projector.decode(unpatchify(pred, self.patch_size, grid, c)),
             mask=pixel_mask,
         )
+
+    # ------------------------------------------------------------------ generation
+    @property
+    def num_classes(self) -> int:
+        """LMD is unconditional (``tools/sample.py`` reads this)."""
+        return 0
+
+    @torch.no_grad()
+    def fit_latent_prior(self, batches, max_batches: Optional[int] = None) -> int:
+        """Fit the per-position Gaussian of latent patches on preprocessed images or latent-cache records.
+
+        ``batches`` yields model inputs (what the data preprocessor returns as ``inputs``). Returns the number of
+        samples used; the fit lives in the ``prior_*`` buffers and so in every later checkpoint.
+        """
+        total, sq, n = 0.0, 0.0, 0
+        for i, inputs in enumerate(batches):
+            if max_batches is not None and i >= max_batches:
+                break
+            tokens = patchify(self.encode_latents(inputs), self.patch_size).double()  # (B, L, P)
+            total, sq, n = total + tokens.sum(0), sq + tokens.pow(2).sum(0), n + tokens.shape[0]
+        if n < 2:
+            raise ValueError('fit_latent_prior needs at least 2 samples')
+        mean = total / n
+        var = (sq / n - mean.pow(2)).clamp_min(0) * n / (n - 1)
+        self.prior_mean.copy_(mean.float())
+        self.prior_std.copy_(var.sqrt().float())
+        self.prior_count.fill_(n)
+        return n
+
+    def _sampling_opts(self, overrides: dict) -> dict:
+        unknown = set(overrides) - set(self.sampling)
+        if unknown:
+            raise ValueError(f'unknown sampling options {sorted(unknown)}; known: {sorted(self.sampling)}')
+        return dict(self.sampling, **overrides)
+
+    def _generate(self, tokens, visible, opts, generator, decode) -> Dict[str, torch.Tensor]:
+        if getattr(self.loss_module, 'norm_pix', False):
+            raise ValueError('generation needs a model trained without norm_pix (its predictions lack the scale)')
+        shares = unmasking_schedule(self.mask_scheduler, int(opts['steps']), float(opts['start_visible']))
+        was_training = self.training
+        self.eval()
+        try:
+            tokens = iterative_unmask(self, tokens, visible, shares, generator)
+        finally:
+            self.train(was_training)
+        z = unpatchify(tokens, self.patch_size, self.backbone.grid_size, self.backbone.in_channels)
+        out = dict(latents=z, labels=None)
+        if decode:
+            out['images'] = self.projector.decode(z)
+        return out
+
+    def _random_visible(self, b: int, share: float, generator, device) -> torch.Tensor:
+        length = self.prior_mean.shape[0]
+        n = max(1, int(round(share * length)))
+        order = torch.rand(b, length, generator=generator).argsort(dim=1)[:, :n]
+        return torch.zeros(b, length, dtype=torch.bool).scatter_(1, order, True).to(device)
+
+    @torch.no_grad()
+    def sample(
+        self,
+        num: int,
+        labels: Optional[torch.Tensor] = None,
+        generator: Optional[torch.Generator] = None,
+        progress: bool = False,
+        decode: bool = True,
+        **overrides,
+    ) -> Dict[str, torch.Tensor]:
+        """Unconditional samples: ``start_visible`` of the tokens drawn from the fitted prior, then ``steps`` of
+        iterative unmasking. Returns ``latents``, ``images`` (preprocessed range) and ``labels`` (None)."""
+        if labels is not None:
+            raise ValueError('LMD is unconditional: sample() takes no labels')
+        if int(self.prior_count) == 0:
+            raise RuntimeError('the latent prior is not fitted: train with LatentPriorHook in custom_hooks, or call '
+                               'model.fit_latent_prior(batches) before sampling')  # fmt: skip
+        opts = self._sampling_opts(overrides)
+        device = self.prior_mean.device
+        eps = torch.randn(num, *self.prior_mean.shape, generator=generator).to(device)
+        tokens = self.prior_mean + self.prior_std * eps  # (num, L, P); only the visible ones are used
+        visible = self._random_visible(num, float(opts['start_visible']), generator, device)
+        return self._generate(tokens, visible, opts, generator, decode)
+
+    @torch.no_grad()
+    def complete(
+        self,
+        inputs: Union[torch.Tensor, Dict[str, torch.Tensor]],
+        visible: Optional[torch.Tensor] = None,
+        generator: Optional[torch.Generator] = None,
+        decode: bool = True,
+        **overrides,
+    ) -> Dict[str, torch.Tensor]:
+        """Conditional completion: keep a real image's visible tokens (``visible`` (B, L) bool, default a random
+        ``start_visible`` share) and generate the rest by iterative unmasking."""
+        opts = self._sampling_opts(overrides)
+        tokens = patchify(self.encode_latents(inputs), self.patch_size)
+        if visible is None:
+            visible = self._random_visible(tokens.shape[0], float(opts['start_visible']), generator, tokens.device)
+        out = self._generate(tokens, visible.to(tokens.device).bool(), opts, generator, decode)
+        out['visible'] = visible
+        return out
