@@ -4,7 +4,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from lmdkit.models.layers import patchify
+from lmdkit.models.layers import patch_mask_to_image, patchify, random_masking
 from lmdkit.registry import MODELS
 
 from ..conftest import QUICK_START, tiny_lmd_model
@@ -120,3 +120,38 @@ def test_mae_is_lmd_with_a_fixed_ratio():
     model = MODELS.build(cfg.model)
     assert type(model).__name__ == 'LMD' and type(model.projector).__name__ == 'IdentityProjector'
     assert {model.set_progress(p, 0) for p in (0.0, 0.5, 1.0)} == {0.75}
+
+
+def test_wo_mae_unet_sees_masked_cells_zeroed_and_fits_a_batch():
+    """LMD "w/o MAE": MaskedUNet gets the latent with masked cells zeroed plus the mask channel, and LMD's loss,
+    validation and reconstruction run unchanged with neck=None."""
+    torch.manual_seed(0)
+    unet = dict(type='MaskedUNet', img_size=16, patch_size=4, in_channels=1,
+                unet=dict(model_channels=16, channel_mult=(1, 2), num_res_blocks=1, attention_resolutions=(2,),
+                          num_heads=2))  # fmt: skip
+    model = MODELS.build(tiny_lmd_model(backbone=unet, neck=None))
+    z = torch.randn(2, 1, 16, 16)
+    noise = torch.rand(2, 16)
+    seen = {}
+    model.backbone.unet.register_forward_hook(lambda m, args, out: seen.update(x=args[0]))
+    pred, mask = model.predict_patches(z, 0.5, noise)
+    _, ref_mask, _ = random_masking(torch.zeros(2, 16, 1), 0.5, noise)  # the ViT path's mask for the same noise
+    assert torch.equal(mask, ref_mask) and pred.shape == (2, 16, 16)
+    pixel = patch_mask_to_image(mask, (4, 4), 4)
+    assert torch.equal(seen['x'][:, 1:], pixel) and torch.equal(seen['x'][:, :1], z * (1 - pixel))
+    images = torch.randint(0, 256, (4, 1, 16, 16), dtype=torch.uint8)
+    inputs = model.data_preprocessor(dict(inputs=images), True)['inputs']
+    model.set_progress(0.5, 0)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    first = None
+    for _ in range(60):
+        torch.manual_seed(1)  # the same masks every step
+        loss = model(inputs, mode='loss')['loss']
+        first = first if first is not None else float(loss)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert float(loss) < 0.1 * first
+    model.eval()
+    assert len(model(inputs, mode='predict')) == 4
+    assert model.reconstruct(inputs, 0.5)['reconstruction'].shape == (4, 1, 16, 16)

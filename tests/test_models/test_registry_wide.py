@@ -41,6 +41,16 @@ TINY = {
         cfg=tiny_mdt_denoiser(),
         inputs=lambda: (torch.randn(2, 1, 8, 8), torch.tensor([3, 90]), torch.tensor([1, 10]), 0.5),
     ),
+    'MaskedUNet': dict(
+        cfg=dict(
+            type='MaskedUNet',
+            img_size=8,
+            patch_size=2,
+            in_channels=1,
+            unet=dict(model_channels=8, channel_mult=(1, 2), num_res_blocks=1, attention_resolutions=(2,), num_heads=2),
+        ),
+        inputs=lambda: (torch.randn(2, 1, 8, 8), 0.5),
+    ),
     'ConvNet': dict(cfg=dict(type='ConvNet', in_channels=1, widths=(4, 8)), inputs=lambda: (torch.randn(2, 1, 8, 8),)),
     'UNet': dict(
         cfg=dict(
@@ -131,7 +141,12 @@ def _loss_of(name, model):
         return model(**data, mode='loss')['loss']
     out = model(*entry['inputs']())
     out = out[0] if isinstance(out, tuple) else out
-    if name in ('DiT', 'MDT', 'UNet'):  # zero-initialised outputs: a loss linear in the output still has gradients
+    if name in (
+        'DiT',
+        'MDT',
+        'UNet',
+        'MaskedUNet',
+    ):  # zero-initialised outputs: a loss linear in the output still has gradients
         return (out.float() * torch.randn(out.shape, generator=torch.Generator().manual_seed(0))).mean()
     return out.float().pow(2).mean()
 

@@ -1,7 +1,7 @@
 # Analogue of the LMD paper's Tables 1 and 5 on full Fashion-MNIST (CPU): latent LMD with each mask schedule,
 # "w/o MDS" (fixed 0.75 in latent space), "w/o LSP" (pixel space, same 64 tokens) and pixel MAE, 2,000 iterations
 # of batch 128 each (~6-7 min per variant on 2 cores). Needs the f4 VQGAN and its latent cache
-# (docs/projectors.md). "w/o MAE" (a U-Net on masked latents) comes with the diffusion issue.
+# (docs/projectors.md). "w/o MAE" is a U-Net reconstructing the masked latents (MaskedUNet).
 #   python tools/ablate.py configs/ablations/grids/lmd_fmnist_table15.py
 _cache = 'configs/lmd/lmd_vitp_vqf4-fmnist-cache_cos.py'
 variants = [
@@ -11,6 +11,7 @@ variants = [
     dict(name='wo-mds', config=_cache,
          cfg_options={'model.mask_scheduler': dict(type='FixedMaskScheduler', ratio=0.75)}),
     dict(name='wo-lsp', config='configs/lmd/lmd_vitp_fmnist_cos.py'),
+    dict(name='wo-mae', config='configs/ablations/lmd_vitp_fmnist_wo-mae.py'),
     dict(name='mae-pixel', config='configs/mae/mae_vitp_fmnist.py'),
 ]
 cfg_options = {

@@ -2,7 +2,7 @@
 that a scheduler grows during training. MAE itself is this class with an ``IdentityProjector`` and a fixed ratio.
 """
 
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -22,7 +22,8 @@ class LMD(BaseModel):
 
     Args:
         backbone: encoder config (``MAEViT``); its ``in_channels`` must equal the projector's latent channels.
-        neck: decoder config (``MAEPretrainDecoder``).
+        neck: decoder config (``MAEPretrainDecoder``); None for backbones that predict patches themselves
+            (``MaskedUNet``, the "w/o MAE" ablation).
         projector: frozen image → latent map (``IdentityProjector`` for pixel-space MAE).
         mask_scheduler: ``MASK_SCHEDULERS`` config; a hook sets the training progress every iteration.
         loss: reconstruction loss on patches (``MaskedMSELoss``).
@@ -38,7 +39,7 @@ class LMD(BaseModel):
     def __init__(
         self,
         backbone: dict,
-        neck: dict,
+        neck: Optional[dict],
         projector: Optional[dict] = None,
         mask_scheduler: Optional[dict] = None,
         loss: Optional[dict] = None,
@@ -53,7 +54,7 @@ class LMD(BaseModel):
         self.projector = build_frozen_projector(projector)
         self.backbone = MODELS.build(backbone)
         check_latent_channels(self.projector, self.backbone.in_channels, 'backbone')
-        self.neck = MODELS.build(neck)
+        self.neck = MODELS.build(neck) if neck is not None else None
         self.loss_module = MODELS.build(loss or dict(type='MaskedMSELoss'))
         self.mask_scheduler = MASK_SCHEDULERS.build(mask_scheduler or dict(type='FixedMaskScheduler'))
         self.mask_ratio = self.mask_scheduler(0.0, 0)
@@ -132,8 +133,7 @@ class LMD(BaseModel):
 
     def loss(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
         z = self.encode_latents(inputs)  # (B, C, h, w)
-        tokens, mask, ids_restore = self.backbone(z, self.mask_ratio)  # (B, 1 + kept, D), (B, L)
-        pred = self.neck(tokens, ids_restore)  # (B, L, p·p·C)
+        pred, mask = self.predict_patches(z, self.mask_ratio)  # (B, L, p·p·C), (B, L)
         losses = dict(loss=self.loss_module(pred, patchify(z, self.patch_size), mask))
         if self.pixel_loss_weight > 0:
             if isinstance(inputs, dict):
@@ -141,6 +141,14 @@ class LMD(BaseModel):
             recon = self._paste(z, pred, mask)  # (B, C, h, w)
             losses['loss_pixel'] = self.pixel_loss_weight * F.mse_loss(self.projector.decode(recon), inputs)
         return losses
+
+    def predict_patches(
+        self, z: torch.Tensor, mask_ratio: float, noise: Optional[torch.Tensor] = None
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """Mask latents (B, C, h, w) at ``mask_ratio`` (``noise`` (B, L) fixes which patches, MAE-style) and predict
+        every patch: (B, L, p·p·C) predictions and the (B, L) mask, 1 = masked."""
+        out, mask, ids_restore = self.backbone(z, mask_ratio, noise)
+        return (self.neck(out, ids_restore) if self.neck is not None else out), mask
 
     def _paste(self, z: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Latents with masked patches taken from ``pred`` and visible ones from ``z``."""
@@ -153,8 +161,7 @@ class LMD(BaseModel):
         """Validation at the fixed ``val_mask_ratio``: per-sample masked-patch MSE and the target's variance."""
         z = self.encode_latents(inputs)
         noise = self._val_noise(data_samples, z.shape[0], z.device)
-        tokens, mask, ids_restore = self.backbone(z, self.val_mask_ratio, noise)
-        pred = self.neck(tokens, ids_restore)
+        pred, mask = self.predict_patches(z, self.val_mask_ratio, noise)
         target = patchify(z, self.patch_size)
         if getattr(self.loss_module, 'norm_pix', False):
             target = normalize_patches(target)
@@ -177,8 +184,7 @@ class LMD(BaseModel):
         z = self.encode_latents(inputs)
         if isinstance(inputs, dict):  # cached latents, no images: show what the projector decodes from them
             inputs = self.projector.decode(z)
-        tokens, mask, ids_restore = self.backbone(z, ratio, noise)
-        pred = self.neck(tokens, ids_restore)
+        pred, mask = self.predict_patches(z, ratio, noise)
         if mask is None:
             mask = pred.new_zeros(pred.shape[:2])
         if getattr(self.loss_module, 'norm_pix', False):  # undo the per-patch standardisation with the true stats

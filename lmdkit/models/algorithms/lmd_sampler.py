@@ -70,8 +70,7 @@ def iterative_unmask(
         noise = torch.where(visible, rand * 0.5, 0.5 + rand * 0.5)
         ratio = 1.0 - (n_vis + 0.5) / length  # int(L·(1 − ratio)) = n_vis exactly
         z = unpatchify(tokens, p, grid, c)
-        enc, _, ids_restore = model.backbone(z, ratio, noise)
-        pred = model.neck(enc, ids_restore)  # (B, L, P)
+        pred, _ = model.predict_patches(z, ratio, noise)  # (B, L, P)
         target = max(int(round(share * length)), n_vis + 1) if share < 1.0 else length
         # reveal target − n_vis masked positions chosen at random
         score = torch.rand(b, length, generator=generator).to(tokens.device).masked_fill(visible, -1.0)

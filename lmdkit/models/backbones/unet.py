@@ -117,6 +117,7 @@ class UNet(BaseModule):
         num_classes: classes of the condition (0 = unconditional); a null class for guidance when
             ``class_dropout_prob`` > 0.
         learn_sigma: output twice the channels (ε and the variance interpolation).
+        out_channels: output channels when they differ from the input's (``MaskedUNet`` feeds a mask channel too).
     """
 
     def __init__(
@@ -132,6 +133,7 @@ class UNet(BaseModule):
         num_classes: int = 0,
         class_dropout_prob: float = 0.1,
         learn_sigma: bool = False,
+        out_channels: Optional[int] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -139,7 +141,8 @@ class UNet(BaseModule):
             raise ValueError(f'input_size {input_size} is not divisible by 2^{len(channel_mult) - 1}')
         self.input_size, self.in_channels, self.num_classes = input_size, in_channels, num_classes
         self.learn_sigma = learn_sigma
-        self.out_channels = in_channels * 2 if learn_sigma else in_channels
+        base = out_channels if out_channels is not None else in_channels
+        self.out_channels = base * 2 if learn_sigma else base
         emb = 4 * model_channels
         self.time_embed = TimestepEmbedder(emb, frequency_size=model_channels)
         self.label_embed = LabelEmbedder(num_classes, emb, class_dropout_prob) if num_classes > 0 else None
