@@ -68,6 +68,9 @@ def build_config(args: argparse.Namespace) -> Config:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
             raise KeyError(f'{args.config} has no auto_scale_lr.base_batch_size; add it to use --auto-scale-lr')
         cfg.auto_scale_lr.enable = True
+    guard = cfg.get('nonfinite_guard', {})
+    if guard is not None and not any(h.get('type') == 'NonFiniteGuardHook' for h in cfg.get('custom_hooks', [])):
+        cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='NonFiniteGuardHook', **guard)]
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:

@@ -15,6 +15,9 @@ default_hooks = dict(
 )
 # Hooks every run has. Algorithm configs restate the list with their own hooks added (_base_ replaces lists).
 custom_hooks = [dict(type='ExactResumeHook'), dict(type='TrainRecordHook')]
+# tools/train.py adds NonFiniteGuardHook with these arguments to every run: optimiser steps with NaN/Inf gradients
+# are skipped (on all ranks) and counted; max_consecutive skips in a row stop training. None turns it off.
+nonfinite_guard = dict(max_consecutive=5)
 
 env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0), dist_cfg=dict(backend='nccl'))
 # DDP that also wraps CPU modules (gloo); identical to MMEngine's on CUDA.

@@ -16,13 +16,14 @@ RECORD_FILE = 'train_record.jsonl'
 
 
 def read_record(path: str) -> List[dict]:
-    """Rows of a per-iteration record (a work dir or the ``.jsonl`` file itself)."""
+    """Rows of a per-iteration record (a work dir or the ``.jsonl`` file itself), without skipped steps."""
     if osp.isdir(path):
         path = osp.join(path, RECORD_FILE)
     if not osp.isfile(path):
         raise FileNotFoundError(f'no per-iteration record at {path} (written by TrainRecordHook during training)')
     with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
+        rows = [json.loads(line) for line in f if line.strip()]
+    return [r for r in rows if r.get('loss') is not None]  # steps skipped for non-finite gradients have no loss
 
 
 def plot_loss_and_mask_ratio(

@@ -3,6 +3,7 @@
 from .exact_resume_hook import ExactResumeHook, get_rng_state, set_rng_state
 from .latent_prior_hook import LatentPriorHook
 from .mask_schedule_hook import MaskScheduleHook, optimizer_progress
+from .nonfinite_guard_hook import NonFiniteGuardHook
 from .reconstruction_vis_hook import ReconstructionVisHook
 from .sample_vis_hook import SampleVisHook
 from .train_record_hook import TrainRecordHook
@@ -11,6 +12,7 @@ __all__ = [
     'ExactResumeHook',
     'LatentPriorHook',
     'MaskScheduleHook',
+    'NonFiniteGuardHook',
     'ReconstructionVisHook',
     'SampleVisHook',
     'TrainRecordHook',

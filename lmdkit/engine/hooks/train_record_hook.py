@@ -108,7 +108,7 @@ class TrainRecordHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs: Optional[dict] = None) -> None:
         loss = float(outputs['loss'].detach()) if outputs and 'loss' in outputs else float('nan')
-        if not math.isfinite(loss):
+        if not math.isfinite(loss) and not self._guarded(runner):
             raise FloatingPointError(
                 f'training loss is {loss} at iteration {runner.iter + 1}; lower the learning rate, enable gradient '
                 'clipping (optim_wrapper.clip_grad) or check the data. The last good checkpoint is in '
@@ -125,7 +125,7 @@ class TrainRecordHook(Hook):
         self._pending.append(
             dict(
                 iter=runner.iter + 1,
-                loss=loss,
+                loss=loss if math.isfinite(loss) else None,  # a step NonFiniteGuardHook skipped
                 mask_ratio=ratio,
                 lr=float(max(next(iter(lr.values())))) if lr else None,  # the base lr under layer-wise decay
                 time=step_time,
@@ -135,6 +135,11 @@ class TrainRecordHook(Hook):
         )
         if len(self._pending) >= self.flush_interval:
             self._flush(runner)
+
+    @staticmethod
+    def _guarded(runner) -> bool:
+        """Whether a NonFiniteGuardHook skips non-finite steps in this run (then a NaN loss is recorded, not fatal)."""
+        return any(type(h).__name__ == 'NonFiniteGuardHook' for h in runner.hooks)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         self._flush(runner)
@@ -170,6 +175,7 @@ class TrainRecordHook(Hook):
             session_seconds=time.perf_counter() - self._start,
             final_loss=losses[-1] if losses else None,
             final_mask_ratio=rows[-1]['mask_ratio'] if rows else None,
+            skipped_steps=int(runner.message_hub.get_info('skipped_steps', 0) or 0),  # NonFiniteGuardHook
             efficiency=efficiency_metrics(losses, [r['time'] for r in rows], self.skip, self.span, self.tol),
             val=self.val_history[-1] if self.val_history else None,
             val_history=self.val_history,

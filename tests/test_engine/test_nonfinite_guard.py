@@ -1,0 +1,73 @@
+"""NonFiniteGuardHook: non-finite steps are skipped and counted, on every rank alike; too many in a row stop."""
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+import torch.multiprocessing as mp
+from mmengine.logging import MessageHub
+from mmengine.optim import OptimWrapper
+
+from lmdkit.engine.hooks import NonFiniteGuardHook
+
+
+def fake_runner(tmp_path, wrapper):
+    logs = []
+    hub = MessageHub.get_instance(f'guard-{id(wrapper)}')
+    return SimpleNamespace(optim_wrapper=wrapper, message_hub=hub, iter=0, work_dir=str(tmp_path),
+                           logger=SimpleNamespace(warning=logs.append), logs=logs)  # fmt: skip
+
+
+def make_wrapper():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    return model, OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+
+
+def test_skips_non_finite_steps_and_counts_them(tmp_path):
+    model, wrapper = make_wrapper()
+    runner = fake_runner(tmp_path, wrapper)
+    hook = NonFiniteGuardHook(max_consecutive=3)
+    hook.before_train(runner)
+    x = torch.randn(4, 3)
+    before = model.weight.detach().clone()
+    wrapper.update_params(model(x).sum() * float('nan'))
+    assert torch.equal(model.weight, before) and hook.skipped_total == 1
+    assert model.weight.grad is None or not model.weight.grad.abs().sum()  # zeroed after the skipped step
+    wrapper.update_params(model(x).pow(2).sum())
+    assert not torch.equal(model.weight, before) and hook.in_a_row == 0
+    assert runner.message_hub.get_info('skipped_steps') == 1 and 'step skipped' in runner.logs[0]
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_4.pth'))
+    runner.iter = 6
+    for _ in range(2):
+        wrapper.update_params(model(x).sum() * float('inf'))
+    with pytest.raises(FloatingPointError, match=r'3 optimiser steps in a row.*iteration 7.*iter_4\.pth'):
+        wrapper.update_params(model(x).sum() * float('nan'))
+    hook.before_train(runner)  # installing twice does not wrap twice
+    assert hook.skipped_total == 4
+
+
+def _rank(rank, world, init_file, results):
+    import torch.distributed as dist
+
+    dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank, world_size=world)
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    hook = NonFiniteGuardHook(max_consecutive=5)
+    runner = SimpleNamespace(optim_wrapper=wrapper, message_hub=MessageHub.get_instance(f'r{rank}'), iter=0,
+                             work_dir='.', logger=SimpleNamespace(warning=lambda m: None))  # fmt: skip
+    hook.before_train(runner)
+    loss = model(torch.ones(2, 3)).sum() * (float('nan') if rank == 1 else 1.0)  # only rank 1 goes wrong
+    wrapper.update_params(loss)
+    results[rank] = (hook.skipped_total, model.weight.detach().clone())
+    dist.destroy_process_group()
+
+
+def test_the_verdict_is_agreed_across_ranks(tmp_path):
+    results = mp.Manager().dict()
+    mp.spawn(_rank, args=(2, str(tmp_path / 'init'), results), nprocs=2, join=True)
+    assert results[0][0] == results[1][0] == 1  # rank 0 had finite gradients but skipped too
+    torch.manual_seed(0)
+    initial = torch.nn.Linear(3, 1).weight.detach()
+    assert torch.equal(results[0][1], initial) and torch.equal(results[1][1], initial)  # replicas stay identical
