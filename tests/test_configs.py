@@ -60,3 +60,11 @@ def test_ablation_specs_expand_to_buildable_variants(path):
         if cfg.model.projector.get('checkpoint') and not osp.isfile(cfg.model.projector.checkpoint):
             cfg.model.projector.checkpoint = None
         MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_config_keys_match_component_arguments(path):
+    """No shipped config passes a key its component does not take (tools/train.py refuses such configs)."""
+    from lmdkit.utils.config_check import check_config
+
+    assert check_config(Config.fromfile(osp.join(ROOT, path))) == []

@@ -15,6 +15,7 @@ from mmengine.runner import Runner
 from lmdkit.datasets.latent_cache import bind_projector
 from lmdkit.engine import exit_distributed_process, init_distributed, shutdown_distributed
 from lmdkit.utils import register_all_modules
+from lmdkit.utils.config_check import check_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -85,6 +86,9 @@ def main() -> bool:
     torch.set_flush_denormal(True)
     register_all_modules()
     cfg = build_config(args)
+    problems = check_config(cfg)  # typos in component keys fail here, naming the key, before anything is built
+    if problems:
+        raise SystemExit(f'{args.config}: {len(problems)} config problem(s):\n  ' + '\n  '.join(problems))
     # MMEngine's init_dist assumes CUDA; start the process group ourselves (gloo without a GPU).
     init_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)

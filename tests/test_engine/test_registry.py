@@ -29,3 +29,22 @@ def test_known_types_from_parent_registries_still_build():
     loss = MODELS.build(dict(type='MaskedMSELoss'))
     assert type(loss).__name__ == 'MaskedMSELoss'
     assert MODELS.get('ImgDataPreprocessor') is not None  # MMEngine's, found through the parent
+
+
+def test_config_check_names_the_bad_keys():
+    from mmengine.config import Config
+
+    from lmdkit.utils.config_check import check_config
+
+    from ..conftest import QUICK_START
+
+    cfg = Config.fromfile(QUICK_START)
+    assert check_config(cfg) == []
+    cfg.model.backbone.dept = 12
+    cfg.model.mask_scheduler.type = 'CosineMaskSchedular'
+    cfg.custom_hooks[2].intervall = 5
+    problems = check_config(cfg)
+    assert any(p.startswith("model.backbone.dept: MAEViT has no argument 'dept'") and 'depth' in p for p in problems)
+    assert any(p.startswith('model.mask_scheduler.type:') and 'CosineMaskScheduler' in p for p in problems)
+    assert any(p.startswith("custom_hooks.2.intervall: MaskScheduleHook has no argument 'intervall'") for p in problems)
+    assert len(problems) == 3

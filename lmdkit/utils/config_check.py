@@ -1,0 +1,92 @@
+"""Checks a config's component dicts against the registered classes before anything is built or trained.
+
+A typo in a key (``model.backbone.dept=12``) otherwise surfaces as a ``TypeError`` deep inside a builder, or — for
+components that swallow ``**kwargs`` — not at all. Here every dict with a ``type`` is matched to its class and its
+keys to the class's constructor arguments; each problem names the full config key and the closest valid names.
+"""
+
+import difflib
+import inspect
+from typing import Any, Iterable, List, Optional, Set
+
+_SKIP_KEYS = {'type', '_scope_', '_delete_'}
+
+
+def _constructor_args(cls: type) -> Optional[Set[str]]:
+    """Argument names ``cls(...)`` accepts, following ``**kwargs`` up the MRO; None if anything goes."""
+    names: Set[str] = set()
+    for klass in cls.__mro__:
+        if klass is object:  # no constructor of its own takes arguments; behind a **kwargs we cannot tell
+            return set() if not names else None
+        init = klass.__dict__.get('__init__')
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):  # C extensions: cannot tell
+            return None
+        names.update(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        names.add('self')  # marks that a constructor was seen
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            return names - {'self'}
+    return None
+
+
+def _resolve(type_name: str, registries: Iterable) -> Optional[type]:
+    for registry in registries:
+        try:
+            obj = registry.get(type_name)
+        except KeyError:
+            continue
+        if obj is not None:
+            return obj
+    return None
+
+
+def _walk(node: Any, path: str, registries: list, problems: List[str]) -> None:
+    if isinstance(node, dict):
+        type_name = node.get('type')
+        if isinstance(type_name, str):
+            cls = _resolve(type_name, registries)
+            if cls is None:
+                names = sorted({n for r in registries for n in getattr(r, '_all_names', lambda: [])()})
+                close = difflib.get_close_matches(type_name, names, n=3, cutoff=0.6)
+                hint = f' (did you mean {", ".join(close)}?)' if close else ''
+                problems.append(f"{path}.type: '{type_name}' is not a registered component{hint}")
+            elif inspect.isclass(cls):
+                accepted = _constructor_args(cls)
+                if accepted is not None:
+                    for key in sorted(set(node) - _SKIP_KEYS - accepted):
+                        close = difflib.get_close_matches(key, sorted(accepted), n=3, cutoff=0.6)
+                        hint = f' (did you mean {", ".join(close)}?)' if close else ''
+                        problems.append(f"{path}.{key}: {cls.__name__} has no argument '{key}'{hint}")
+        for key, value in node.items():
+            if isinstance(value, (dict, list, tuple)):
+                _walk(value, f'{path}.{key}', registries, problems)
+    elif isinstance(node, (list, tuple)):
+        for i, value in enumerate(node):
+            if isinstance(value, (dict, list, tuple)):
+                _walk(value, f'{path}.{i}', registries, problems)
+
+
+def check_config(cfg) -> List[str]:
+    """Problems in ``cfg``'s components (model, datasets and pipelines, hooks, evaluators); empty if none."""
+    from lmdkit import registry as R
+
+    from .setup_env import register_all_modules
+
+    register_all_modules()  # also the default scope that registry look-ups at build time use
+    model_regs = [R.MODELS, R.MASK_SCHEDULERS, R.WEIGHT_INITIALIZERS, R.FEATURE_EXTRACTORS]
+    problems: List[str] = []
+    if cfg.get('model') is not None:
+        _walk(cfg.model, 'model', model_regs, problems)
+    for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        loader = cfg.get(name)
+        if loader and loader.get('dataset') is not None:
+            _walk(loader.dataset, f'{name}.dataset', [R.DATASETS, R.TRANSFORMS], problems)
+    if cfg.get('custom_hooks'):
+        _walk(list(cfg.custom_hooks), 'custom_hooks', [R.HOOKS], problems)
+    for name in ('val_evaluator', 'test_evaluator'):
+        if cfg.get(name):
+            _walk(cfg[name], name, [R.METRICS, R.FEATURE_EXTRACTORS], problems)
+    return problems
