@@ -7,6 +7,7 @@ tools/dist_train.sh CONFIG NUM_PROCS [args]      # torchrun; gloo on CPU-only ma
 import argparse
 import os
 import os.path as osp
+import sys
 
 import torch
 from mmengine.config import Config, DictAction
@@ -69,9 +70,11 @@ def build_config(args: argparse.Namespace) -> Config:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
             raise KeyError(f'{args.config} has no auto_scale_lr.base_batch_size; add it to use --auto-scale-lr')
         cfg.auto_scale_lr.enable = True
-    guard = cfg.get('nonfinite_guard', {})
-    if guard is not None and not any(h.get('type') == 'NonFiniteGuardHook' for h in cfg.get('custom_hooks', [])):
-        cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type='NonFiniteGuardHook', **guard)]
+    # safety hooks every run gets (config keys nonfinite_guard / interrupt_checkpoint: arguments, or None = off)
+    for key, hook in (('nonfinite_guard', 'NonFiniteGuardHook'), ('interrupt_checkpoint', 'InterruptCheckpointHook')):
+        kwargs = cfg.get(key, {})
+        if kwargs is not None and not any(h.get('type') == hook for h in cfg.get('custom_hooks', [])):
+            cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type=hook, **kwargs)]
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
@@ -79,8 +82,8 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def main() -> bool:
-    """Train; returns whether this process ran distributed."""
+def main() -> tuple:
+    """Train; returns whether this process ran distributed and whether a signal interrupted training."""
     args = parse_args()
     # Denormal floats (e.g. Adam moments of long-unused codebook entries) make CPU kernels up to 50x slower.
     torch.set_flush_denormal(True)
@@ -94,11 +97,15 @@ def main() -> bool:
     runner = Runner.from_cfg(cfg)
     runner.train()
     distributed = runner.distributed
+    interrupted = any(getattr(h, 'interrupted_at', None) for h in runner.hooks)
     del runner  # its DDP wrapper holds the process group
     shutdown_distributed()
-    return distributed
+    return distributed, interrupted
 
 
 if __name__ == '__main__':
-    if main():
-        exit_distributed_process(0)
+    distributed, interrupted = main()
+    code = 130 if interrupted else 0  # 128 + SIGINT, as shells report an interrupted command
+    if distributed:
+        exit_distributed_process(code)
+    sys.exit(code)

@@ -18,6 +18,8 @@ custom_hooks = [dict(type='ExactResumeHook'), dict(type='TrainRecordHook')]
 # tools/train.py adds NonFiniteGuardHook with these arguments to every run: optimiser steps with NaN/Inf gradients
 # are skipped (on all ranks) and counted; max_consecutive skips in a row stop training. None turns it off.
 nonfinite_guard = dict(max_consecutive=5)
+# ... and InterruptCheckpointHook: Ctrl-C / SIGTERM stops all ranks at the same iteration with a checkpoint saved.
+interrupt_checkpoint = dict(sync_interval=10)
 
 env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0), dist_cfg=dict(backend='nccl'))
 # DDP that also wraps CPU modules (gloo); identical to MMEngine's on CUDA.

@@ -1,5 +1,5 @@
-"""A run killed with SIGKILL at an arbitrary moment resumes from its last complete checkpoint with --resume and
-ends with exactly the weights of an uninterrupted run (CPU, deterministic settings)."""
+"""A run killed with SIGKILL at an arbitrary moment, or stopped with Ctrl-C, resumes with --resume and ends with
+exactly the weights of an uninterrupted run (CPU, deterministic settings)."""
 
 import os
 import os.path as osp
@@ -33,23 +33,52 @@ OPTS = [
 ]
 
 
-@pytest.mark.slow
-def test_sigkill_then_resume_equals_an_uninterrupted_run(tmp_path):
-    straight, killed = str(tmp_path / 'straight'), str(tmp_path / 'killed')
-    sh(sys.executable, 'tools/train.py', QUICK_START, '--work-dir', straight, '--cfg-options', *OPTS)
+def start(work_dir):
+    """tools/train.py in the background, its output in WORK_DIR.log (a pipe could fill up and block it)."""
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
-    cmd = [sys.executable, 'tools/train.py', QUICK_START, '--work-dir', killed, '--cfg-options', *OPTS]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while not osp.isfile(osp.join(killed, 'iter_12.pth')) and proc.poll() is None and time.time() < deadline:
+    cmd = [sys.executable, 'tools/train.py', QUICK_START, '--work-dir', work_dir, '--cfg-options', *OPTS]
+    log = open(work_dir + '.log', 'w')
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def wait_for(path, proc, timeout=300):
+    deadline = time.time() + timeout
+    while not osp.isfile(path) and proc.poll() is None and time.time() < deadline:
         time.sleep(0.01)
+
+
+def assert_same_weights(a_dir, b_dir):
+    a = load_from_local_safe(osp.join(a_dir, 'iter_40.pth'))['state_dict']
+    b = load_from_local_safe(osp.join(b_dir, 'iter_40.pth'))['state_dict']
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), f'{key} differs from the uninterrupted run'
+
+
+@pytest.mark.slow
+def test_sigkill_or_ctrl_c_then_resume_equals_an_uninterrupted_run(tmp_path):
+    straight, killed, stopped = (str(tmp_path / n) for n in ('straight', 'killed', 'stopped'))
+    sh(sys.executable, 'tools/train.py', QUICK_START, '--work-dir', straight, '--cfg-options', *OPTS)
+
+    proc = start(killed)
+    wait_for(osp.join(killed, 'iter_12.pth'), proc)
     proc.send_signal(signal.SIGKILL)  # wherever it is: mid-step, mid-save, mid-validation
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, 'the run finished before it could be killed'
     assert not osp.isfile(osp.join(killed, 'iter_40.pth'))
     sh(sys.executable, 'tools/train.py', QUICK_START, '--work-dir', killed, '--resume', '--cfg-options', *OPTS)
-    a = load_from_local_safe(osp.join(straight, 'iter_40.pth'))['state_dict']
-    b = load_from_local_safe(osp.join(killed, 'iter_40.pth'))['state_dict']
-    assert a.keys() == b.keys()
-    for key in a:
-        assert torch.equal(a[key], b[key]), f'{key} differs after kill + resume'
+    assert_same_weights(straight, killed)
+
+    proc = start(stopped)
+    wait_for(osp.join(stopped, 'iter_8.pth'), proc)
+    proc.send_signal(signal.SIGINT)  # Ctrl-C: finish the iteration, save, stop
+    proc.wait(timeout=300)
+    with open(stopped + '.log') as f:
+        err = f.read()
+    assert proc.returncode == 130, err[-3000:]
+    with open(osp.join(stopped, 'last_checkpoint')) as f:
+        last = f.read().strip()
+    at = int(osp.basename(last)[len('iter_') : -len('.pth')])
+    assert 8 <= at < 40 and osp.isfile(last) and 'interrupted: saved' in err
+    sh(sys.executable, 'tools/train.py', QUICK_START, '--work-dir', stopped, '--resume', '--cfg-options', *OPTS)
+    assert_same_weights(straight, stopped)

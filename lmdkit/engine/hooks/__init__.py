@@ -1,6 +1,7 @@
 """Training hooks (registry ``HOOKS``)."""
 
 from .exact_resume_hook import ExactResumeHook, get_rng_state, set_rng_state
+from .interrupt_checkpoint_hook import InterruptCheckpointHook
 from .latent_prior_hook import LatentPriorHook
 from .mask_schedule_hook import MaskScheduleHook, optimizer_progress
 from .nonfinite_guard_hook import NonFiniteGuardHook
@@ -10,6 +11,7 @@ from .train_record_hook import TrainRecordHook
 
 __all__ = [
     'ExactResumeHook',
+    'InterruptCheckpointHook',
     'LatentPriorHook',
     'MaskScheduleHook',
     'NonFiniteGuardHook',
