@@ -1,6 +1,6 @@
 """Train any lmdkit config.
 
-python tools/train.py configs/lmd/lmd_vitp_fmnist-mini_cos.py [--work-dir DIR] [--resume [CKPT]] [--amp]
+python tools/train.py configs/lmd/lmd_vitp_fmnist-mini_cos.py [--work-dir DIR] [--resume [CKPT]] [--amp] [--tensorboard]
 tools/dist_train.sh CONFIG NUM_PROCS [args]      # torchrun; gloo on CPU-only machines, nccl on GPUs
 """
 
@@ -23,6 +23,7 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model with an lmdkit config')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--work-dir', help='where logs, checkpoints, records and summary.json go')
+    parser.add_argument('--tensorboard', action='store_true', help='also log to TensorBoard (WORK_DIR/<time>/vis_data)')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -66,6 +67,12 @@ def build_config(args: argparse.Namespace) -> Config:
         else:
             cfg.optim_wrapper.type = 'AutocastOptimWrapper'
             cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+    if args.tensorboard:
+        try:
+            import tensorboard  # noqa: F401
+        except ImportError:
+            raise SystemExit('--tensorboard needs the optional package tensorboard (pip install tensorboard)') from None
+        cfg.visualizer.vis_backends = [*cfg.visualizer.get('vis_backends', []), dict(type='TensorboardVisBackend')]
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
             raise KeyError(f'{args.config} has no auto_scale_lr.base_batch_size; add it to use --auto-scale-lr')

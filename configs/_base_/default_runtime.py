@@ -25,6 +25,8 @@ env_cfg = dict(cudnn_benchmark=False, mp_cfg=dict(mp_start_method='fork', opencv
 # DDP that also wraps CPU modules (gloo); identical to MMEngine's on CUDA.
 model_wrapper_cfg = dict(type='lmdkit.CPUSafeDistributedDataParallel', broadcast_buffers=False, find_unused_parameters=False)
 
+# TensorBoard is optional (pip install tensorboard): `tools/train.py --tensorboard` appends
+# dict(type='TensorboardVisBackend'), or list it here.
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_processor = dict(by_epoch=False, window_size=10)

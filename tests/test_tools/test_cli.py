@@ -39,10 +39,14 @@ def test_train_resume_test_and_plot(tmp_path):
         QUICK_START,
         '--work-dir',
         work,
+        '--tensorboard',
         '--cfg-options',
         *SMALL,
         'train_cfg.max_iters=20',
     )
+    import glob
+
+    assert glob.glob(osp.join(work, '*', 'vis_data', 'events.out.tfevents.*'))  # TensorBoard scalars were written
     # continue the same run to 40 iterations from its latest checkpoint
     sh(sys.executable, 'tools/train.py', QUICK_START, '--work-dir', work, '--resume', '--cfg-options', *SMALL)
     summary = json.load(open(osp.join(work, 'summary.json')))
