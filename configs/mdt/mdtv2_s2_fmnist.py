@@ -26,4 +26,4 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=200),
     dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=200, end=1000),
 ]
-default_hooks = dict(checkpoint=dict(interval=250))  # 4 checkpoints for the FID-vs-time curve
+default_hooks = dict(checkpoint=dict(interval=250, max_keep_ckpts=4))  # 4 checkpoints: the FID-vs-time curve
