@@ -3,7 +3,8 @@
     python tools/sample.py CONFIG CHECKPOINT [--num 100] [--steps 50] [--sampler ddim|ddpm] [--eta 0]
         [--cfg-scale 2.0] [--cfg-schedule constant|linear|power-cosine] [--cfg-power 1] [--guide-channels 3]
         [--labels 0 1 2 ...] [--seed 0] [--batch-size 50] [--no-ema] [--out DIR] [--cfg-options k=v ...]
-        [--fit-prior N]   (LMD configs: iterative unmasking, --steps = unmasking steps)
+        [--fit-prior N] [--complete N]   (LMD configs: iterative unmasking, --steps = unmasking steps; --complete:
+        conditional completion of N test images, DIR/completion.png)
 
 Writes DIR/samples.png (one row per class) and DIR/samples.npz with ``arr_0`` uint8 (N, H, W, C) images and
 ``arr_1`` int64 labels (the layout of the ADM evaluation suite). The EMA weights of the checkpoint are used when
@@ -24,6 +25,32 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 from lmdkit.apis import init_model  # noqa: E402
 from lmdkit.engine.checkpoint import atomic_write  # noqa: E402
 from lmdkit.visualization import save_image_rows, to_uint8  # noqa: E402
+
+
+def complete_test_images(model, args) -> None:
+    """LMD conditional completion: the first N test images, a random share of their tokens kept, the rest generated;
+    writes DIR/completion.png (rows: input, kept tokens, completion)."""
+    from mmengine.dataset import default_collate
+
+    from lmdkit.models.layers import patch_mask_to_image
+    from lmdkit.registry import DATASETS
+
+    if not hasattr(model, 'complete'):
+        raise SystemExit('--complete needs an LMD model')
+    dataset = DATASETS.build(model.cfg.test_dataloader.dataset)
+    batch = default_collate([dataset[i] for i in range(min(args.complete, len(dataset)))])
+    data = model.data_preprocessor(batch, False)
+    out = model.complete(data['inputs'], generator=torch.Generator().manual_seed(args.seed), **(
+        {'steps': args.steps} if args.steps else {}))  # fmt: skip
+    pre = model.data_preprocessor
+    inputs = model.projector.decode(model.encode_latents(data['inputs']))  # what the latents show
+    scale = model.patch_size * model.projector.downsample_factor
+    keep = patch_mask_to_image((~out['visible']).float(), model.backbone.grid_size, scale).to(inputs.device)
+    rows = {'input': to_uint8(inputs, pre.mean, pre.std), 'kept tokens': to_uint8(inputs * (1 - keep), pre.mean,
+            pre.std), 'completion': to_uint8(out['images'], pre.mean, pre.std)}  # fmt: skip
+    out_dir = args.out or osp.join(osp.dirname(osp.abspath(args.checkpoint)), 'samples')
+    os.makedirs(out_dir, exist_ok=True)
+    print(f'wrote {save_image_rows(rows, osp.join(out_dir, "completion.png"), title="LMD completion")}')
 
 
 def main() -> None:
@@ -50,6 +77,12 @@ def main() -> None:
         metavar='N',
         help='LMD: fit the latent prior on N training samples when the checkpoint has none',
     )
+    parser.add_argument(
+        '--complete',
+        type=int,
+        metavar='N',
+        help='LMD: also complete N test images from a random start_visible share of their tokens',
+    )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys (k=v)')
     args = parser.parse_args()
     torch.set_flush_denormal(True)
@@ -63,6 +96,8 @@ def main() -> None:
 
         dataset = DATASETS.build(model.cfg.train_dataloader.dataset)
         print(f'fitted the latent prior on {fit_prior_on_dataset(model, dataset, args.fit_prior)} training samples')
+    if args.complete:
+        complete_test_images(model, args)
     used_ema = model.ema_loaded
     overrides = {k: v for k, v in dict(sampler=args.sampler, steps=args.steps, eta=args.eta, cfg_scale=args.cfg_scale,
                  cfg_schedule=args.cfg_schedule, cfg_power=args.cfg_power,

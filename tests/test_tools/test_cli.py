@@ -68,6 +68,16 @@ def test_train_resume_test_and_plot(tmp_path):
     png = str(tmp_path / 'curves.png')
     sh(sys.executable, 'tools/analysis/plot_curves.py', work, '--x', 'wall', '--out', png)
     assert osp.getsize(png) > 5000
+    # LMD generation: iterative unmasking from a prior fitted on the spot, and conditional completion
+    samples = str(tmp_path / 'samples')
+    ckpt = osp.join(work, 'iter_40.pth')
+    sh(sys.executable, 'tools/sample.py', QUICK_START, ckpt, '--num', '6', '--steps', '3', '--out', samples,
+       '--fit-prior', '64', '--complete', '4')  # fmt: skip
+    import numpy as np
+
+    with np.load(osp.join(samples, 'samples.npz')) as f:
+        assert f['arr_0'].shape == (6, 32, 32, 1) and f['arr_0'].dtype == np.uint8
+    assert osp.getsize(osp.join(samples, 'completion.png')) > 5000
 
 
 @pytest.mark.slow
