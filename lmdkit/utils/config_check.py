@@ -83,7 +83,8 @@ def check_config(cfg) -> List[str]:
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
         if loader and loader.get('dataset') is not None:
-            _walk(loader.dataset, f'{name}.dataset', [R.DATASETS, R.TRANSFORMS], problems)
+            # MODELS too: tools/train.py hands LatentCacheDataset the model's projector config to compare caches
+            _walk(loader.dataset, f'{name}.dataset', [R.DATASETS, R.TRANSFORMS, *model_regs], problems)
     if cfg.get('custom_hooks'):
         _walk(list(cfg.custom_hooks), 'custom_hooks', [R.HOOKS], problems)
     for name in ('val_evaluator', 'test_evaluator'):
