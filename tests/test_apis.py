@@ -29,3 +29,24 @@ def test_reloaded_checkpoint_reproduces_outputs(tmp_path, images_uint8):
     # numpy HWC input works too
     c = reconstruct(model, images_uint8.permute(0, 2, 3, 1).numpy(), 0.75, seed=3)
     assert torch.equal(c['reconstruction'], a['reconstruction'])
+
+
+def test_init_model_reads_emahook_checkpoints_the_right_way_round(tmp_path):
+    """MMEngine's EMAHook saves the EMA weights as ``state_dict`` and the raw ones as ``ema_state_dict``."""
+    import torch
+
+    from lmdkit.apis import init_model
+
+    from .conftest import QUICK_START
+
+    model = init_model(QUICK_START)
+    raw = model.state_dict()
+    ema = {k: v + 1 if v.is_floating_point() else v for k, v in raw.items()}
+    swapped = {f'module.{k}': v for k, v in raw.items()}
+    swapped['steps'] = torch.tensor(10)
+    torch.save(dict(state_dict=ema, ema_state_dict=swapped, meta={}), tmp_path / 'ckpt.pth')
+    with_ema = init_model(QUICK_START, str(tmp_path / 'ckpt.pth'), ema=True)
+    without = init_model(QUICK_START, str(tmp_path / 'ckpt.pth'), ema=False)
+    assert with_ema.ema_loaded and not without.ema_loaded
+    key = 'backbone.patch_embed.proj.weight'
+    assert torch.equal(with_ema.state_dict()[key], ema[key]) and torch.equal(without.state_dict()[key], raw[key])

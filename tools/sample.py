@@ -57,7 +57,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config')
     parser.add_argument('checkpoint')
-    parser.add_argument('--num', type=int, default=100, help='number of samples')
+    parser.add_argument('--num', type=int, default=100, help='number of samples (0 with --complete: completion only)')
     parser.add_argument('--labels', type=int, nargs='+', help='class labels, cycled (default: 0, 1, 2, ...)')
     parser.add_argument('--sampler', choices=['ddim', 'ddpm'])
     parser.add_argument('--steps', type=int)
@@ -87,7 +87,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_flush_denormal(True)
     model = init_model(args.config, args.checkpoint, args.device, args.cfg_options, ema=not args.no_ema)
-    if hasattr(model, 'prior_count') and int(model.prior_count) == 0:
+    if hasattr(model, 'prior_count') and int(model.prior_count) == 0 and args.num > 0:
         if not args.fit_prior:
             raise SystemExit('this LMD checkpoint has no latent prior (trained without LatentPriorHook): pass '
                              '--fit-prior N to fit it on N training samples of the config')  # fmt: skip
@@ -98,6 +98,8 @@ def main() -> None:
         print(f'fitted the latent prior on {fit_prior_on_dataset(model, dataset, args.fit_prior)} training samples')
     if args.complete:
         complete_test_images(model, args)
+    if args.num == 0:
+        return
     used_ema = model.ema_loaded
     overrides = {k: v for k, v in dict(sampler=args.sampler, steps=args.steps, eta=args.eta, cfg_scale=args.cfg_scale,
                  cfg_schedule=args.cfg_schedule, cfg_power=args.cfg_power,

@@ -22,8 +22,9 @@ def init_model(
 ) -> torch.nn.Module:
     """Build ``config``'s model, load ``checkpoint`` (safely, strict) and put it in eval mode on ``device``.
 
-    With ``ema``, the EMA weights that MMEngine's ``EMAHook`` stored in the checkpoint replace the training weights
-    when there are any; ``model.ema_loaded`` says whether they did.
+    Checkpoints of runs with MMEngine's ``EMAHook`` hold the EMA weights under ``state_dict`` and the raw training
+    weights under ``ema_state_dict`` (the hook swaps them when saving, so that plain loading deploys the EMA). With
+    ``ema=True`` those EMA weights are used, otherwise the raw ones; ``model.ema_loaded`` says which.
     """
     register_all_modules()
     cfg = Config.fromfile(config) if isinstance(config, str) else config.copy()
@@ -34,21 +35,21 @@ def init_model(
     if checkpoint is not None:
         ckpt = load_from_local_safe(checkpoint, map_location='cpu')
         _load_checkpoint_to_model(model, ckpt, strict=True)
-        model.ema_loaded = ema and _load_ema(model, ckpt)
+        has_ema = isinstance(ckpt, dict) and bool(ckpt.get('ema_state_dict'))
+        if has_ema and not ema:
+            _load_raw_weights(model, ckpt['ema_state_dict'])
+        model.ema_loaded = ema and has_ema
     model.cfg = cfg
     return model.to(device).eval()
 
 
-def _load_ema(model: torch.nn.Module, ckpt: dict) -> bool:
-    """Copy ``ckpt['ema_state_dict']`` (keys ``module.<name>``, plus EMAHook's ``steps``) into ``model``."""
-    ema = ckpt.get('ema_state_dict') if isinstance(ckpt, dict) else None
-    if not ema:
-        return False
-    state = {k[len('module.') :]: v for k, v in ema.items() if k.startswith('module.')}
+def _load_raw_weights(model: torch.nn.Module, swapped: dict) -> None:
+    """Load the raw training weights that EMAHook left in ``ema_state_dict`` (keys ``module.<name>``, plus the
+    hook's ``steps``) after swapping the EMA weights into ``state_dict``."""
+    state = {k[len('module.') :]: v for k, v in swapped.items() if k.startswith('module.')}
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or [k for k in missing if not k.startswith('projector.')]:
-        raise ValueError(f'EMA weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}')
-    return True
+        raise ValueError(f'raw weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}')
 
 
 def _as_batch(images: Union[torch.Tensor, np.ndarray]) -> torch.Tensor:

@@ -71,3 +71,13 @@ def test_the_verdict_is_agreed_across_ranks(tmp_path):
     torch.manual_seed(0)
     initial = torch.nn.Linear(3, 1).weight.detach()
     assert torch.equal(results[0][1], initial) and torch.equal(results[1][1], initial)  # replicas stay identical
+
+
+def test_fp16_loss_scaler_wrappers_are_left_to_their_scaler(tmp_path):
+    model, wrapper = make_wrapper()
+    wrapper.loss_scaler = object()  # what AmpOptimWrapper carries: its GradScaler skips and rescales by itself
+    runner = fake_runner(tmp_path, wrapper)
+    runner.logger.info = runner.logs.append
+    step = wrapper.step
+    NonFiniteGuardHook().before_train(runner)
+    assert wrapper.step == step and 'loss scaler' in runner.logs[0]

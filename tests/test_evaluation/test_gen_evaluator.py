@@ -91,6 +91,9 @@ def test_metric_scores_samples_generated_during_validation(classifier, tmp_path)
     assert preds[0]['gen_image'].dtype == torch.uint8 and preds[0]['gen_image'].shape == (1, 8, 8)
     assert [p['gen_label'] for p in preds] == list(range(6))
     assert all(torch.equal(a['gen_image'], b['gen_image']) for a, b in zip(preds, again))  # seeded by index
+    half = model(data['inputs'][3:], dict(gt_label=samples['gt_label'][3:], sample_idx=samples['sample_idx'][3:]),
+                 mode='predict')  # fmt: skip
+    assert all(torch.equal(a['gen_image'], b['gen_image']) for a, b in zip(preds[3:], half))  # not by the batch
     ref = write_npz(tmp_path / 'ref.npz', torch.randint(0, 256, (20, 1, 8, 8), dtype=torch.uint8))
     metric = GenerativeMetric(dict(type='ClassifierFeatures', config=CONVNET, checkpoint=ckpt), ref, name='fmnist',
                               stats_cache=None)  # fmt: skip
@@ -117,3 +120,16 @@ def test_eval_gen_tool_merges_into_the_summary(classifier, tmp_path):
     res = summary['generative']['convnet_fmnist']['iter_7']
     assert summary['final_iter'] == 7 and res['num_samples'] == 20 and res['fid'] > 0
     assert json.loads((tmp_path / 'res.json').read_text())['fid'] == res['fid']
+
+
+def test_class_consistency_only_from_a_classifier_of_the_data_classes(tmp_path):
+    class Stub(torch.nn.Module):  # Inception-like: logits over its own classes, not the dataset's
+        def forward(self, x):
+            return dict(pool=x.flatten(1)[:, :8], logits=x.flatten(1)[:, :10])
+
+    ref = write_npz(tmp_path / 'ref.npz', torch.randint(0, 256, (30, 1, 8, 8), dtype=torch.uint8))
+    evaluator = GenerativeEvaluator(Stub(), ref, name='stub', stats_cache=None)
+    fake = torch.randint(0, 256, (20, 1, 8, 8), dtype=torch.uint8)
+    assert 'class_consistency' not in evaluator.evaluate(fake, torch.arange(20) % 10)
+    evaluator.net.predicts_data_labels = True
+    assert 'class_consistency' in evaluator.evaluate(fake, torch.arange(20) % 10)

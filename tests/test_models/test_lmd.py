@@ -153,5 +153,6 @@ def test_wo_mae_unet_sees_masked_cells_zeroed_and_fits_a_batch():
         opt.step()
     assert float(loss) < 0.1 * first
     model.eval()
-    assert len(model(inputs, mode='predict')) == 4
-    assert model.reconstruct(inputs, 0.5)['reconstruction'].shape == (4, 1, 16, 16)
+    assert len(model(inputs, dict(sample_idx=torch.arange(4)), mode='predict')) == 4  # fixed per-sample masks
+    assert model.reconstruct(inputs, 0.5, model.fixed_noise(4, 0, inputs.device))['reconstruction'].shape == (
+        4, 1, 16, 16)  # fmt: skip

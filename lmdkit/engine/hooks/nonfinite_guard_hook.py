@@ -26,8 +26,10 @@ class NonFiniteGuardHook(Hook):
     skipped steps in a row, training stops with an error naming the iteration and the last good checkpoint.
 
     ``tools/train.py`` adds this hook to every run (top-level config key ``nonfinite_guard``: its arguments, or None
-    to turn it off). Gradient clipping is MMEngine's ``optim_wrapper.clip_grad`` (applied before the step, so the
-    check sees the clipped gradients).
+    to turn it off). Gradient clipping is MMEngine's ``optim_wrapper.clip_grad`` (applied inside the step; clipping
+    cannot make a non-finite gradient finite, so the check comes first). Wrappers with a dynamic loss scaler (fp16
+    ``AmpOptimWrapper``) are left alone: their ``GradScaler`` already skips overflowing steps and lowers the scale,
+    which skipping the whole step here would prevent.
     """
 
     priority = 'VERY_HIGH'
@@ -45,6 +47,9 @@ class NonFiniteGuardHook(Hook):
         hub = runner.message_hub
         self.skipped_total = int(hub.get_info('skipped_steps', 0) or 0)  # restored on resume
         for w in wrappers:
+            if getattr(w, 'loss_scaler', None) is not None:
+                runner.logger.info('NonFiniteGuardHook: the fp16 loss scaler handles overflowing steps itself')
+                continue
             if not getattr(w, '_lmdkit_guarded', False):
                 w.step = self._guard(runner, w, w.step)
                 w._lmdkit_guarded = True

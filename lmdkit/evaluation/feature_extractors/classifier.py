@@ -31,6 +31,7 @@ class ClassifierFeatures(nn.Module):
         self.model = init_model(config, checkpoint, device='cpu')
         self.input_size = input_size or getattr(self.model.backbone, 'input_size', None)
         self.num_classes = self.model.head.num_classes
+        self.predicts_data_labels = True  # its logits index the dataset's own classes (class consistency)
         self.eval().requires_grad_(False)
 
     def train(self, mode: bool = True) -> 'ClassifierFeatures':

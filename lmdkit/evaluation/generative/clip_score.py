@@ -18,7 +18,7 @@ def clip_preprocess(images: torch.Tensor, size: int = 224) -> torch.Tensor:
     h, w = x.shape[-2:]
     scale = size / min(h, w)
     nh, nw = max(size, round(h * scale)), max(size, round(w * scale))
-    x = F.interpolate(x, size=(nh, nw), mode='bicubic', align_corners=False).clamp(0, 1)
+    x = F.interpolate(x, size=(nh, nw), mode='bicubic', align_corners=False, antialias=True).clamp(0, 1)
     top, left = (nh - size) // 2, (nw - size) // 2
     x = x[..., top : top + size, left : left + size]
     mean = torch.tensor(CLIP_MEAN, device=x.device).view(1, 3, 1, 1)

@@ -171,7 +171,9 @@ class GenerativeEvaluator:
         if 'logits' in feats:
             probs = torch.from_numpy(feats['logits']).double().softmax(-1).numpy()
             res['inception_score'], res['inception_score_std'] = inception_score(probs, splits=min(10, len(probs)))
-            if labels is not None and bool((labels >= 0).all()):
+            # only a classifier of the data's own classes can say whether a sample shows its conditioning class
+            # (Inception's 1008 TF classes do not line up with dataset labels)
+            if labels is not None and bool((labels >= 0).all()) and getattr(self.net, 'predicts_data_labels', False):
                 res['class_consistency'] = float((probs.argmax(1) == labels.cpu().numpy()).mean())
         if 'pool' in ref and len(images) > self.k:
             n = min(len(images), len(ref['pool']))  # equal set sizes, as Kynkäänniemi et al.

@@ -19,6 +19,7 @@ class GenerativeMetric(BaseMetric):
         ref: reference set (see ``GenerativeEvaluator``: ``.npz``, folder or dataset config).
         name: label of the feature network; results are ``gen/<name>/fid`` etc.
         stats_cache, k, batch_size, max_ref: as ``GenerativeEvaluator``.
+        device: where the feature network runs (default: CUDA when available).
     """
 
     default_prefix = 'gen'
@@ -32,12 +33,14 @@ class GenerativeMetric(BaseMetric):
         k: int = 3,
         batch_size: int = 100,
         max_ref: Optional[int] = None,
+        device: Optional[str] = None,
         collect_device: str = 'cpu',
         prefix: Optional[str] = None,
     ) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         self.kwargs = dict(feature_extractor=feature_extractor, ref=ref, name=name, stats_cache=stats_cache, k=k,
-                           batch_size=batch_size, max_ref=max_ref)  # fmt: skip
+                           batch_size=batch_size, max_ref=max_ref, device=device)  # fmt: skip
         self.name = name
         self._evaluator = None
 

@@ -59,7 +59,11 @@ def iterative_unmask(
     Returns the completed (B, L, P) patches: given tokens unchanged, the rest predicted.
     """
     b, length, _ = tokens.shape
+    if not bool(visible.any(dim=1).all()):
+        raise ValueError('every sample needs at least one visible token to start from')
     tokens, visible = tokens.clone(), visible.clone()
+    if bool(visible.all()):
+        return tokens  # nothing to fill
     grid, c, p = model.backbone.grid_size, model.backbone.in_channels, model.patch_size
     for share in shares[1:]:
         n_vis = int(visible[0].sum())

@@ -145,9 +145,10 @@ class MaskedDiffusion(BaseModel):
         noise = torch.stack([torch.randn(z.shape[1:], generator=g) for g in gens]).to(z.device)
         losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t, noise)
         results = [dict(diffusion_mse=float(m)) for m in losses['mse']]
-        if self.val_sampling is not None:
-            gen = torch.Generator().manual_seed(self.val_seed * 1_000_003 + int(index[0]) + 7)
-            out = self.sample(len(index), y, generator=gen, **self.val_sampling)
+        if self.val_sampling is not None:  # each item's starting noise from its own seed: batching does not matter
+            gens = [torch.Generator().manual_seed(self.val_seed * 1_000_003 + int(i) + 500_009) for i in index]
+            start = torch.stack([torch.randn(self.denoiser.latent_shape, generator=g) for g in gens])
+            out = self.sample(len(index), y, noise=start, **self.val_sampling)
             pre = self.data_preprocessor
             images = to_uint8(out['images'], pre.mean, pre.std)
             for r, img, lab in zip(results, images, out['labels'] if out['labels'] is not None else [-1] * len(index)):
@@ -162,12 +163,14 @@ class MaskedDiffusion(BaseModel):
         generator: Optional[torch.Generator] = None,
         progress: bool = False,
         decode: bool = True,
+        noise: Optional[torch.Tensor] = None,
         **overrides,
     ) -> Dict[str, torch.Tensor]:
         """Generate ``num`` samples (``labels`` (num,) for a class-conditional model; default: 0, 1, 2, … cycled).
 
-        ``overrides`` replace the ``sampling`` defaults. Returns ``latents`` and, with ``decode``, ``images`` in the
-        projector's image range (the data preprocessor's normalised space), plus ``labels``.
+        ``noise`` fixes the starting latents (num, C, h, w) (with DDIM η = 0 the samples then depend on nothing
+        else). ``overrides`` replace the ``sampling`` defaults. Returns ``latents`` and, with ``decode``,
+        ``images`` in the projector's image range (the data preprocessor's normalised space), plus ``labels``.
         """
         opts = dict(self.sampling, **overrides)
         unknown = set(overrides) - set(self.sampling)
@@ -177,11 +180,11 @@ class MaskedDiffusion(BaseModel):
         was_training = self.denoiser.training
         self.denoiser.eval()  # no label dropout while sampling
         try:
-            return self._sample(num, labels, generator, progress, decode, opts, device)
+            return self._sample(num, labels, generator, progress, decode, opts, device, noise)
         finally:
             self.denoiser.train(was_training)
 
-    def _sample(self, num, labels, generator, progress, decode, opts, device) -> Dict[str, torch.Tensor]:
+    def _sample(self, num, labels, generator, progress, decode, opts, device, noise=None) -> Dict[str, torch.Tensor]:
         if self.num_classes > 0:
             labels = torch.arange(num) % self.num_classes if labels is None else labels
             labels = labels.to(device).long()
@@ -192,7 +195,7 @@ class MaskedDiffusion(BaseModel):
             fn = lambda x, t: self.denoiser(x, t, None)  # noqa: E731
         shape = (num, *self.denoiser.latent_shape)
         z = sample(self.diffusion, fn, shape, opts['sampler'], opts['steps'], opts['eta'], opts['clip_denoised'],
-                   generator=generator, device=device, progress=progress)  # fmt: skip
+                   noise=noise, generator=generator, device=device, progress=progress)  # fmt: skip
         out = dict(latents=z, labels=labels)
         if decode:
             out['images'] = self.projector.decode(z / self.latent_scale)

@@ -42,6 +42,7 @@ class MaskedUNet(BaseModule):
             raise ValueError(f'img_size {img_size} is not divisible by patch_size {patch_size}')
         self.patch_size, self.in_channels = patch_size, in_channels
         self.grid_size: Tuple[int, int] = (img_size // patch_size, img_size // patch_size)
+        self.num_patches = self.grid_size[0] * self.grid_size[1]  # LMD's fixed validation masks need it
         unet = dict(unet or {})
         unet.update(input_size=img_size, in_channels=in_channels + 1, out_channels=in_channels, num_classes=0,
                     learn_sigma=False)  # fmt: skip
