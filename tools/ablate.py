@@ -12,7 +12,8 @@ Variants run sequentially (timings of parallel runs on one machine are not compa
 dir under work_root. A variant whose summary.json exists is skipped; one with checkpoints but no summary resumes.
 Writes work_root/table.md, work_root/table.csv and work_root/loss_vs_time.png; the first variant is the
 reference of the Δ columns. Classification runs add top-1/top-5 accuracy and MAT@1/MAT@5 columns and
-work_root/accuracy_vs_time.png.
+work_root/accuracy_vs_time.png; runs scored by tools/eval_gen.py --work-dir add FID-<net> and cls-<net> (class
+consistency) of their latest evaluation.
 """
 
 import argparse
@@ -93,6 +94,25 @@ def run_variant(variant: dict, common: dict, work_dir: str, dry_run: bool) -> st
     return 'ran'
 
 
+def _tag_iter(tag: str) -> int:
+    tail = tag.rsplit('_', 1)[-1]
+    return int(tail) if tail.isdigit() else -1
+
+
+def generative_columns(summary: dict) -> dict:
+    """``FID-<net>`` and ``cls-<net>`` (class consistency) of the latest evaluation tools/eval_gen.py merged into
+    the summary for each feature network."""
+    out = {}
+    for net, tags in (summary.get('generative') or {}).items():
+        if not tags:
+            continue
+        latest = tags[max(tags, key=_tag_iter)]
+        out[f'FID-{net}'] = latest.get('fid')
+        if 'class_consistency' in latest:
+            out[f'cls-{net}'] = latest['class_consistency']
+    return out
+
+
 def row_of(name: str, work_dir: str) -> dict:
     with open(osp.join(work_dir, 'summary.json')) as f:
         s = json.load(f)
@@ -101,7 +121,7 @@ def row_of(name: str, work_dir: str) -> dict:
     return dict(variant=name, iters=s['iters'], train_s=s['train_seconds'], MIT=e['MIT'], MLI=e['MLI'], MLT=e['MLT'],
                 final_loss=s['final_loss'], val_nmse=val.get('recon/nmse'), val_mse=val.get('recon/mse'),
                 top1=val.get('accuracy/top1'), top5=val.get('accuracy/top5'),
-                **{k: (mat.get(k) or {}).get('MAT') for k in ('MAT@1', 'MAT@5')})  # fmt: skip
+                **{k: (mat.get(k) or {}).get('MAT') for k in ('MAT@1', 'MAT@5')}, **generative_columns(s))  # fmt: skip
 
 
 def _num(x) -> bool:
@@ -131,7 +151,8 @@ def fmt(v) -> str:
 def columns_of(rows: List[dict]) -> tuple:
     """The table's columns: accuracy and MAT when any run is a classification run, masked MSE when any has it."""
     cols = [c for c in COLUMNS if not c.startswith('val_') or any(_num(r.get(c)) for r in rows)]
-    return tuple(cols) + (CLS_COLUMNS if any(_num(r.get('top1')) for r in rows) else ())
+    gen = sorted({k for r in rows for k in r if k.startswith(('FID-', 'cls-'))})
+    return tuple(cols) + (CLS_COLUMNS if any(_num(r.get('top1')) for r in rows) else ()) + tuple(gen)
 
 
 def write_table(rows: List[dict], work_root: str) -> None:

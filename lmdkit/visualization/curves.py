@@ -98,3 +98,22 @@ def plot_val_metric(
     ax.set_ylabel(metric)
     ax.legend(fontsize=8)
     return _save(fig, ax, out_file, title)
+
+
+def generative_history(work_dir: str, net: str) -> List[dict]:
+    """Sample-quality evaluations of a run (``tools/eval_gen.py --work-dir RUN --tag iter_N``) as a history for
+    ``plot_val_metric``: one dict per evaluated iteration with ``iter``, ``wall`` (training seconds at that
+    iteration, from the run's record) and the metrics (``fid``, ``class_consistency``, ...)."""
+    with open(osp.join(work_dir, 'summary.json')) as f:
+        tags = (json.load(f).get('generative') or {}).get(net) or {}
+    if not tags:
+        raise KeyError(f'{work_dir}/summary.json has no generative results for feature network {net!r}')
+    walls = {r['iter']: r['wall'] for r in read_record(work_dir)}
+    history = []
+    for tag, result in tags.items():
+        tail = tag.rsplit('_', 1)[-1]
+        if not tail.isdigit():
+            continue
+        it = int(tail)
+        history.append(dict(result, iter=it, wall=walls.get(it, float('nan'))))
+    return sorted(history, key=lambda h: h['iter'])

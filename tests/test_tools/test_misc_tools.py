@@ -5,7 +5,7 @@ import sys
 
 from mmengine.config import Config
 
-from ..conftest import QUICK_START
+from ..conftest import QUICK_START, ROOT
 from .test_cli import sh
 
 
@@ -26,3 +26,29 @@ def test_print_config_resolves_bases_and_options(tmp_path):
     assert 'CosineMaskScheduler' in out and 'max_iters=7' in out and '_base_' not in out.split('\n', 1)[1]
     cfg = Config.fromfile(dumped)
     assert cfg.train_cfg.max_iters == 7 and cfg.model.type == 'LMD'
+
+
+def test_generative_results_reach_the_ablation_table_and_the_time_plot(tmp_path):
+    """eval_gen.py results merged into summary.json: ablate.py's FID/class-consistency columns and
+    plot_gen_metric.py's metric-vs-training-time curve."""
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location('ablate', osp.join(ROOT, 'tools', 'ablate.py'))
+    ablate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ablate)
+    run = tmp_path / 'run'
+    run.mkdir()
+    rows = [dict(iter=i, loss=1.0 / i, mask_ratio=None, lr=1e-3, time=0.5, data_time=0.0, wall=0.5 * i)
+            for i in range(1, 41)]  # fmt: skip
+    (run / 'train_record.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+    gen = {'iter_20': dict(fid=9.0, class_consistency=0.5), 'iter_40': dict(fid=4.0, class_consistency=0.8)}
+    summary = dict(iters=40, train_seconds=20.0, final_loss=0.025, efficiency=dict(MIT=0.5, MLI=1.0, MLT=0.5),
+                   generative=dict(convnet=gen))  # fmt: skip
+    (run / 'summary.json').write_text(json.dumps(summary))
+    row = ablate.row_of('a', str(run))
+    assert row['FID-convnet'] == 4.0 and row['cls-convnet'] == 0.8  # the latest evaluation
+    assert {'FID-convnet', 'cls-convnet'} <= set(ablate.columns_of([row]))
+    out = sh(sys.executable, 'tools/analysis/plot_gen_metric.py', str(run), '--net', 'convnet', '--out',
+             str(tmp_path / 'fid.png'))  # fmt: skip
+    assert '| run | 20 | 10 | 9 |' in out.stdout and osp.getsize(tmp_path / 'fid.png') > 5000

@@ -1,0 +1,41 @@
+"""Sample quality against training time: one line per run from the evaluations tools/eval_gen.py merged into it.
+
+    python tools/analysis/plot_gen_metric.py RUN_A RUN_B [--labels dit mdtv2] --net convnet_fmnist \
+        [--metric fid | class_consistency | precision | recall | inception_score] [--x wall|iter] --out fid.png
+
+Prints the points as a Markdown table too.
+"""
+
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+
+from lmdkit.visualization import generative_history, plot_val_metric  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('work_dirs', nargs='+')
+    parser.add_argument('--net', required=True, help='feature network name used with eval_gen.py')
+    parser.add_argument('--metric', default='fid')
+    parser.add_argument('--labels', nargs='+')
+    parser.add_argument('--x', choices=['wall', 'iter'], default='wall')
+    parser.add_argument('--out', required=True)
+    parser.add_argument('--title')
+    args = parser.parse_args()
+    labels = args.labels or [osp.basename(osp.normpath(d)) for d in args.work_dirs]
+    if len(labels) != len(args.work_dirs):
+        raise SystemExit('--labels needs one label per work dir')
+    runs = [(label, generative_history(d, args.net)) for label, d in zip(labels, args.work_dirs)]
+    print(f'| run | iter | training s | {args.metric} |\n|---|---|---|---|')
+    for label, history in runs:
+        for h in history:
+            print(f'| {label} | {h["iter"]} | {h["wall"]:.0f} | {h.get(args.metric, float("nan")):.4g} |')
+    title = args.title or f'{args.metric} ({args.net} features)'
+    print(f'wrote {plot_val_metric(runs, args.metric, args.out, args.x, title)}')
+
+
+if __name__ == '__main__':
+    main()
