@@ -131,3 +131,40 @@ def test_lsun_lmdb(tmp_path):
     assert int(sample['data_samples']['gt_label']) == 1 and int(sample['inputs'].float().mean()) == 91
     with pytest.raises(FileNotFoundError, match='LMDB not found'):
         DATASETS.build(dict(type='LSUN', data_root=str(tmp_path / 'kitchen_lmdb')))
+
+
+def test_mixed_modes_and_truncated_files_follow_the_config(tmp_path):
+    """A folder with RGB, grayscale and RGBA PNGs of different sizes, a truncated JPEG and a non-image: 'color'
+    converts every decodable one to HxWx3 (alpha dropped), 'grayscale' to HxW; the broken ones fail naming the file,
+    or are skipped and counted with skip_corrupt."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from lmdkit.registry import TRANSFORMS
+
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (9, 7, 3), dtype=np.uint8)).save(tmp_path / 'rgb.png')
+    Image.fromarray(rng.integers(0, 256, (5, 6), dtype=np.uint8)).save(tmp_path / 'gray.png')
+    rgba = rng.integers(0, 256, (4, 4, 4), dtype=np.uint8)
+    Image.fromarray(rgba, mode='RGBA').save(tmp_path / 'rgba.png')
+    buf = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)).save(buf, format='JPEG')
+    (tmp_path / 'cut.jpg').write_bytes(buf.getvalue()[:40])
+    (tmp_path / 'notes.png').write_text('not an image')
+    color = TRANSFORMS.build(dict(type='LoadImage', color_type='color'))
+    shapes = {
+        n: color.transform(dict(img_path=str(tmp_path / n)))['img'].shape for n in ('rgb.png', 'gray.png', 'rgba.png')
+    }
+    assert shapes == {'rgb.png': (9, 7, 3), 'gray.png': (5, 6, 3), 'rgba.png': (4, 4, 3)}
+    out = color.transform(dict(img_path=str(tmp_path / 'rgba.png')))['img']
+    assert np.array_equal(out, rgba[..., :3])  # the alpha channel is dropped, the colours kept
+    gray = TRANSFORMS.build(dict(type='LoadImage', color_type='grayscale'))
+    assert gray.transform(dict(img_path=str(tmp_path / 'rgb.png')))['img'].shape == (9, 7)
+    for name in ('cut.jpg', 'notes.png'):
+        with pytest.raises(ValueError, match=name):
+            color.transform(dict(img_path=str(tmp_path / name)))
+    skipping = TRANSFORMS.build(dict(type='LoadImage', skip_corrupt=True))
+    assert all(skipping.transform(dict(img_path=str(tmp_path / n))) is None for n in ('cut.jpg', 'notes.png'))
+    assert skipping.num_skipped == 2
