@@ -21,22 +21,24 @@ class SampleVisHook(PeriodicGridHook):
     ``classes`` with the model's sampling settings and a fixed seed, one row per class, to
     ``WORK_DIR/vis/samples_iter_<N>.png``; the final grid is copied to ``WORK_DIR/samples.png``.
 
-    The EMA model of an ``EMAHook`` is used when there is one. Sampling draws from its own seeded generator, so
-    the training random stream is untouched.
+    The EMA model of an ``EMAHook`` is used when there is one, unless ``use_ema=False`` (short runs: an EMA with
+    decay 0.999 over 2,000 iterations still carries the early weights). Sampling draws from its own seeded
+    generator, so the training random stream is untouched.
     """
 
     final_name = 'samples.png'
 
     def __init__(self, interval: int = 0, num_per_class: int = 8, classes: Optional[Sequence[int]] = None,
-                 seed: int = 0, **sampling) -> None:  # fmt: skip
+                 seed: int = 0, use_ema: bool = True, **sampling) -> None:  # fmt: skip
         super().__init__(interval)
-        self.num_per_class, self.classes, self.seed = num_per_class, classes, seed
+        self.num_per_class, self.classes, self.seed, self.use_ema = num_per_class, classes, seed, use_ema
         self.sampling = sampling
 
     def _model(self, runner):
-        for hook in runner.hooks:
-            if isinstance(hook, EMAHook) and hasattr(hook, 'ema_model'):
-                return hook.ema_model.module
+        if self.use_ema:  # False: the raw weights (an EMA over a short run still carries the early weights)
+            for hook in runner.hooks:
+                if isinstance(hook, EMAHook) and hasattr(hook, 'ema_model'):
+                    return hook.ema_model.module
         return unwrap(runner.model)
 
     @torch.no_grad()
