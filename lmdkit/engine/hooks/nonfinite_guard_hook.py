@@ -1,5 +1,6 @@
 """Skips optimiser steps whose gradients are not finite, agreed across ranks, and stops a run that keeps failing."""
 
+import functools
 import os.path as osp
 from typing import Callable
 
@@ -67,6 +68,7 @@ class NonFiniteGuardHook(Hook):
         return bool(flag.item())
 
     def _guard(self, runner, wrapper, step: Callable) -> Callable:
+        @functools.wraps(step)  # keeps the attributes MMEngine's parameter schedulers put on the step (_with_counter)
         def guarded_step(**kwargs):
             if self.grads_finite(wrapper.optimizer):
                 self.in_a_row = 0
