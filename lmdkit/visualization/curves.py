@@ -30,8 +30,8 @@ def plot_loss_and_mask_ratio(
     runs: Sequence[tuple], out_file: str, x_axis: str = 'iter', span: int = 50, title: Optional[str] = None
 ) -> str:
     """Raw (faint) and EMA-smoothed loss per run, and the mask ratio on a second axis; ``runs`` = [(label, rows)]."""
-    if x_axis not in ('iter', 'wall'):
-        raise ValueError(f"x_axis must be 'iter' or 'wall', got {x_axis!r}")
+    if x_axis not in ('iter', 'wall', 'median_wall'):
+        raise ValueError(f"x_axis must be 'iter', 'wall' or 'median_wall', got {x_axis!r}")
     fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
     ratio_ax = ax.twinx()
     for i, (label, rows) in enumerate(runs):
@@ -86,15 +86,16 @@ def plot_val_metric(
 ) -> str:
     """One line per run of a validation metric (e.g. ``accuracy/top1``) against training seconds or iterations;
     ``runs`` = [(label, val_history)]. The fine-tuning comparison plot: MAT@k is the slope between the ends."""
-    if x_axis not in ('iter', 'wall'):
-        raise ValueError(f"x_axis must be 'iter' or 'wall', got {x_axis!r}")
+    if x_axis not in ('iter', 'wall', 'median_wall'):
+        raise ValueError(f"x_axis must be 'iter', 'wall' or 'median_wall', got {x_axis!r}")
     fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
     for i, (label, history) in enumerate(runs):
         points = [(v[x_axis], v[metric]) for v in history if metric in v]
         if not points:
             raise KeyError(f'run {label!r} has no validation values of {metric!r}')
         ax.plot(*zip(*points), marker='o', color=f'C{i}', label=label)
-    ax.set_xlabel('training seconds' if x_axis == 'wall' else 'iteration')
+    ax.set_xlabel({'wall': 'training seconds', 'median_wall': 'training seconds (iterations × median step)',
+                   'iter': 'iteration'}[x_axis])  # fmt: skip
     ax.set_ylabel(metric)
     ax.legend(fontsize=8)
     return _save(fig, ax, out_file, title)
@@ -103,17 +104,20 @@ def plot_val_metric(
 def generative_history(work_dir: str, net: str) -> List[dict]:
     """Sample-quality evaluations of a run (``tools/eval_gen.py --work-dir RUN --tag iter_N``) as a history for
     ``plot_val_metric``: one dict per evaluated iteration with ``iter``, ``wall`` (training seconds at that
-    iteration, from the run's record) and the metrics (``fid``, ``class_consistency``, ...)."""
+    iteration, from the run's record), ``median_wall`` (iterations × the run's median step time: robust to other
+    work slowing some steps down) and the metrics (``fid``, ``class_consistency``, ...)."""
     with open(osp.join(work_dir, 'summary.json')) as f:
         tags = (json.load(f).get('generative') or {}).get(net) or {}
     if not tags:
         raise KeyError(f'{work_dir}/summary.json has no generative results for feature network {net!r}')
-    walls = {r['iter']: r['wall'] for r in read_record(work_dir)}
+    rows = read_record(work_dir)
+    walls = {r['iter']: r['wall'] for r in rows}
+    median_step = float(np.median([r['time'] for r in rows])) if rows else float('nan')
     history = []
     for tag, result in tags.items():
         tail = tag.rsplit('_', 1)[-1]
         if not tail.isdigit():
             continue
         it = int(tail)
-        history.append(dict(result, iter=it, wall=walls.get(it, float('nan'))))
+        history.append(dict(result, iter=it, wall=walls.get(it, float('nan')), median_wall=it * median_step))
     return sorted(history, key=lambda h: h['iter'])

@@ -51,4 +51,4 @@ def test_generative_results_reach_the_ablation_table_and_the_time_plot(tmp_path)
     assert {'FID-convnet', 'cls-convnet'} <= set(ablate.columns_of([row]))
     out = sh(sys.executable, 'tools/analysis/plot_gen_metric.py', str(run), '--net', 'convnet', '--out',
              str(tmp_path / 'fid.png'))  # fmt: skip
-    assert '| run | 20 | 10 | 9 |' in out.stdout and osp.getsize(tmp_path / 'fid.png') > 5000
+    assert '| run | 20 | 10 | 10 | 9 |' in out.stdout and osp.getsize(tmp_path / 'fid.png') > 5000

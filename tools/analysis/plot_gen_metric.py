@@ -21,7 +21,12 @@ def main() -> None:
     parser.add_argument('--net', required=True, help='feature network name used with eval_gen.py')
     parser.add_argument('--metric', default='fid')
     parser.add_argument('--labels', nargs='+')
-    parser.add_argument('--x', choices=['wall', 'iter'], default='wall')
+    parser.add_argument(
+        '--x',
+        choices=['wall', 'median_wall', 'iter'],
+        default='wall',
+        help='recorded training seconds, iterations x median step time, or iterations',
+    )
     parser.add_argument('--out', required=True)
     parser.add_argument('--title')
     args = parser.parse_args()
@@ -29,10 +34,11 @@ def main() -> None:
     if len(labels) != len(args.work_dirs):
         raise SystemExit('--labels needs one label per work dir')
     runs = [(label, generative_history(d, args.net)) for label, d in zip(labels, args.work_dirs)]
-    print(f'| run | iter | training s | {args.metric} |\n|---|---|---|---|')
+    print(f'| run | iter | training s | iter x median step s | {args.metric} |\n|---|---|---|---|---|')
     for label, history in runs:
         for h in history:
-            print(f'| {label} | {h["iter"]} | {h["wall"]:.0f} | {h.get(args.metric, float("nan")):.4g} |')
+            value = h.get(args.metric, float('nan'))
+            print(f'| {label} | {h["iter"]} | {h["wall"]:.0f} | {h["median_wall"]:.0f} | {value:.4g} |')
     title = args.title or f'{args.metric} ({args.net} features)'
     print(f'wrote {plot_val_metric(runs, args.metric, args.out, args.x, title)}')
 
