@@ -83,10 +83,29 @@ def build_config(args: argparse.Namespace) -> Config:
         if kwargs is not None and not any(h.get('type') == hook for h in cfg.get('custom_hooks', [])):
             cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type=hook, **kwargs)]
     if args.resume == 'auto':
-        cfg.resume, cfg.load_from = True, None
+        # the newest complete checkpoint: checkpoints are written atomically, but MMEngine's `last_checkpoint`
+        # pointer is not — a kill while it is written leaves it empty
+        found = latest_checkpoint(cfg.work_dir)
+        cfg.resume, cfg.load_from = (True, found) if found else (False, None)  # nothing saved yet: start afresh
     elif args.resume is not None:
         cfg.resume, cfg.load_from = True, args.resume
     return cfg
+
+
+def latest_checkpoint(work_dir: str):
+    """``last_checkpoint``'s target when it names an existing file, else the highest ``iter_N.pth`` (None: none)."""
+    import glob
+    import re
+
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            target = f.read().strip()
+        if target and osp.isfile(target):
+            return target
+    found = [(int(m.group(1)), p) for p in glob.glob(osp.join(work_dir, 'iter_*.pth'))
+             if (m := re.search(r'iter_(\d+)\.pth$', p))]  # fmt: skip
+    return max(found)[1] if found else None
 
 
 def main() -> tuple:

@@ -10,6 +10,8 @@ from mmengine.hooks import Hook
 
 from lmdkit.registry import HOOKS
 
+from ..checkpoint import atomic_write
+
 
 @HOOKS.register_module()
 class InterruptCheckpointHook(Hook):
@@ -68,8 +70,8 @@ class InterruptCheckpointHook(Hook):
         runner.save_checkpoint(runner.work_dir, filename, save_optimizer=True, save_param_scheduler=True,
                                by_epoch=False, backend_args=backend_args)  # fmt: skip
         if is_main_process():
-            with open(osp.join(runner.work_dir, 'last_checkpoint'), 'w') as f:
-                f.write(osp.join(runner.work_dir, filename))
+            target = osp.join(runner.work_dir, filename)
+            atomic_write(osp.join(runner.work_dir, 'last_checkpoint'), lambda f: f.write(target), mode='w')
         runner.logger.warning(f'interrupted: saved {filename} at iteration {it}; continue with --resume')
         self.interrupted_at = it
         runner.train_loop.stop_training = True
