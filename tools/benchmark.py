@@ -82,8 +82,8 @@ def sampling_throughput(model, args, device: str) -> dict:
     model.sample(args.sample_num, generator=torch.Generator().manual_seed(0), **overrides)
     sync(device)
     seconds = time.perf_counter() - t0
-    return dict(num=args.sample_num, steps=steps, sampler=model.sampling['sampler'],
-                cfg_scale=model.sampling['cfg_scale'], seconds=seconds, images_per_s=args.sample_num / seconds,
+    return dict(num=args.sample_num, steps=steps, sampler=model.sampling.get('sampler', 'iterative-unmasking'),
+                cfg_scale=model.sampling.get('cfg_scale'), seconds=seconds, images_per_s=args.sample_num / seconds,
                 s_per_step=seconds / steps)  # fmt: skip
 
 

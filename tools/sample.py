@@ -121,7 +121,8 @@ def main() -> None:
     out_dir = args.out or osp.join(osp.dirname(osp.abspath(args.checkpoint)), 'samples')
     os.makedirs(out_dir, exist_ok=True)
     nhwc = images.permute(0, 2, 3, 1).numpy()
-    atomic_write(osp.join(out_dir, 'samples.npz'), lambda f: np.savez(f, arr_0=nhwc, arr_1=labels.numpy()))
+    arrays = dict(arr_0=nhwc, arr_1=labels.numpy()) if model.num_classes > 0 else dict(arr_0=nhwc)  # no fake labels
+    atomic_write(osp.join(out_dir, 'samples.npz'), lambda f: np.savez(f, **arrays))
     rows = {}
     for c in labels.unique().tolist():
         rows[f'class {c}' if model.num_classes > 0 else 'samples'] = images[labels == c][:16]
