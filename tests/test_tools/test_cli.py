@@ -167,7 +167,7 @@ def test_benchmark_tool(tmp_path):
                 'matmul_peak_flops', 'peak_ratio', 'markdown_row'):  # fmt: skip
         assert key in r, key
     assert r['flops_per_image'] > 1e6 and 0 < r['peak_ratio'] < 1.5 and r['images_per_s'] > 0
-    assert 'sampling' not in r  # not a generative model
+    assert r['sampling']['sampler'] == 'iterative-unmasking' and r['sampling']['images_per_s'] > 0  # LMD generates
 
 
 @pytest.mark.slow
