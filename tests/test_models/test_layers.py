@@ -1,4 +1,4 @@
-"""Position embeddings against MAE's reference values; masking; patchify."""
+"""Position embeddings against MAE's reference values; masking; patchify; attention kernels."""
 
 import json
 import os.path as osp
@@ -7,6 +7,8 @@ import pytest
 import torch
 
 from lmdkit.models.layers import (
+    Attention,
+    dot_product_attention,
     get_2d_sincos_pos_embed,
     num_kept,
     patch_mask_to_image,
@@ -76,3 +78,48 @@ def test_patch_mask_to_image():
     img = patch_mask_to_image(mask, (2, 2), 3)
     assert img.shape == (1, 1, 6, 6)
     assert img[0, 0, :3, :3].eq(1).all() and img[0, 0, :3, 3:].eq(0).all() and img[0, 0, 3:, 3:].eq(1).all()
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+@pytest.mark.parametrize('with_bias', [False, True])
+def test_dot_product_attention_matches_softmax_formula(dtype, with_bias):
+    """Both paths (fused kernel for fp32, batched matmuls for bf16 on CPU) equal softmax(q·kᵀ/√d + bias)·v in
+    float64, forward and gradients, within the dtype's precision."""
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 10, 8, dtype=torch.float64) for _ in range(3))
+    bias = torch.randn(1, 3, 10, 10, dtype=torch.float64) if with_bias else None
+
+    def run(dt):
+        qq, kk, vv = (t.to(dt).requires_grad_() for t in (q, k, v))
+        out = dot_product_attention(qq, kk, vv, None if bias is None else bias.to(dt))
+        (out * torch.linspace(-1, 1, 8, dtype=dt)).sum().backward()
+        return [t.double() for t in (out, qq.grad, kk.grad, vv.grad)]
+
+    scores = q @ k.transpose(-2, -1) / 8**0.5 + (0 if bias is None else bias)
+    expected_out = scores.softmax(-1) @ v
+    qq, kk, vv = (t.clone().requires_grad_() for t in (q, k, v))
+    ref = ((qq @ kk.transpose(-2, -1)) / 8**0.5 + (0 if bias is None else bias)).softmax(-1) @ vv
+    (ref * torch.linspace(-1, 1, 8, dtype=torch.float64)).sum().backward()
+    tol = dict(rtol=0, atol=1e-5) if dtype == torch.float32 else dict(rtol=0, atol=6e-2)
+    for got, want in zip(run(dtype), (expected_out, qq.grad, kk.grad, vv.grad)):
+        torch.testing.assert_close(got, want, **tol)
+
+
+def test_attention_is_timm_attention_on_the_dispatching_kernel():
+    """Same parameters and keys as timm's Attention, so its state dicts (and MAE/DiT checkpoints) load; same
+    output in fp32; and it serves as timm Block's attn_layer."""
+    from timm.models.vision_transformer import Attention as TimmAttention
+    from timm.models.vision_transformer import Block
+
+    torch.manual_seed(0)
+    theirs = TimmAttention(32, num_heads=4, qkv_bias=True)
+    ours = Attention(32, num_heads=4, qkv_bias=True)
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    x = torch.randn(3, 7, 32)
+    torch.testing.assert_close(ours(x), theirs(x), rtol=1e-5, atol=1e-6)
+    with torch.autocast('cpu', dtype=torch.bfloat16):  # the matmul path: still close to timm's fp32 output
+        half = ours(x).float()
+    torch.testing.assert_close(half, theirs(x), rtol=0, atol=5e-2)
+    torch.testing.assert_close(ours(x, is_causal=True), theirs(x, is_causal=True), rtol=1e-5, atol=1e-6)
+    block = Block(32, 4, qkv_bias=True, attn_layer=Attention)
+    assert isinstance(block.attn, Attention)

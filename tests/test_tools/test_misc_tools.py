@@ -68,3 +68,15 @@ def test_resume_finds_the_newest_complete_checkpoint_when_the_pointer_is_torn(tm
     assert train.latest_checkpoint(str(tmp_path)).endswith('iter_12.pth')
     (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_8.pth'))
     assert train.latest_checkpoint(str(tmp_path)).endswith('iter_8.pth')
+
+
+def test_bench_attention_times_every_path(tmp_path):
+    import json
+
+    out = tmp_path / 'attn.json'
+    sh(sys.executable, 'tools/analysis/bench_attention.py', '--batch', '2', '--heads', '2', '--dim', '8', '--tokens',
+       '4', '9', '--repeat', '1', '--device', 'cpu', '--out', str(out))  # fmt: skip
+    rows = json.loads(out.read_text())
+    assert [(r['dtype'], r['tokens']) for r in rows] == [('float32', 4), ('float32', 9), ('bfloat16', 4),
+                                                          ('bfloat16', 9)]  # fmt: skip
+    assert all(r[k] > 0 for r in rows for k in ('fused_ms', 'matmul_ms', 'dispatch_ms'))

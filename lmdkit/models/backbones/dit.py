@@ -10,11 +10,10 @@ import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
 from timm.layers import Mlp, PatchEmbed
-from timm.models.vision_transformer import Attention
 
 from lmdkit.registry import MODELS
 
-from ..layers import LabelEmbedder, TimestepEmbedder, get_2d_sincos_pos_embed, unpatchify
+from ..layers import Attention, LabelEmbedder, TimestepEmbedder, get_2d_sincos_pos_embed, unpatchify
 
 #: arch -> (hidden size, depth, heads): the paper's S/B/L/XL, and 'p' ("pico") for CPU runs.
 DIT_ARCHS: Dict[str, Tuple[int, int, int]] = {
@@ -39,7 +38,7 @@ class DiTBlock(nn.Module):
     ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
-        # timm's fused-qkv SDPA attention unless a variant (MDT's relative-position one) is given
+        # fused-qkv attention (timm's, on dot_product_attention) unless a variant (MDT's relative-position one) is given
         self.attn = attn if attn is not None else Attention(hidden_size, num_heads=num_heads, qkv_bias=True)
         self.norm2 = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
         self.mlp = Mlp(hidden_size, int(hidden_size * mlp_ratio), act_layer=lambda: nn.GELU(approximate='tanh'))

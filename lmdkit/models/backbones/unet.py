@@ -12,7 +12,7 @@ from mmengine.model import BaseModule
 
 from lmdkit.registry import MODELS
 
-from ..layers import LabelEmbedder, TimestepEmbedder
+from ..layers import LabelEmbedder, TimestepEmbedder, dot_product_attention
 
 
 def group_norm(channels: int) -> nn.GroupNorm:
@@ -63,7 +63,7 @@ class AttentionBlock(nn.Module):
         b, c, h, w = x.shape
         qkv = self.qkv(self.norm(x).reshape(b, c, h * w))  # (B, 3C, N)
         q, k, v = qkv.reshape(b, 3, self.num_heads, c // self.num_heads, h * w).permute(1, 0, 2, 4, 3)  # (B, h, N, d)
-        out = F.scaled_dot_product_attention(q, k, v)  # (B, heads, N, d)
+        out = dot_product_attention(q, k, v)  # (B, heads, N, d)
         out = out.permute(0, 1, 3, 2).reshape(b, c, h * w)
         return x + self.proj(out).reshape(b, c, h, w)
 

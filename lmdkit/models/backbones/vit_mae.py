@@ -16,7 +16,7 @@ from timm.models.vision_transformer import Block
 
 from lmdkit.registry import MODELS
 
-from ..layers import get_2d_sincos_pos_embed, init_vit_weights, random_masking
+from ..layers import Attention, get_2d_sincos_pos_embed, init_vit_weights, random_masking
 
 #: arch -> (embed_dim, depth, num_heads); 'p' ("pico") is our CPU test size.
 VIT_ARCHS: Dict[str, Tuple[int, int, int]] = {
@@ -81,7 +81,15 @@ class MAEViT(BaseModule):
         dpr = torch.linspace(0, drop_path_rate, depth).tolist()
         norm_layer = partial(nn.LayerNorm, eps=norm_eps)
         self.blocks = nn.ModuleList(
-            Block(embed_dim, num_heads, mlp_ratio, qkv_bias=True, drop_path=dpr[i], norm_layer=norm_layer)
+            Block(
+                embed_dim,
+                num_heads,
+                mlp_ratio,
+                qkv_bias=True,
+                drop_path=dpr[i],
+                norm_layer=norm_layer,
+                attn_layer=Attention,
+            )
             for i in range(depth)
         )
         self.norm = norm_layer(embed_dim) if final_norm else nn.Identity()

@@ -1,5 +1,6 @@
 """Building blocks shared by backbones: position embeddings, patchify, masking, init helpers."""
 
+from .attention import Attention, RelPosAttention, dot_product_attention
 from .conv_autoencoder import AttnBlock, Decoder, Downsample, Encoder, ResnetBlock, Upsample
 from .embedders import LabelEmbedder, TimestepEmbedder, timestep_embedding
 from .init import init_vit_weights
@@ -9,6 +10,9 @@ from .pos_embed import get_2d_sincos_pos_embed, resize_pos_embed, sincos_1d
 from .vector_quantizer import VectorQuantizer
 
 __all__ = [
+    'Attention',
+    'RelPosAttention',
+    'dot_product_attention',
     'AttnBlock',
     'Decoder',
     'Downsample',

@@ -1,12 +1,73 @@
-"""Multi-head self-attention through ``F.scaled_dot_product_attention`` with a relative-position bias as its mask."""
+"""Multi-head self-attention: one dispatching kernel call, timm-compatible fused-qkv attention, and MDT's
+relative-position variant (its bias passed as the attention mask)."""
 
 from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from timm.models.vision_transformer import Attention as _TimmAttention
 
 from .rel_pos_bias import RelativePositionBias
+
+#: Longest sequence for which half-precision CPU attention runs as two batched matmuls (the N×N scores of a
+#: batch stay small); longer ones go to the fused kernel.
+CPU_HALF_MATMUL_MAX_TOKENS = 1024
+
+
+def dot_product_attention(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    bias: Optional[torch.Tensor] = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+) -> torch.Tensor:
+    """softmax(q·kᵀ/√d + bias)·v for (B, heads, N, d) tensors, through ``F.scaled_dot_product_attention``.
+
+    One exception: bf16/fp16 tensors on CPU with at most ``CPU_HALF_MATMUL_MAX_TOKENS`` tokens take two batched
+    matmuls instead, because PyTorch's fused CPU kernel is several times slower there (forward + backward, 128×4
+    heads×64 tokens×48 in bf16 on 2 cores: 38 ms fused vs 7 ms as matmuls; ``tools/analysis/bench_attention.py``),
+    which made attention half of a bf16 DiT step. CUDA and fp32 always use the fused kernel.
+    ``is_causal`` adds the causal mask to ``bias`` (for timm's ``Block`` interface).
+    """
+    if is_causal:
+        n = q.shape[-2]
+        causal = torch.full((n, n), float('-inf'), dtype=q.dtype, device=q.device).triu(1)
+        bias = causal if bias is None else bias + causal
+    if (
+        q.device.type == 'cpu'
+        and q.dtype in (torch.bfloat16, torch.float16)
+        and q.shape[-2] <= (CPU_HALF_MATMUL_MAX_TOKENS)
+    ):
+        scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
+        if bias is not None:
+            scores = scores + bias
+        attn = scores.softmax(dim=-1)
+        if dropout_p:
+            attn = F.dropout(attn, dropout_p)
+        return attn @ v
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=dropout_p)
+
+
+class Attention(_TimmAttention):
+    """timm's ViT attention (same arguments, parameters and keys: ``qkv``, ``proj``) on ``dot_product_attention``.
+
+    Used by DiT blocks and, as timm ``Block``'s ``attn_layer``, by the MAE encoder and decoder.
+    """
+
+    def forward(
+        self, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None, is_causal: bool = False
+    ) -> torch.Tensor:
+        b, n, _ = x.shape
+        gate = self.gate(x).sigmoid() if self.gate is not None else None  # timm's gated variant
+        q, k, v = self.qkv(x).reshape(b, n, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        q, k = self.q_norm(q), self.k_norm(k)
+        x = dot_product_attention(q, k, v, attn_mask, self.attn_drop.p if self.training else 0.0, is_causal)
+        x = self.norm(x.transpose(1, 2).reshape(b, n, self.attn_dim))
+        if gate is not None:
+            x = x * gate
+        return self.proj_drop(self.proj(x))
 
 
 class RelPosAttention(nn.Module):
@@ -29,5 +90,5 @@ class RelPosAttention(nn.Module):
         b, n, d = x.shape
         q, k, v = self.qkv(x).reshape(b, n, 3, self.num_heads, d // self.num_heads).permute(2, 0, 3, 1, 4)
         bias = self.rel_pos_bias(ids_keep).to(q.dtype)  # (1 or B, heads, n, n), added to q·kᵀ/√d
-        x = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        x = dot_product_attention(q, k, v, bias)
         return self.proj(x.transpose(1, 2).reshape(b, n, d))

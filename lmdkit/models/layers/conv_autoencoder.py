@@ -10,6 +10,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .attention import dot_product_attention
+
 
 def group_norm(channels: int, groups: int = 32) -> nn.GroupNorm:
     """GroupNorm(32, eps=1e-6) as in taming/LDM."""
@@ -49,7 +51,7 @@ class AttnBlock(nn.Module):
         b, c, h, w = x.shape
         y = self.norm(x)
         q, k, v = (m(y).reshape(b, 1, c, h * w).transpose(-1, -2) for m in (self.q, self.k, self.v))  # (B, 1, HW, C)
-        out = F.scaled_dot_product_attention(q, k, v)  # softmax(q kᵀ / √C) v
+        out = dot_product_attention(q, k, v)  # softmax(q kᵀ / √C) v
         return x + self.proj_out(out.transpose(-1, -2).reshape(b, c, h, w))
 
 

@@ -10,7 +10,7 @@ from timm.models.vision_transformer import Block
 
 from lmdkit.registry import MODELS
 
-from ..layers import get_2d_sincos_pos_embed, init_vit_weights
+from ..layers import Attention, get_2d_sincos_pos_embed, init_vit_weights
 
 
 @MODELS.register_module()
@@ -49,7 +49,8 @@ class MAEPretrainDecoder(BaseModule):
         self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         self.decoder_pos_embed = nn.Parameter(torch.zeros(1, self.num_patches + 1, embed_dim), requires_grad=False)
         self.decoder_blocks = nn.ModuleList(
-            Block(embed_dim, num_heads, mlp_ratio, qkv_bias=True, norm_layer=norm_layer) for _ in range(depth)
+            Block(embed_dim, num_heads, mlp_ratio, qkv_bias=True, norm_layer=norm_layer, attn_layer=Attention)
+            for _ in range(depth)
         )
         self.decoder_norm = norm_layer(embed_dim)
         self.decoder_pred = nn.Linear(embed_dim, patch_size**2 * out_channels)

@@ -1,0 +1,69 @@
+"""Forward + backward time of one attention call: the fused ``F.scaled_dot_product_attention`` kernel vs two
+batched matmuls, per dtype and sequence length, on one device. Justifies ``dot_product_attention``'s dispatch.
+
+    python tools/analysis/bench_attention.py [--batch 128 --heads 4 --dim 48 --tokens 16 64 196 --device cpu]
+"""
+
+import argparse
+import json
+import os.path as osp
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+
+from lmdkit.models.layers import dot_product_attention  # noqa: E402
+
+
+def matmul_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    return ((q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)).softmax(-1) @ v
+
+
+def time_ms(fn, q, k, v, repeat: int, device: str) -> float:
+    def step():
+        fn(q, k, v).sum().backward()
+
+    step()
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(repeat):
+        step()
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / repeat * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--batch', type=int, default=128)
+    parser.add_argument('--heads', type=int, default=4)
+    parser.add_argument('--dim', type=int, default=48, help='per-head width')
+    parser.add_argument('--tokens', type=int, nargs='+', default=[16, 64, 196])
+    parser.add_argument('--dtypes', nargs='+', default=['float32', 'bfloat16'])
+    parser.add_argument('--repeat', type=int, default=5)
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--out', help='JSON file')
+    args = parser.parse_args()
+    rows = []
+    print('| dtype | tokens | fused SDPA ms | matmuls ms | dot_product_attention ms |\n|---|---|---|---|---|')
+    for dtype in args.dtypes:
+        for n in args.tokens:
+            q, k, v = (torch.randn(args.batch, args.heads, n, args.dim, device=args.device,
+                                   dtype=getattr(torch, dtype), requires_grad=True) for _ in range(3))  # fmt: skip
+            row = dict(dtype=dtype, tokens=n, device=args.device)
+            for name, fn in (('fused', F.scaled_dot_product_attention), ('matmul', matmul_attention),
+                             ('dispatch', dot_product_attention)):  # fmt: skip
+                row[name + '_ms'] = time_ms(fn, q, k, v, args.repeat, args.device)
+            rows.append(row)
+            print(f'| {dtype} | {n} | {row["fused_ms"]:.1f} | {row["matmul_ms"]:.1f} | {row["dispatch_ms"]:.1f} |')
+    if args.out:
+        with open(args.out, 'w') as f:
+            json.dump(rows, f, indent=1)
+
+
+if __name__ == '__main__':
+    main()
