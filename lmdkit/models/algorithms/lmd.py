@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from mmengine.model import BaseModel
 
 from lmdkit.registry import MASK_SCHEDULERS, MODELS
+from lmdkit.utils.options import merge_options
 
 from ..layers import patch_mask_to_image, patchify, unpatchify
 from ..losses import normalize_patches
@@ -61,11 +62,7 @@ class LMD(BaseModel):
         self.pixel_loss_weight, self.val_mask_ratio, self.val_seed = pixel_loss_weight, val_mask_ratio, val_seed
         if pixel_loss_weight > 0 and getattr(self.loss_module, 'norm_pix', False):
             raise ValueError('pixel_loss_weight > 0 needs un-normalised targets: set loss.norm_pix=False')
-        self.sampling = dict(steps=10, start_visible=0.15)
-        unknown = set(sampling or {}) - set(self.sampling)
-        if unknown:
-            raise ValueError(f'unknown sampling options {sorted(unknown)}; known: {sorted(self.sampling)}')
-        self.sampling.update(sampling or {})
+        self.sampling = merge_options(dict(steps=10, start_visible=0.15), sampling, 'sampling options')
         # per-position Gaussian of training latent patches (L, P), the start of unconditional sampling; saved with
         # every checkpoint. prior_count = number of patches averaged (0: not fitted yet)
         num_tokens = self.backbone.grid_size[0] * self.backbone.grid_size[1]
@@ -231,10 +228,7 @@ class LMD(BaseModel):
         return n
 
     def _sampling_opts(self, overrides: dict) -> dict:
-        unknown = set(overrides) - set(self.sampling)
-        if unknown:
-            raise ValueError(f'unknown sampling options {sorted(unknown)}; known: {sorted(self.sampling)}')
-        return dict(self.sampling, **overrides)
+        return merge_options(self.sampling, overrides, 'sampling options')
 
     def _generate(self, tokens, visible, opts, generator, decode) -> Dict[str, torch.Tensor]:
         if getattr(self.loss_module, 'norm_pix', False):

@@ -12,6 +12,7 @@ from mmengine.model import BaseModel
 
 from lmdkit.diffusion import GaussianDiffusion, guided_model, sample
 from lmdkit.registry import MASK_SCHEDULERS, MODELS
+from lmdkit.utils.options import merge_options
 from lmdkit.visualization import to_uint8
 
 from ..projectors import build_frozen_projector, check_latent_channels
@@ -72,15 +73,10 @@ class MaskedDiffusion(BaseModel):
                              f'{type(self.denoiser).__name__} has none')  # fmt: skip
         self.mask_ratio = self.mask_scheduler(0.0, 0) if self.mask_scheduler is not None else 0.0
         self.masked_loss_weight = masked_loss_weight
-        self.sampling = dict(sampler='ddim', steps=50, eta=0.0, cfg_scale=1.0, cfg_schedule='constant', cfg_power=1.0,
-                             guide_channels=None, clip_denoised=False)  # fmt: skip
-        unknown = set(sampling or {}) - set(self.sampling)
-        if unknown:
-            raise ValueError(f'unknown sampling options {sorted(unknown)}; known: {sorted(self.sampling)}')
-        self.sampling.update(sampling or {})
-        unknown = set(val_sampling or {}) - set(self.sampling)
-        if unknown:
-            raise ValueError(f'unknown val_sampling options {sorted(unknown)}; known: {sorted(self.sampling)}')
+        defaults = dict(sampler='ddim', steps=50, eta=0.0, cfg_scale=1.0, cfg_schedule='constant', cfg_power=1.0,
+                        guide_channels=None, clip_denoised=False)  # fmt: skip
+        self.sampling = merge_options(defaults, sampling, 'sampling options')
+        merge_options(self.sampling, val_sampling, 'val_sampling options')  # checked now, applied at validation
         self.val_sampling = val_sampling
 
     def set_progress(self, progress: float, step: Optional[int] = None) -> float:
@@ -172,10 +168,7 @@ class MaskedDiffusion(BaseModel):
         else). ``overrides`` replace the ``sampling`` defaults. Returns ``latents`` and, with ``decode``,
         ``images`` in the projector's image range (the data preprocessor's normalised space), plus ``labels``.
         """
-        opts = dict(self.sampling, **overrides)
-        unknown = set(overrides) - set(self.sampling)
-        if unknown:
-            raise ValueError(f'unknown sampling options {sorted(unknown)}; known: {sorted(self.sampling)}')
+        opts = merge_options(self.sampling, overrides, 'sampling options')
         device = next(self.denoiser.parameters()).device
         was_training = self.denoiser.training
         self.denoiser.eval()  # no label dropout while sampling
