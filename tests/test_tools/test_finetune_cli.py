@@ -2,6 +2,7 @@
 
 import json
 import os.path as osp
+import re
 import sys
 
 import pytest
@@ -116,6 +117,10 @@ def test_convert_mae_release_and_check_against_config(tmp_path):
         'configs/mae/mae_vitp_fmnist.py',
     )
     assert 'checked: loads into LMD' in out.stdout
+    assert re.search(
+        r'reading and converting .*mae_pretrain_full\.pth \([\d.]+ MB\) \.\.\. done in [\d.]+ s', out.stdout
+    )
+    assert re.search(r'writing .*converted\.pth \.\.\. done in', out.stdout)
     state = torch.load(tmp_path / 'converted.pth', weights_only=True)['state_dict']
     for k, v in model.state_dict().items():
         if k.startswith(('backbone.', 'neck.')):

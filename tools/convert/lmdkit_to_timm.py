@@ -21,6 +21,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from lmdkit.engine.checkpoint import atomic_torch_save, atomic_write  # noqa: E402
 from lmdkit.models.converters import export_timm_vit, read_lmdkit_state  # noqa: E402
+from lmdkit.utils.progress import describe_file, stage  # noqa: E402
 
 
 def main() -> None:
@@ -30,7 +31,8 @@ def main() -> None:
     parser.add_argument('--config', help='the checkpoint config (gives num_heads); or pass --num-heads')
     parser.add_argument('--num-heads', type=int)
     args = parser.parse_args()
-    state, kwargs = export_timm_vit(read_lmdkit_state(args.checkpoint))
+    with stage(f'reading and converting {describe_file(args.checkpoint)}'):
+        state, kwargs = export_timm_vit(read_lmdkit_state(args.checkpoint))
     if args.num_heads:
         kwargs['num_heads'] = args.num_heads
     elif args.config:
@@ -47,7 +49,8 @@ def main() -> None:
     eps = kwargs.pop('norm_layer_eps', 1e-6)
     if eps != 1e-6:
         print(f'note: the encoder uses LayerNorm eps {eps}; timm ViTs use 1e-6')
-    atomic_torch_save(state, args.out)
+    with stage(f'writing {args.out}'):
+        atomic_torch_save(state, args.out)
     meta = osp.splitext(args.out)[0] + '.json'
     atomic_write(meta, lambda f: json.dump(kwargs, f, indent=2), mode='w')
     print(f'wrote {args.out} ({len(state)} tensors) and {meta}: {kwargs}')

@@ -18,6 +18,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from lmdkit.engine.checkpoint import atomic_torch_save  # noqa: E402
 from lmdkit.models.converters import read_lmdkit_state  # noqa: E402
+from lmdkit.utils.progress import describe_file, stage  # noqa: E402
 
 
 def check_against_config(state: dict, config: str) -> None:
@@ -51,12 +52,14 @@ def main() -> None:
     parser.add_argument('dst', help='output lmdkit checkpoint')
     parser.add_argument('--config', help='verify the result loads into this config model')
     args = parser.parse_args()
-    state = read_lmdkit_state(args.src)
+    with stage(f'reading and converting {describe_file(args.src)}'):
+        state = read_lmdkit_state(args.src)
     print(f'{args.src}: {len(state)} tensors -> parts {sorted({k.split(".")[0] for k in state})}')
     if args.config:
         check_against_config(state, args.config)
-    atomic_torch_save(dict(state_dict=state, meta=dict(converted_from=osp.basename(args.src))), args.dst)
-    print(f'wrote {args.dst}')
+    with stage(f'writing {args.dst}'):
+        atomic_torch_save(dict(state_dict=state, meta=dict(converted_from=osp.basename(args.src))), args.dst)
+    print(f'wrote {describe_file(args.dst)}')
 
 
 if __name__ == '__main__':
