@@ -1,6 +1,7 @@
 """Run an ablation: named variants one after another, then one table and one plot.
 
     python tools/ablate.py configs/ablations/grids/lmd_fmnist_schedulers.py [--dry-run] [--only NAME ...]
+    python tools/ablate.py ABLATION --gpus 4      # one variant per GPU, four at a time
 
 An ablation config (a Python file) holds:
     variants = [dict(name='lmd-cos', config='configs/lmd/...py', cfg_options={...}), ...]   # and/or
@@ -8,8 +9,10 @@ An ablation config (a Python file) holds:
     cfg_options = {...}        # applied to every variant (e.g. a shorter schedule)
     work_root = 'work_dirs/ablations/NAME'
 
-Variants run sequentially (timings of parallel runs on one machine are not comparable), each in its own work
-dir under work_root. A variant whose summary.json exists is skipped; one with checkpoints but no summary resumes.
+Variants run sequentially (timings of parallel runs sharing a device are not comparable), each in its own work
+dir under work_root; with ``--gpus N`` on a machine with N GPUs, N variants run at once, each alone on its own GPU
+(``CUDA_VISIBLE_DEVICES``), its output in WORK_DIR/ablate.log. A variant whose summary.json exists is skipped; one
+with checkpoints but no summary resumes.
 Writes work_root/table.md, work_root/table.csv and work_root/loss_vs_time.png; the first variant is the
 reference of the Δ columns. Classification runs add top-1/top-5 accuracy and MAT@1/MAT@5 columns and
 work_root/accuracy_vs_time.png; runs scored by tools/eval_gen.py --work-dir add FID-<net> and cls-<net> (class
@@ -24,7 +27,8 @@ import os
 import os.path as osp
 import subprocess
 import sys
-from typing import Dict, List
+import time
+from typing import Dict, List, Sequence, Tuple
 
 from mmengine.config import Config
 
@@ -80,18 +84,53 @@ def resolve(variant: dict, common: dict, work_dir: str) -> str:
     return path
 
 
+def train_command(variant: dict, common: dict, work_dir: str) -> List[str]:
+    """The tools/train.py command of a variant (resuming when it has checkpoints)."""
+    cmd = [sys.executable, osp.join(HERE, 'train.py'), resolve(variant, common, work_dir), '--work-dir', work_dir]
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        cmd.append('--resume')
+    return cmd
+
+
 def run_variant(variant: dict, common: dict, work_dir: str, dry_run: bool) -> str:
     """'done' (skipped), 'ran' or 'dry'."""
     if osp.isfile(osp.join(work_dir, 'summary.json')):
         return 'done'
-    cmd = [sys.executable, osp.join(HERE, 'train.py'), resolve(variant, common, work_dir), '--work-dir', work_dir]
-    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
-        cmd.append('--resume')
+    cmd = train_command(variant, common, work_dir)
     print(f'[ablate] {variant["name"]}: {" ".join(cmd)}', flush=True)
     if dry_run:
         return 'dry'
     subprocess.run(cmd, check=True, env=dict(os.environ, PYTHONPATH=osp.dirname(HERE)))
     return 'ran'
+
+
+def run_on_devices(jobs: Sequence[Tuple[str, List[str], str]], devices: Sequence[str], poll: float = 1.0) -> dict:
+    """Run ``jobs`` (name, command, log file) at most one per device at a time, each seeing only its device
+    through ``CUDA_VISIBLE_DEVICES``. Returns name -> 'ran' or 'failed (exit N, see LOG)'; a failure does not
+    stop the other jobs."""
+    pending, running, status = list(jobs), {}, {}
+    free = list(devices)
+    while pending or running:
+        while pending and free:
+            name, cmd, log = pending.pop(0)
+            device = free.pop(0)
+            env = dict(os.environ, PYTHONPATH=osp.dirname(HERE), CUDA_VISIBLE_DEVICES=device)
+            os.makedirs(osp.dirname(osp.abspath(log)), exist_ok=True)
+            handle = open(log, 'a')
+            print(f'[ablate] {name} on device {device}: {" ".join(cmd)} (log: {log})', flush=True)
+            running[name] = (subprocess.Popen(cmd, env=env, stdout=handle, stderr=subprocess.STDOUT), device,
+                             handle, log)  # fmt: skip
+        time.sleep(poll)
+        for name, (proc, device, handle, log) in list(running.items()):
+            code = proc.poll()
+            if code is None:
+                continue
+            handle.close()
+            free.append(device)
+            del running[name]
+            status[name] = 'ran' if code == 0 else f'failed (exit {code}, see {log})'
+            print(f'[ablate] {name}: {status[name]} ({len(running)} running, {len(pending)} waiting)', flush=True)
+    return status
 
 
 def _tag_iter(tag: str) -> int:
@@ -174,7 +213,15 @@ def main() -> None:
     parser.add_argument('--work-root', help='override work_root')
     parser.add_argument('--only', nargs='+', help='run only these variants (the table still lists finished ones)')
     parser.add_argument('--dry-run', action='store_true', help='print the commands only')
+    parser.add_argument('--gpus', type=int, default=0, help='run this many variants at once, one per GPU')
     args = parser.parse_args()
+    if args.gpus:
+        import torch
+
+        if torch.cuda.device_count() < args.gpus:
+            found = torch.cuda.device_count()
+            raise SystemExit(f'--gpus {args.gpus}: this machine has {found} CUDA device(s); variants sharing a '
+                             'device (or CPU cores) give timings that cannot be compared')  # fmt: skip
     spec = Config.fromfile(args.ablation)
     work_root = (
         args.work_root
@@ -185,10 +232,19 @@ def main() -> None:
     variants = expand(spec)
     common = dict(spec.get('cfg_options', {}))
     status = {}
-    for v in variants:
-        if args.only and v['name'] not in args.only:
-            continue
-        status[v['name']] = run_variant(v, common, osp.join(work_root, v['name']), args.dry_run)
+    selected = [v for v in variants if not args.only or v['name'] in args.only]
+    if args.gpus and not args.dry_run:
+        jobs = []
+        for v in selected:
+            work_dir = osp.join(work_root, v['name'])
+            if osp.isfile(osp.join(work_dir, 'summary.json')):
+                status[v['name']] = 'done'
+            else:
+                jobs.append((v['name'], train_command(v, common, work_dir), osp.join(work_dir, 'ablate.log')))
+        status.update(run_on_devices(jobs, [str(i) for i in range(args.gpus)]))
+    else:
+        for v in selected:
+            status[v['name']] = run_variant(v, common, osp.join(work_root, v['name']), args.dry_run)
     if args.dry_run:
         return
     finished = [v for v in variants if osp.isfile(osp.join(work_root, v['name'], 'summary.json'))]

@@ -35,7 +35,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--warmup', type=int, default=5)
     parser.add_argument('--repeat', type=int, default=20)
     parser.add_argument('--batch-size', type=int, help='override the train batch size')
-    parser.add_argument('--amp', action='store_true', help='bf16 autocast on CPU, AMP on CUDA')
+    parser.add_argument('--compile', action='store_true', help='torch.compile the train step (config: compile=True)')
+    precision = parser.add_mutually_exclusive_group()
+    precision.add_argument('--amp', action='store_true', help='bf16 autocast on CPU, AMP on CUDA')
+    precision.add_argument('--fp32', action='store_true', help="plain fp32 even where the config's wrapper autocasts")
     parser.add_argument('--mask-ratio', type=float, default=0.75, help='fixed mask ratio for masked models')
     parser.add_argument('--sample-num', type=int, default=16, help='generative models: images per sampling run')
     parser.add_argument('--sample-steps', type=int, help="generative models: sampler steps (default: the config's)")
@@ -98,11 +101,18 @@ def main() -> None:
     if args.batch_size:
         cfg.train_dataloader.batch_size = args.batch_size
     cfg.train_dataloader.setdefault('persistent_workers', False)
-    device, amp_dtype = args.device, None
+    device = args.device
     if args.amp:
-        amp_dtype = torch.bfloat16
         cfg.optim_wrapper.type = 'AmpOptimWrapper' if device.startswith('cuda') else 'AutocastOptimWrapper'
         cfg.optim_wrapper['dtype'] = 'bfloat16'
+    elif args.fp32:
+        cfg.optim_wrapper.type = 'OptimWrapper'
+        cfg.optim_wrapper.pop('dtype', None)
+        cfg.optim_wrapper.pop('loss_scale', None)
+    # the precision the step really runs in: the (possibly config-chosen) wrapper's autocast dtype
+    amp_dtype = None
+    if cfg.optim_wrapper.get('type') in ('AutocastOptimWrapper', 'AmpOptimWrapper'):
+        amp_dtype = getattr(torch, cfg.optim_wrapper.get('dtype') or 'float16')
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).to(device).train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
@@ -110,6 +120,10 @@ def main() -> None:
     batch_size = cfg.train_dataloader.batch_size
     if hasattr(model, 'set_progress'):
         model.mask_ratio = args.mask_ratio
+    compile_cfg = cfg.get('compile', False) or args.compile
+    if compile_cfg:  # as MMEngine's Runner does for `compile = True`: torch.compile the whole train_step
+        opts = compile_cfg if isinstance(compile_cfg, dict) else {}
+        model.train_step = torch.compile(model.train_step, **opts)
     rss_before = peak_rss_mb()
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()

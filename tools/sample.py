@@ -2,7 +2,7 @@
 
     python tools/sample.py CONFIG CHECKPOINT [--num 100] [--steps 50] [--sampler ddim|ddpm] [--eta 0]
         [--cfg-scale 2.0] [--cfg-schedule constant|linear|power-cosine] [--cfg-power 1] [--guide-channels 3]
-        [--labels 0 1 2 ...] [--seed 0] [--batch-size 50] [--no-ema] [--out DIR] [--cfg-options k=v ...]
+        [--labels 0 1 2 ...] [--seed 0] [--batch-size 50] [--no-ema] [--amp] [--out DIR] [--cfg-options k=v ...]
         [--fit-prior N] [--complete N]   (LMD configs: iterative unmasking, --steps = unmasking steps; --complete:
         conditional completion of N test images, DIR/completion.png)
 
@@ -15,6 +15,7 @@ import argparse
 import os
 import os.path as osp
 import sys
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -53,6 +54,34 @@ def complete_test_images(model, args) -> None:
     print(f'wrote {save_image_rows(rows, osp.join(out_dir, "completion.png"), title="LMD completion")}')
 
 
+def to_float32(output):
+    """Floating tensors (also inside tuples/lists) as float32; everything else unchanged."""
+    if isinstance(output, torch.Tensor):
+        return output.float() if output.is_floating_point() else output
+    if isinstance(output, (tuple, list)):
+        return type(output)(to_float32(o) for o in output)
+    return output
+
+
+@contextmanager
+def autocast_networks(model, enabled: bool):
+    """bf16 autocast for every network call while the sampler's own arithmetic (x_t updates, unmasking) stays in
+    fp32: the denoiser's (or MAE decoder's) outputs are cast back to float32 as they leave the network."""
+    if not enabled:
+        yield
+        return
+    nets = [m for m in (getattr(model, 'denoiser', None), getattr(model, 'neck', None)) if m is not None]
+    nets = nets or [model.backbone]
+    handles = [net.register_forward_hook(lambda module, inputs, output: to_float32(output)) for net in nets]
+    device_type = next(model.parameters()).device.type
+    try:
+        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+            yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config')
@@ -69,6 +98,7 @@ def main() -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--batch-size', type=int, default=50)
     parser.add_argument('--no-ema', action='store_true', help='use the raw training weights')
+    parser.add_argument('--amp', action='store_true', help='bf16 autocast for the networks (sampler state stays fp32)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--out', default=None, help='output folder (default: next to the checkpoint)')
     parser.add_argument(
@@ -109,11 +139,13 @@ def main() -> None:
     labels = cycle.repeat((args.num + len(cycle) - 1) // len(cycle))[: args.num].sort(stable=True).values
     generator = torch.Generator().manual_seed(args.seed)
     images = []
-    print(f'sampling {args.num} images ({"EMA" if used_ema else "raw"} weights, {dict(model.sampling, **overrides)})')
+    print(f'sampling {args.num} images ({"EMA" if used_ema else "raw"} weights, {dict(model.sampling, **overrides)}'
+          f'{", bf16 autocast" if args.amp else ""})')  # fmt: skip
     for start in range(0, args.num, args.batch_size):
         batch = labels[start : start + args.batch_size]
-        out = model.sample(len(batch), batch if model.num_classes > 0 else None, generator=generator, progress=True,
-                           **overrides)  # fmt: skip
+        with autocast_networks(model, args.amp):
+            out = model.sample(len(batch), batch if model.num_classes > 0 else None, generator=generator,
+                               progress=True, **overrides)  # fmt: skip
         pre = model.data_preprocessor
         images.append(to_uint8(out['images'], pre.mean, pre.std))
         print(f'\n{min(start + args.batch_size, args.num)}/{args.num}')

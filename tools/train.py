@@ -2,6 +2,10 @@
 
 python tools/train.py configs/lmd/lmd_vitp_fmnist-mini_cos.py [--work-dir DIR] [--resume [CKPT]] [--amp] [--tensorboard]
 tools/dist_train.sh CONFIG NUM_PROCS [args]      # torchrun; gloo on CPU-only machines, nccl on GPUs
+
+A config with a ``strategy`` (MMEngine's FlexibleRunner: ``DDPStrategy``, ``FSDPStrategy``, ``DeepSpeedStrategy``;
+see configs/_base_/strategies/) trains through that strategy; without one, through MMEngine's Runner and DDP.
+``compile = True`` (or a dict of ``torch.compile`` options) in a config compiles the training step.
 """
 
 import argparse
@@ -92,6 +96,50 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+#: strategies whose PyTorch/DeepSpeed engines need CUDA devices (FSDP1, which MMEngine's FSDPStrategy wraps,
+#: refuses CPU modules: "FSDP needs a non-CPU accelerator device")
+CUDA_ONLY_STRATEGIES = ('FSDPStrategy', 'DeepSpeedStrategy', 'ColossalAIStrategy')
+
+
+def prepare_strategy(cfg: Config) -> None:
+    """Check a FlexibleRunner ``strategy`` against this machine and make DDP work on CPU modules (gloo)."""
+    strategy = cfg.strategy
+    kind = strategy.get('type', '')
+    if kind in CUDA_ONLY_STRATEGIES and not torch.cuda.is_available():
+        raise SystemExit(f'strategy {kind} needs CUDA GPUs and this machine has none; on CPU train without '
+                         '`strategy` (DDP over gloo: tools/dist_train.sh) or with DDPStrategy')  # fmt: skip
+    if kind == 'DeepSpeedStrategy':
+        try:
+            import deepspeed  # noqa: F401
+        except ImportError:
+            raise SystemExit('DeepSpeedStrategy needs the optional package deepspeed (pip install deepspeed)') from None
+        # DeepSpeed owns the step: its wrapper takes only the optimiser (built by the config's constructor, so
+        # paramwise_cfg still applies); precision and clipping are the strategy's (bf16=..., gradient_clipping=...)
+        keep = {'optimizer', 'constructor', 'paramwise_cfg'}
+        dropped = sorted(set(cfg.optim_wrapper) - keep - {'type'})
+        if dropped:
+            print(f'DeepSpeedStrategy: optim_wrapper keys {dropped} ignored (set them in `strategy`)')
+        cfg.optim_wrapper = dict(
+            type='DeepSpeedOptimWrapper', **{k: v for k, v in cfg.optim_wrapper.items() if k in keep}
+        )
+    if kind == 'DDPStrategy':  # MMEngine passes device_ids=[LOCAL_RANK], which DDP rejects for CPU modules
+        wrapper = dict(strategy.get('model_wrapper') or {})
+        wrapper.setdefault('type', 'lmdkit.CPUSafeDistributedDataParallel')
+        wrapper.setdefault('broadcast_buffers', False)
+        strategy.model_wrapper = wrapper
+    cfg.pop('model_wrapper_cfg', None)  # Runner's DDP settings; FlexibleRunner takes strategy.model_wrapper
+
+
+def build_runner(cfg: Config):
+    """MMEngine's Runner, or its FlexibleRunner when the config names a ``strategy``."""
+    if cfg.get('strategy') is None:
+        return Runner.from_cfg(cfg)
+    from mmengine.runner import FlexibleRunner
+
+    prepare_strategy(cfg)
+    return FlexibleRunner.from_cfg(cfg)
+
+
 def latest_checkpoint(work_dir: str):
     """``last_checkpoint``'s target when it names an existing file, else the highest ``iter_N.pth`` (None: none)."""
     import glob
@@ -120,7 +168,7 @@ def main() -> tuple:
         raise SystemExit(f'{args.config}: {len(problems)} config problem(s):\n  ' + '\n  '.join(problems))
     # MMEngine's init_dist assumes CUDA; start the process group ourselves (gloo without a GPU).
     init_distributed(args.launcher)
-    runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     runner.train()
     distributed = runner.distributed
     interrupted = any(getattr(h, 'interrupted_at', None) for h in runner.hooks)

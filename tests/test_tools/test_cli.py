@@ -168,6 +168,13 @@ def test_benchmark_tool(tmp_path):
         assert key in r, key
     assert r['flops_per_image'] > 1e6 and 0 < r['peak_ratio'] < 1.5 and r['images_per_s'] > 0
     assert r['sampling']['sampler'] == 'iterative-unmasking' and r['sampling']['images_per_s'] > 0  # LMD generates
+    assert r['dtype'] == 'float32'
+    # a config whose optimiser wrapper autocasts is reported in its real precision; --fp32 turns that off
+    autocast = ['--cfg-options', 'optim_wrapper.type=AutocastOptimWrapper', 'optim_wrapper.dtype=bfloat16']
+    for flag, dtype in (([], 'bfloat16'), (['--fp32'], 'float32')):
+        sh(sys.executable, 'tools/benchmark.py', QUICK_START, '--warmup', '1', '--repeat', '1', '--batch-size', '8',
+           '--sample-num', '0', '--out', out, *flag, *autocast)  # fmt: skip
+        assert json.load(open(out))['dtype'] == dtype
 
 
 @pytest.mark.slow

@@ -28,15 +28,21 @@ def test_print_config_resolves_bases_and_options(tmp_path):
     assert cfg.train_cfg.max_iters == 7 and cfg.model.type == 'LMD'
 
 
-def test_generative_results_reach_the_ablation_table_and_the_time_plot(tmp_path):
-    """eval_gen.py results merged into summary.json: ablate.py's FID/class-consistency columns and
-    plot_gen_metric.py's metric-vs-training-time curve."""
+def load_ablate():
     import importlib.util
-    import json
 
     spec = importlib.util.spec_from_file_location('ablate', osp.join(ROOT, 'tools', 'ablate.py'))
     ablate = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(ablate)
+    return ablate
+
+
+def test_generative_results_reach_the_ablation_table_and_the_time_plot(tmp_path):
+    """eval_gen.py results merged into summary.json: ablate.py's FID/class-consistency columns and
+    plot_gen_metric.py's metric-vs-training-time curve."""
+    import json
+
+    ablate = load_ablate()
     run = tmp_path / 'run'
     run.mkdir()
     rows = [dict(iter=i, loss=1.0 / i, mask_ratio=None, lr=1e-3, time=0.5, data_time=0.0, wall=0.5 * i)
@@ -80,3 +86,29 @@ def test_bench_attention_times_every_path(tmp_path):
     assert [(r['dtype'], r['tokens']) for r in rows] == [('float32', 4), ('float32', 9), ('bfloat16', 4),
                                                           ('bfloat16', 9)]  # fmt: skip
     assert all(r[k] > 0 for r in rows for k in ('fused_ms', 'matmul_ms', 'dispatch_ms'))
+
+
+def test_one_variant_per_device(tmp_path):
+    """ablate.py --gpus: jobs see exactly one device each, never share one at the same time, all jobs run, and a
+    failing job is reported without stopping the others."""
+    import json
+
+    ablate = load_ablate()
+    script = (
+        'import json, os, sys, time; t0 = time.time(); time.sleep(0.3); '
+        "json.dump(dict(dev=os.environ['CUDA_VISIBLE_DEVICES'], start=t0, end=time.time()), "
+        "open(sys.argv[1], 'w')); sys.exit(int(sys.argv[2]))"
+    )
+    jobs = [(f'v{i}', [sys.executable, '-c', script, str(tmp_path / f'v{i}.json'), '3' if i == 2 else '0'],
+             str(tmp_path / f'v{i}' / 'ablate.log')) for i in range(5)]  # fmt: skip
+    status = ablate.run_on_devices(jobs, ['0', '1'], poll=0.05)
+    assert {k: v.split(' ')[0] for k, v in status.items()} == dict(v0='ran', v1='ran', v2='failed', v3='ran',
+                                                                   v4='ran')  # fmt: skip
+    assert 'exit 3' in status['v2']
+    runs = [json.loads((tmp_path / f'v{i}.json').read_text()) for i in range(5)]
+    assert {r['dev'] for r in runs} == {'0', '1'}
+    for a in runs:  # never two jobs on one device at once
+        for b in runs:
+            if a is not b and a['dev'] == b['dev']:
+                assert a['end'] <= b['start'] or b['end'] <= a['start']
+    assert max(r['start'] for r in runs[:2]) < min(r['end'] for r in runs[:2])  # two ran concurrently
