@@ -122,12 +122,9 @@ def prepare_strategy(cfg: Config) -> None:
         cfg.optim_wrapper = dict(
             type='DeepSpeedOptimWrapper', **{k: v for k, v in cfg.optim_wrapper.items() if k in keep}
         )
-    if kind == 'DDPStrategy':  # MMEngine passes device_ids=[LOCAL_RANK], which DDP rejects for CPU modules
-        wrapper = dict(strategy.get('model_wrapper') or {})
-        wrapper.setdefault('type', 'lmdkit.CPUSafeDistributedDataParallel')
-        wrapper.setdefault('broadcast_buffers', False)
-        strategy.model_wrapper = wrapper
-    cfg.pop('model_wrapper_cfg', None)  # Runner's DDP settings; FlexibleRunner takes strategy.model_wrapper
+    runner_wrapper = cfg.pop('model_wrapper_cfg', None) or {}  # Runner's DDP settings (default_runtime.py)
+    if kind == 'DDPStrategy':  # the same wrapper as the plain Runner (CPU-safe DDP, the config's DDP options)
+        strategy.model_wrapper = {**runner_wrapper, **(strategy.get('model_wrapper') or {})}
 
 
 def build_runner(cfg: Config):

@@ -51,10 +51,16 @@ def test_deepspeed_takes_the_optimiser_and_drops_wrapper_options(monkeypatch, ca
     assert "['clip_grad', 'loss_scale'] ignored" in capsys.readouterr().out
 
 
-def test_ddp_strategy_gets_the_cpu_safe_wrapper():
-    cfg = Config(dict(strategy=dict(type='DDPStrategy'), optim_wrapper=dict(type='OptimWrapper')))
+def test_ddp_strategy_gets_the_runners_ddp_wrapper():
+    """DDPStrategy wraps the model as the plain Runner would (the config's model_wrapper_cfg: the CPU-safe DDP and
+    its options); the strategy's own model_wrapper keys win."""
+    cfg = Config.fromfile(QUICK_START)
+    cfg.model_wrapper_cfg.find_unused_parameters = True
+    cfg.strategy = dict(type='DDPStrategy', model_wrapper=dict(broadcast_buffers=True))
     load_train_tool().prepare_strategy(cfg)
-    assert cfg.strategy.model_wrapper.type == 'lmdkit.CPUSafeDistributedDataParallel'
+    assert cfg.strategy.model_wrapper == dict(type='lmdkit.CPUSafeDistributedDataParallel', broadcast_buffers=True,
+                                              find_unused_parameters=True)  # fmt: skip
+    assert 'model_wrapper_cfg' not in cfg
 
 
 @pytest.mark.slow
