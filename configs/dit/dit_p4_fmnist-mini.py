@@ -21,7 +21,7 @@ test_evaluator = val_evaluator
 custom_hooks = [
     dict(type='ExactResumeHook'),
     dict(type='TrainRecordHook'),
-    dict(type='EMAHook', momentum=1e-2, update_buffers=True),
+    dict(type='EMAHook', ema_type='SyncFreeEMA', momentum=1e-2, update_buffers=True),
     dict(type='SampleVisHook', interval=0, num_per_class=8),
 ]
 default_hooks = dict(checkpoint=dict(interval=200))

@@ -22,7 +22,7 @@ test_evaluator = val_evaluator
 custom_hooks = [
     dict(type='ExactResumeHook'),
     dict(type='TrainRecordHook'),
-    dict(type='EMAHook', momentum=5e-3, update_buffers=True),  # averages over ~200 iterations
+    dict(type='EMAHook', ema_type='SyncFreeEMA', momentum=5e-3, update_buffers=True),  # averages over ~200 iterations
     dict(type='SampleVisHook', interval=1000, num_per_class=8),
 ]
 default_hooks = dict(checkpoint=dict(interval=500, max_keep_ckpts=6), logger=dict(interval=50))  # FID-vs-time

@@ -36,7 +36,7 @@ test_cfg = dict(type='TestLoop')
 custom_hooks = [
     dict(type='ExactResumeHook'),
     dict(type='TrainRecordHook', flush_interval=200),
-    dict(type='EMAHook', momentum=1e-4, update_buffers=True),
+    dict(type='EMAHook', ema_type='SyncFreeEMA', momentum=1e-4, update_buffers=True),
     dict(type='SampleVisHook', interval=50_000, num_per_class=1, classes=[88, 207, 279, 360, 387, 388, 417, 979]),
 ]
 default_hooks = dict(checkpoint=dict(interval=50_000), logger=dict(interval=100))

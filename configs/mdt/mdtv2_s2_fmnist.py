@@ -20,7 +20,7 @@ custom_hooks = [
     dict(type='MaskScheduleHook'),
     dict(type='ExactResumeHook'),
     dict(type='TrainRecordHook'),
-    dict(type='EMAHook', momentum=5e-3, update_buffers=True),
+    dict(type='EMAHook', ema_type='SyncFreeEMA', momentum=5e-3, update_buffers=True),
     dict(type='SampleVisHook', interval=1000, num_per_class=8),
 ]
 train_cfg = dict(max_iters=2500, val_interval=500)

@@ -1,4 +1,5 @@
-"""Training engine: hooks, optimisers, model wrappers, safe checkpoints and distributed start-up."""
+"""Training engine: hooks, optimisers, model wrappers, EMA, the per-step host readout, safe checkpoints and
+distributed start-up."""
 
 from . import hooks, optimizers  # noqa: F401  (registration)
 from .checkpoint import (
@@ -9,6 +10,7 @@ from .checkpoint import (
     safe_torch_load,
 )
 from .dist import exit_distributed_process, init_distributed, shutdown_distributed
+from .ema import SyncFreeEMA
 from .model_wrappers import CPUSafeDistributedDataParallel
 
 register_safe_loader()
@@ -24,4 +26,5 @@ __all__ = [
     'register_safe_loader',
     'safe_torch_load',
     'shutdown_distributed',
+    'SyncFreeEMA',
 ]

@@ -81,3 +81,13 @@ def test_fp16_loss_scaler_wrappers_are_left_to_their_scaler(tmp_path):
     step = wrapper.step
     NonFiniteGuardHook().before_train(runner)
     assert wrapper.step == step and 'loss scaler' in runner.logs[0]
+
+
+def test_deepspeed_wrappers_are_left_to_deepspeed(tmp_path):
+    model, wrapper = make_wrapper()
+    wrapper.__class__ = type('DeepSpeedOptimWrapper', (OptimWrapper,), {})  # ZeRO keeps its gradients itself
+    runner = fake_runner(tmp_path, wrapper)
+    runner.logger.info = runner.logs.append
+    step = wrapper.step
+    NonFiniteGuardHook().before_train(runner)
+    assert wrapper.step == step and 'DeepSpeed' in runner.logs[0]

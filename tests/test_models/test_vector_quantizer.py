@@ -54,3 +54,29 @@ def test_dead_codes_restart_onto_encoder_outputs():
     assert all(((flat - c).abs().sum(1) < 1e-6).any() for c in restarted)  # each dead code is now a data point
     assert float(vq(z)[2]['usage']) > 0.3
     assert 'usage_count' in vq.state_dict() and 'usage_count' not in VectorQuantizer(4, 2).state_dict()
+
+
+def test_usage_counts_and_the_restart_clock_survive_a_reload_without_syncs():
+    from lmdkit.utils.host_syncs import HostSyncCounter
+
+    torch.manual_seed(0)
+    vq = VectorQuantizer(8, 2, restart_every=3).train()
+    z = torch.randn(2, 2, 3, 3)
+    with HostSyncCounter() as syncs:
+        info = vq(z)[2]
+    assert syncs.count == 0  # no restart due: nothing read on the host
+    expected = torch.bincount(info['indices'].flatten(), minlength=8).float()
+    torch.testing.assert_close(vq.usage_count, expected)
+    vq(z)
+    reloaded = VectorQuantizer(8, 2, restart_every=3).train()
+    reloaded.load_state_dict(vq.state_dict())  # two steps counted: the next one restarts
+    reloaded.embedding.weight.data[:] = 100.0
+    reloaded.embedding.weight.data[0] = 0.0  # this step every vector goes to code 0
+    dead = vq.usage_count == 0  # unused in the two loaded steps and in this one
+    dead[0] = False
+    assert dead.any()
+    reloaded(z)
+    assert int(reloaded.steps) == 3 and not reloaded.usage_count.any()  # the restart ran and reset the counts
+    moved = (reloaded.embedding.weight.data != 100.0).all(1)
+    moved[0] = False
+    assert torch.equal(moved, dead)

@@ -10,6 +10,8 @@ from mmengine.hooks import Hook
 
 from lmdkit.registry import HOOKS
 
+from .. import step_readout
+
 
 def _last_checkpoint(work_dir: str) -> str:
     path = osp.join(work_dir, 'last_checkpoint')  # written by MMEngine's CheckpointHook
@@ -21,19 +23,24 @@ def _last_checkpoint(work_dir: str) -> str:
 
 @HOOKS.register_module()
 class NonFiniteGuardHook(Hook):
-    """Before each optimiser step, check that every gradient is finite (one host sync per step); if any rank sees
-    NaN/Inf, every rank skips the step (an all-reduce of the verdict keeps the replicas identical), the skip is
-    counted (``train/skipped_steps`` in the logs and ``summary.json``) and logged. After ``max_consecutive``
-    skipped steps in a row, training stops with an error naming the iteration and the last good checkpoint.
+    """Before each optimiser step, check that the gradients are finite; if any rank sees NaN/Inf, every rank skips
+    the step (an all-reduce of the verdict keeps the replicas identical), the skip is counted
+    (``train/skipped_steps`` in the logs and ``summary.json``) and logged. After ``max_consecutive`` skipped steps
+    in a row, training stops with an error naming the iteration and the last good checkpoint.
+
+    The check is the total gradient norm (one fused reduction; non-finite exactly when a gradient is), logged as
+    ``train/grad_norm``. Its host read is the step's only one: it also copies the values the model logs
+    (``lmdkit.engine.step_readout``), and this hook hands them to the other hooks as floats. Norm clipping
+    (MMEngine's ``optim_wrapper.clip_grad=dict(max_norm=...)``) reuses this norm instead of computing and reading
+    its own; clipping cannot make a non-finite gradient finite, so the check comes first.
 
     ``tools/train.py`` adds this hook to every run (top-level config key ``nonfinite_guard``: its arguments, or None
-    to turn it off). Gradient clipping is MMEngine's ``optim_wrapper.clip_grad`` (applied inside the step; clipping
-    cannot make a non-finite gradient finite, so the check comes first). Wrappers with a dynamic loss scaler (fp16
-    ``AmpOptimWrapper``) are left alone: their ``GradScaler`` already skips overflowing steps and lowers the scale,
-    which skipping the whole step here would prevent.
+    to turn it off). Wrappers with a dynamic loss scaler (fp16 ``AmpOptimWrapper``) and DeepSpeed's are left alone:
+    their engines already skip overflowing steps (and lower the scale), which skipping the whole step here would
+    prevent.
     """
 
-    priority = 'VERY_HIGH'
+    priority = 'HIGHEST'  # turn the step's logged tensors into floats before RuntimeInfoHook reads them one by one
 
     def __init__(self, max_consecutive: int = 5) -> None:
         if max_consecutive < 1:
@@ -44,35 +51,58 @@ class NonFiniteGuardHook(Hook):
 
     def before_train(self, runner) -> None:
         wrapper = runner.optim_wrapper
-        wrappers = list(wrapper.values()) if hasattr(wrapper, 'values') else [wrapper]  # OptimWrapperDict (GANs)
+        named = list(wrapper.items()) if hasattr(wrapper, 'items') else [('', wrapper)]  # OptimWrapperDict (GANs)
         hub = runner.message_hub
         self.skipped_total = int(hub.get_info('skipped_steps', 0) or 0)  # restored on resume
-        for w in wrappers:
+        for name, w in named:
             if getattr(w, 'loss_scaler', None) is not None:
                 runner.logger.info('NonFiniteGuardHook: the fp16 loss scaler handles overflowing steps itself')
                 continue
+            if type(w).__name__ == 'DeepSpeedOptimWrapper':
+                runner.logger.info('NonFiniteGuardHook: DeepSpeed handles overflowing steps itself')
+                continue
             if not getattr(w, '_lmdkit_guarded', False):
-                w.step = self._guard(runner, w, w.step)
+                w.step = self._guard(runner, w, w.step, f'{name}_grad_norm' if name else 'grad_norm')
                 w._lmdkit_guarded = True
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        if isinstance(outputs, dict):
+            step_readout.resolve(outputs)
 
     @staticmethod
     @torch.no_grad()
-    def grads_finite(optimizer: torch.optim.Optimizer) -> bool:
-        """Whether every gradient of ``optimizer`` is finite on every rank (MIN all-reduce of the local verdict)."""
+    def grad_norm(optimizer: torch.optim.Optimizer, norm_type: float = 2.0) -> torch.Tensor:
+        """Total ``norm_type`` norm of the gradients of ``optimizer`` on this rank (0 without gradients)."""
         grads = [p.grad for g in optimizer.param_groups for p in g['params'] if p.grad is not None]
-        device = grads[0].device if grads else torch.device('cpu')
-        ok = torch.stack([torch.isfinite(g).all() for g in grads]).all() if grads else torch.tensor(True)
-        flag = ok.to(device=device, dtype=torch.float32).reshape(1)
+        return torch.nn.utils.get_total_norm(grads, norm_type) if grads else torch.zeros(())
+
+    @staticmethod
+    def agreed_verdict(norm: torch.Tensor) -> torch.Tensor:
+        """1 if ``norm`` is finite on every rank, else 0 (a MIN all-reduce; no host read)."""
+        flag = torch.isfinite(norm).to(torch.float32).reshape(1)
         if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
             dist.all_reduce(flag, op=dist.ReduceOp.MIN)
-        return bool(flag.item())
+        return flag
 
-    def _guard(self, runner, wrapper, step: Callable) -> Callable:
+    def _guard(self, runner, wrapper, step: Callable, log_name: str) -> Callable:
         @functools.wraps(step)  # keeps the attributes MMEngine's parameter schedulers put on the step (_with_counter)
         def guarded_step(**kwargs):
-            if self.grads_finite(wrapper.optimizer):
+            clip = dict(getattr(wrapper, 'clip_grad_kwargs', None) or {})
+            by_norm = 'max_norm' in clip and wrapper.clip_func is torch.nn.utils.clip_grad_norm_
+            norm = self.grad_norm(wrapper.optimizer, clip.get('norm_type', 2.0) if by_norm else 2.0)
+            finite, norm_value = step_readout.read(self.agreed_verdict(norm), norm)  # the step's one host read
+            runner.message_hub.update_scalar(f'train/{log_name}', norm_value)
+            if finite:
                 self.in_a_row = 0
-                return step(**kwargs)
+                if not by_norm:
+                    return step(**kwargs)
+                params = [p for g in wrapper.optimizer.param_groups for p in g['params'] if p.grad is not None]
+                torch.nn.utils.clip_grads_with_norm_(params, clip['max_norm'], norm, clip.get('foreach'))
+                wrapper.clip_grad_kwargs = {}  # already clipped: MMEngine's own clipping would read the norm again
+                try:
+                    return step(**kwargs)
+                finally:
+                    wrapper.clip_grad_kwargs = clip
             self.skipped_total += 1
             self.in_a_row += 1
             runner.message_hub.update_info('skipped_steps', self.skipped_total)

@@ -64,10 +64,11 @@ class TrainRecordHook(Hook):
     """Writes one JSON line per training iteration to ``WORK_DIR/train_record.jsonl`` and, at the end of
     training, ``summary.json`` (final and efficiency metrics, config hash, environment) and ``curves.png``.
 
-    Each line holds ``iter`` (completed iterations), ``loss``, ``mask_ratio``, ``lr``, ``time`` (whole step,
-    seconds), ``data_time`` and ``wall`` (cumulative step time). A resumed run truncates lines past the
-    checkpoint and appends. The loss is read once per step (the step's only host sync); a non-finite loss stops
-    training with an error naming the iteration.
+    Each line holds ``iter`` (completed iterations), ``loss``, ``mask_ratio``, ``grad_norm``, ``lr``, ``time``
+    (whole step, seconds), ``data_time`` and ``wall`` (cumulative step time). A resumed run truncates lines past
+    the checkpoint and appends. The loss arrives as a float, read with the step's gradient check (its only host
+    sync, ``lmdkit.engine.step_readout``); without NonFiniteGuardHook a non-finite loss stops training with an
+    error naming the iteration.
 
     Args:
         flush_interval: iterations between writes to disk (also flushed before every checkpoint).
@@ -107,7 +108,8 @@ class TrainRecordHook(Hook):
         atomic_write(path, lambda f: f.write(''.join(json.dumps(r) + '\n' for r in rows)), mode='w')
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs: Optional[dict] = None) -> None:
-        loss = float(outputs['loss'].detach()) if outputs and 'loss' in outputs else float('nan')
+        # a float already when NonFiniteGuardHook read it with the step's gradient check (one host sync per step)
+        loss = float(outputs['loss']) if outputs and 'loss' in outputs else float('nan')
         if not math.isfinite(loss) and not self._guarded(runner):
             raise FloatingPointError(
                 f'training loss is {loss} at iteration {runner.iter + 1}; lower the learning rate, enable gradient '
@@ -120,6 +122,7 @@ class TrainRecordHook(Hook):
         step_time = float(hub.get_scalar('train/time').current()) if 'train/time' in hub.log_scalars else 0.0
         data_time = float(hub.get_scalar('train/data_time').current()) if 'train/data_time' in hub.log_scalars else 0.0
         ratio = float(hub.get_scalar('train/mask_ratio').current()) if 'train/mask_ratio' in hub.log_scalars else None
+        grad_norm = float(hub.get_scalar('train/grad_norm').current()) if 'train/grad_norm' in hub.log_scalars else None
         lr = runner.optim_wrapper.get_lr()
         self._wall += step_time
         self._pending.append(
@@ -127,6 +130,7 @@ class TrainRecordHook(Hook):
                 iter=runner.iter + 1,
                 loss=loss if math.isfinite(loss) else None,  # a step NonFiniteGuardHook skipped
                 mask_ratio=ratio,
+                grad_norm=grad_norm if grad_norm is None or math.isfinite(grad_norm) else None,  # before clipping
                 lr=float(max(next(iter(lr.values())))) if lr else None,  # the base lr under layer-wise decay
                 time=step_time,
                 data_time=data_time,

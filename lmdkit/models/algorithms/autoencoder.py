@@ -6,16 +6,17 @@ from typing import Dict, List, Optional, Union
 import torch
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
-from mmengine.model import BaseModel
 from mmengine.optim import OptimWrapperDict
 
+from lmdkit.engine import step_readout
 from lmdkit.registry import MODELS
 
 from ..losses import adaptive_weight, discriminator_loss, generator_loss
+from .base import BaseAlgorithm
 
 
 @MODELS.register_module()
-class Autoencoder(BaseModel):
+class Autoencoder(BaseAlgorithm):
     """Trains ``projector`` (``VQGANProjector`` or ``AutoencoderKLProjector``) with a PatchGAN discriminator.
 
     Generator loss = rec_weight · |x − x̂|₁ (or MSE) + perceptual_weight · LPIPS + codebook_weight · L_VQ
@@ -106,18 +107,20 @@ class Autoencoder(BaseModel):
         with gen_wrapper.optim_context(self):
             out = self.autoencode(images)
             losses = self.generator_losses(images, out, use_gan)
-        gen_wrapper.update_params(losses['loss'])
         log = {k: v.detach() for k, v in losses.items()}
         if self.is_vq:
             log.update(perplexity=out['perplexity'].detach(), codebook_usage=out['usage'].detach())
+        step_readout.expect(log)  # read with the generator step's gradient check (one host sync per update)
+        gen_wrapper.update_params(losses['loss'])
         if use_gan:
             disc_wrapper = optim_wrapper['discriminator']
             disc_wrapper.zero_grad()  # drop the gradients L_G left in the discriminator
             with disc_wrapper.optim_context(self.discriminator):
                 d_loss = discriminator_loss(self.discriminator(images), self.discriminator(out['rec'].detach()),
                                             self.gan_loss)  # fmt: skip
-            disc_wrapper.update_params(d_loss)
             log['loss_d'] = d_loss.detach()
+            step_readout.expect(dict(loss_d=log['loss_d']))
+            disc_wrapper.update_params(d_loss)
         return log
 
     def forward(self, inputs: torch.Tensor, data_samples: Optional[dict] = None, mode: str = 'tensor'):

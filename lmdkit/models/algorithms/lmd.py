@@ -6,7 +6,6 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModel
 
 from lmdkit.registry import MASK_SCHEDULERS, MODELS
 from lmdkit.utils.options import merge_options
@@ -14,11 +13,12 @@ from lmdkit.utils.options import merge_options
 from ..layers import patch_mask_to_image, patchify, unpatchify
 from ..losses import normalize_patches
 from ..projectors import build_frozen_projector, check_latent_channels
+from .base import BaseAlgorithm
 from .lmd_sampler import iterative_unmask, unmasking_schedule
 
 
 @MODELS.register_module()
-class LMD(BaseModel):
+class LMD(BaseAlgorithm):
     """Masked latent modelling: projector.encode → MAEViT(visible tokens) → decoder → loss on masked patches.
 
     Args:

@@ -8,7 +8,6 @@ images ─► projector.encode (frozen) ─► z·latent_scale ─► q_sample(z
 from typing import Dict, List, Optional, Union
 
 import torch
-from mmengine.model import BaseModel
 
 from lmdkit.diffusion import GaussianDiffusion, guided_model, sample
 from lmdkit.registry import MASK_SCHEDULERS, MODELS
@@ -16,10 +15,11 @@ from lmdkit.utils.options import merge_options
 from lmdkit.visualization import to_uint8
 
 from ..projectors import build_frozen_projector, check_latent_channels
+from .base import BaseAlgorithm
 
 
 @MODELS.register_module()
-class MaskedDiffusion(BaseModel):
+class MaskedDiffusion(BaseAlgorithm):
     """Class-conditional diffusion in a projector's latent space.
 
     Args:
@@ -58,6 +58,7 @@ class MaskedDiffusion(BaseModel):
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self._labels_checked = False
         self.projector = build_frozen_projector(projector)
         self.denoiser = MODELS.build(denoiser)
         check_latent_channels(self.projector, self.denoiser.in_channels, 'denoiser')
@@ -96,11 +97,11 @@ class MaskedDiffusion(BaseModel):
         z = self.projector.from_cache(inputs) if isinstance(inputs, dict) else self.projector.encode(inputs)
         return z * self.latent_scale
 
-    def _labels(self, data_samples: Optional[dict], device: torch.device) -> Optional[torch.Tensor]:
+    def _labels(self, data_samples: Optional[dict], device: torch.device, check: bool = True) -> Optional[torch.Tensor]:
         if self.num_classes <= 0:
             return None
         labels = data_samples.get('gt_label') if isinstance(data_samples, dict) else None
-        if labels is None or bool((labels < 0).any()):
+        if labels is None or (check and bool((labels < 0).any())):  # unlabelled datasets give -1 for every image
             raise ValueError('class-conditional diffusion needs labelled data (data_samples with gt_label >= 0)')
         return labels.to(device).long()
 
@@ -115,7 +116,10 @@ class MaskedDiffusion(BaseModel):
 
     def loss(self, inputs, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
         z = self.encode_latents(inputs)  # (B, C, h, w)
-        y = self._labels(data_samples, z.device)
+        # reading the labels makes the host wait for the device (one sync per step is the budget): training checks
+        # the first batch only
+        y = self._labels(data_samples, z.device, check=not self._labels_checked)
+        self._labels_checked = True
         t = torch.randint(0, self.diffusion.num_steps, (z.shape[0],), device=z.device)
         losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
         if self.mask_scheduler is None:

@@ -1,6 +1,6 @@
 """Nearest-neighbour vector quantisation with a straight-through gradient (VQ-VAE; taming's VectorQuantizer2)."""
 
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.distributed as dist
@@ -35,6 +35,11 @@ class VectorQuantizer(nn.Module):
         if restart_every > 0:
             self.register_buffer('usage_count', torch.zeros(num_codes))
             self.register_buffer('steps', torch.zeros((), dtype=torch.long))
+        self._host_steps: Optional[int] = 0  # `steps` mirrored on the host: testing the buffer would sync every step
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+        self._host_steps = None  # the loaded count is read at the next training step
 
     def nearest(self, flat: torch.Tensor) -> torch.Tensor:
         """(N, D) vectors -> (N,) indices of the nearest codes (squared Euclidean distance)."""
@@ -62,7 +67,11 @@ class VectorQuantizer(nn.Module):
         commitment = (z_q.detach() - z).pow(2).mean()
         loss = self.beta * codebook + commitment if self.legacy else codebook + self.beta * commitment
         z_q = z + (z_q - z).detach()  # straight-through: forward = codes, backward = identity to the encoder
-        counts = torch.bincount(indices, minlength=self.num_codes).float()
+        # code counts by index_add (exact: integers in float32); bincount sizes its output from the data's maximum,
+        # which on CUDA waits for the device
+        counts = flat.new_zeros(self.num_codes, dtype=torch.float32).index_add_(
+            0, indices, torch.ones_like(indices, dtype=torch.float32)
+        )
         if self.training and self.restart_every > 0:
             self._track_and_restart(counts, flat.detach())
         probs = counts / counts.sum()
@@ -75,8 +84,11 @@ class VectorQuantizer(nn.Module):
         """Count code use; every ``restart_every`` steps move unused codes onto random current encoder outputs
         (the same on every rank: the new codes are broadcast from rank 0)."""
         self.usage_count += counts
+        if self._host_steps is None:
+            self._host_steps = int(self.steps)  # once after loading a checkpoint
         self.steps += 1
-        if int(self.steps) % self.restart_every:
+        self._host_steps += 1
+        if self._host_steps % self.restart_every:
             return
         dead = self.usage_count == 0
         n_dead = int(dead.sum())

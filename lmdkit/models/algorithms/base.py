@@ -1,0 +1,19 @@
+"""The base of every algorithm: MMEngine's ``BaseModel`` whose logged values reach the host in one copy per step."""
+
+from typing import Dict, Tuple
+
+import torch
+from mmengine.model import BaseModel
+
+from lmdkit.engine import step_readout
+
+
+class BaseAlgorithm(BaseModel):
+    """``BaseModel`` that announces its logged tensors to ``lmdkit.engine.step_readout``, so that the step's
+    gradient check copies them to the host together (one device sync per training step instead of one per logged
+    value). Nothing else changes: MMEngine's model wrappers (DDP, FSDP) call ``parse_losses`` too."""
+
+    def parse_losses(self, losses: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
+        loss, log_vars = super().parse_losses(losses)
+        step_readout.expect(log_vars)
+        return loss, log_vars
