@@ -11,6 +11,7 @@ from .checkpoint import (
 )
 from .dist import exit_distributed_process, init_distributed, shutdown_distributed
 from .ema import SyncFreeEMA
+from .fsdp2_strategy import FSDP2Strategy
 from .model_wrappers import CPUSafeDistributedDataParallel
 
 register_safe_loader()
@@ -18,6 +19,7 @@ register_atomic_backend()
 
 __all__ = [
     'CPUSafeDistributedDataParallel',
+    'FSDP2Strategy',
     'UnsafeCheckpointError',
     'atomic_torch_save',
     'exit_distributed_process',

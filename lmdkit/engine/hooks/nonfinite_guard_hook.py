@@ -90,7 +90,8 @@ class NonFiniteGuardHook(Hook):
             clip = dict(getattr(wrapper, 'clip_grad_kwargs', None) or {})
             by_norm = 'max_norm' in clip and wrapper.clip_func is torch.nn.utils.clip_grad_norm_
             norm = self.grad_norm(wrapper.optimizer, clip.get('norm_type', 2.0) if by_norm else 2.0)
-            finite, norm_value = step_readout.read(self.agreed_verdict(norm), norm)  # the step's one host read
+            whole = norm.full_tensor() if hasattr(norm, 'full_tensor') else norm  # FSDP2: a DTensor of shard norms
+            finite, norm_value = step_readout.read(self.agreed_verdict(whole), whole)  # the step's one host read
             runner.message_hub.update_scalar(f'train/{log_name}', norm_value)
             if finite:
                 self.in_a_row = 0

@@ -50,8 +50,7 @@ class ReconstructionVisHook(PeriodicGridHook):
 
     @torch.no_grad()
     def save_grid(self, runner, tag: str) -> Optional[str]:
-        if not is_main_process():
-            return None
+        # every rank runs the model (a sharded model gathers its parameters collectively); rank 0 draws
         model = unwrap(runner.model)
         if not hasattr(model, 'reconstruct'):
             return None
@@ -70,6 +69,8 @@ class ReconstructionVisHook(PeriodicGridHook):
             out = model.reconstruct(inputs)
             names = {'input': 'original', 'reconstruction': 'reconstruction'}
         model.train(was_training)
+        if not is_main_process():
+            return None
         rows = {label: to_uint8(out[key], pre.mean, pre.std) for key, label in names.items()}
         folder = osp.join(runner.work_dir, 'vis')
         os.makedirs(folder, exist_ok=True)

@@ -43,8 +43,7 @@ class SampleVisHook(PeriodicGridHook):
 
     @torch.no_grad()
     def save_grid(self, runner, tag: str) -> Optional[str]:
-        if not is_main_process():
-            return None
+        # every rank runs the model (a sharded model gathers its parameters collectively); rank 0 draws
         model = self._model(runner)
         if not hasattr(model, 'sample'):
             return None
@@ -52,6 +51,8 @@ class SampleVisHook(PeriodicGridHook):
         labels = torch.tensor(classes).repeat_interleave(self.num_per_class)
         out = model.sample(len(labels), labels if model.num_classes > 0 else None,
                            generator=torch.Generator().manual_seed(self.seed), **self.sampling)  # fmt: skip
+        if not is_main_process():
+            return None
         pre = model.data_preprocessor
         images = to_uint8(out['images'], pre.mean, pre.std)  # (N, C, H, W)
         rows = {f'class {c}' if model.num_classes > 0 else 'samples': images[i * self.num_per_class:
