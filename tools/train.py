@@ -86,6 +86,10 @@ def build_config(args: argparse.Namespace) -> Config:
         kwargs = cfg.get(key, {})
         if kwargs is not None and not any(h.get('type') == hook for h in cfg.get('custom_hooks', [])):
             cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type=hook, **kwargs)]
+    # with per-rank random streams, checkpoints carry every rank's RNG state (ExactResumeHook collects them)
+    hooks = [h.get('type') for h in cfg.get('custom_hooks', [])]
+    if 'ExactResumeHook' in hooks and 'RngGatherHook' not in hooks:
+        cfg.custom_hooks = [*cfg.custom_hooks, dict(type='RngGatherHook')]
     if args.resume == 'auto':
         # the newest complete checkpoint: checkpoints are written atomically, but MMEngine's `last_checkpoint`
         # pointer is not — a kill while it is written leaves it empty

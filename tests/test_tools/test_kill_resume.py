@@ -14,7 +14,7 @@ import torch
 from lmdkit.engine.checkpoint import load_from_local_safe
 
 from ..conftest import QUICK_START, ROOT
-from .test_cli import sh
+from .test_cli import SMALL, sh
 
 OPTS = [
     'train_cfg.max_iters=40',
@@ -82,3 +82,27 @@ def test_sigkill_or_ctrl_c_then_resume_equals_an_uninterrupted_run(tmp_path):
     assert 8 <= at < 40 and osp.isfile(last) and 'interrupted: saved' in err
     sh(sys.executable, 'tools/train.py', QUICK_START, '--work-dir', stopped, '--resume', '--cfg-options', *OPTS)
     assert_same_weights(straight, stopped)
+
+
+@pytest.mark.slow
+def test_two_ranks_resume_each_on_its_own_random_stream(tmp_path):
+    """DDP over 2 gloo ranks with per-rank seeds (the default): 20 iterations straight vs 10 + resume + 10 give
+    identical weights, because the checkpoint carries every rank's RNG state (RngGatherHook + ExactResumeHook);
+    without them rank 1 would continue rank 0's stream and draw other masks."""
+    import shutil
+
+    options = ['--cfg-options', *SMALL, 'train_cfg.max_iters=20', 'train_cfg.val_interval=20',
+               'default_hooks.checkpoint.interval=10']  # fmt: skip
+    straight, resumed = str(tmp_path / 'straight'), str(tmp_path / 'resumed')
+    sh('bash', 'tools/dist_train.sh', QUICK_START, '2', '--work-dir', straight, *options, env=dict(PORT='29551'))
+    ckpt = torch.load(osp.join(straight, 'iter_10.pth'), weights_only=True)
+    assert len(ckpt['rng_states']) == 2 and not torch.equal(
+        ckpt['rng_states'][0]['torch'], ckpt['rng_states'][1]['torch']
+    )
+    os.makedirs(resumed)
+    shutil.copy(osp.join(straight, 'iter_10.pth'), resumed)
+    sh('bash', 'tools/dist_train.sh', QUICK_START, '2', '--work-dir', resumed, '--resume',
+       osp.join(resumed, 'iter_10.pth'), *options, env=dict(PORT='29552'))  # fmt: skip
+    a = torch.load(osp.join(straight, 'iter_20.pth'), weights_only=True)['state_dict']
+    b = torch.load(osp.join(resumed, 'iter_20.pth'), weights_only=True)['state_dict']
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

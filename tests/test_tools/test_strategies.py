@@ -113,13 +113,12 @@ def test_compile_switch_compiles_and_trains(tmp_path):
 def test_fsdp2_strategy_equals_ddp_and_resumes_exactly_on_two_cpu_ranks(tmp_path):
     """FSDP2Strategy (parameters, gradients and optimiser state sharded over 2 gloo ranks) against DDPStrategy from
     the same start: identical weights after 20 iterations; a run resumed from its iteration-10 checkpoint (full
-    model and optimiser state, rank 0's file) ends identical too; the picture hooks run the sharded model on every
-    rank. Both ranks draw the same masks here (diff_rank_seed=False): checkpoints hold rank 0's RNG state only."""
+    model and optimiser state, rank 0's file, every rank's RNG state) ends identical too; the picture hooks run the
+    sharded model on every rank."""
     import json
     import shutil
 
-    common = [*SMALL, 'train_cfg.max_iters=20', 'train_cfg.val_interval=20', 'default_hooks.checkpoint.interval=10',
-              'randomness.diff_rank_seed=False']  # fmt: skip
+    common = [*SMALL, 'train_cfg.max_iters=20', 'train_cfg.val_interval=20', 'default_hooks.checkpoint.interval=10']
     runs = {}
     for name, strategy, port in (('ddp', 'DDPStrategy', '29541'), ('fsdp2', 'FSDP2Strategy', '29542')):
         runs[name] = str(tmp_path / name)

@@ -1,6 +1,6 @@
 """Training hooks (registry ``HOOKS``)."""
 
-from .exact_resume_hook import ExactResumeHook, get_rng_state, set_rng_state
+from .exact_resume_hook import ExactResumeHook, RngGatherHook, get_rng_state, set_rng_state
 from .interrupt_checkpoint_hook import InterruptCheckpointHook
 from .latent_prior_hook import LatentPriorHook
 from .mask_schedule_hook import MaskScheduleHook, optimizer_progress
@@ -11,6 +11,7 @@ from .train_record_hook import TrainRecordHook
 
 __all__ = [
     'ExactResumeHook',
+    'RngGatherHook',
     'InterruptCheckpointHook',
     'LatentPriorHook',
     'MaskScheduleHook',

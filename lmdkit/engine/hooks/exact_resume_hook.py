@@ -5,7 +5,8 @@ from typing import Optional
 
 import numpy as np
 import torch
-from mmengine.hooks import Hook
+import torch.distributed as dist
+from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
 
 from lmdkit.registry import HOOKS
@@ -71,15 +72,33 @@ class ExactResumeHook(Hook):
         self._resume_rng: Optional[dict] = None
         self._val_rng: Optional[dict] = None
 
+    _gathered: Optional[list] = None  # every rank's RNG state, collected just before a checkpoint is written
+
+    def gather_rng(self, runner) -> None:
+        """Collect every rank's RNG state (a collective: all ranks call it, right before the checkpoint is saved;
+        MMEngine writes checkpoints from rank 0, which alone would know only its own state)."""
+        if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+            states = [None] * dist.get_world_size()
+            dist.all_gather_object(states, get_rng_state())
+            self._gathered = states
+
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['rng_state'] = get_rng_state()
+        if self._gathered is not None:
+            checkpoint['rng_states'] = self._gathered  # by rank
+            self._gathered = None
         for key in list(checkpoint):
             checkpoint[key] = to_plain(checkpoint[key])
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         if 'message_hub' in checkpoint:
             checkpoint['message_hub'] = from_plain(checkpoint['message_hub'])
-        self._resume_rng = checkpoint.get('rng_state')
+        states = checkpoint.get('rng_states')
+        rank = dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+        if states is not None and rank < len(states):
+            self._resume_rng = states[rank]  # this rank's own stream
+        else:  # one process, or a checkpoint without per-rank states: every rank continues rank 0's stream
+            self._resume_rng = checkpoint.get('rng_state')
 
     def before_train_epoch(self, runner) -> None:
         loop = runner.train_loop
@@ -95,3 +114,24 @@ class ExactResumeHook(Hook):
         if self._val_rng is not None:
             set_rng_state(self._val_rng)
             self._val_rng = None
+
+
+@HOOKS.register_module()
+class RngGatherHook(Hook):
+    """Runs on every rank right before MMEngine's CheckpointHook and, when it is about to save, has ExactResumeHook
+    collect every rank's RNG state for the checkpoint, so that a resumed multi-rank run continues each rank's own
+    random stream (masks, noise) bit-exactly. ``tools/train.py`` adds it to runs with an ExactResumeHook."""
+
+    priority = 89  # CheckpointHook is VERY_LOW (90): nothing draws random numbers in between
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
+        saving = any(
+            isinstance(h, CheckpointHook) and not h.by_epoch and (
+                h.every_n_train_iters(runner, h.interval, h.save_begin)
+                or (h.save_last and h.is_last_train_iter(runner)))
+            for h in runner.hooks
+        )  # fmt: skip
+        if saving:
+            for hook in runner.hooks:
+                if isinstance(hook, ExactResumeHook):
+                    hook.gather_rng(runner)

@@ -67,6 +67,9 @@ class InterruptCheckpointHook(Hook):
         it = runner.iter + 1  # runner.iter counts completed iterations only after this hook
         filename = f'iter_{it}.pth'
         backend_args = runner.cfg.get('default_hooks', {}).get('checkpoint', {}).get('backend_args')
+        for hook in runner.hooks:  # every rank is here: ExactResumeHook can collect each rank's RNG state
+            if hasattr(hook, 'gather_rng'):
+                hook.gather_rng(runner)
         runner.save_checkpoint(runner.work_dir, filename, save_optimizer=True, save_param_scheduler=True,
                                by_epoch=False, backend_args=backend_args)  # fmt: skip
         if is_main_process():
