@@ -114,13 +114,6 @@ class HostSyncCounter(TorchDispatchMode):
         return super().__exit__(*exc)
 
 
-def count_host_syncs(fn, *args, **kwargs) -> Tuple[object, HostSyncCounter]:
-    """Run ``fn(*args, **kwargs)`` under a :class:`HostSyncCounter`; returns its result and the counter."""
-    with HostSyncCounter() as counter:
-        result = fn(*args, **kwargs)
-    return result, counter
-
-
 def describe(counter: HostSyncCounter, per: Optional[int] = None) -> str:
     """Lines ``count  what  call site`` (divided by ``per`` iterations when given), most frequent first."""
     lines = []

@@ -194,3 +194,20 @@ def test_resolve_runs_before_mmengine_reads_the_outputs():
         hub.update_scalar('train/loss', outputs['loss'])  # what RuntimeInfoHook does next: no further read
     assert syncs.count == 1 and hub.get_scalar('train/loss').current() == 0.25
     assert get_priority(NonFiniteGuardHook.priority) < get_priority(RuntimeInfoHook.priority)  # runs strictly first
+
+
+def test_label_check_reads_the_first_training_batch_only():
+    from lmdkit.models.algorithms.base import BaseAlgorithm
+
+    class Algorithm(BaseAlgorithm):
+        def forward(self, *args, **kwargs):
+            pass
+
+    model = Algorithm()
+    labelled, unlabelled = torch.tensor([0, 3]), torch.tensor([-1, -1])
+    assert model.has_unlabelled(unlabelled, training=False)  # evaluation reads every batch ...
+    assert not model.has_unlabelled(labelled)  # ... and does not use up the training check
+    with HostSyncCounter() as syncs:
+        assert not model.has_unlabelled(unlabelled)  # later training batches are not read
+    assert syncs.count == 0
+    assert Algorithm().has_unlabelled(unlabelled)  # a first training batch is

@@ -71,9 +71,9 @@ class NonFiniteGuardHook(Hook):
 
     @staticmethod
     @torch.no_grad()
-    def grad_norm(optimizer: torch.optim.Optimizer, norm_type: float = 2.0) -> torch.Tensor:
-        """Total ``norm_type`` norm of the gradients of ``optimizer`` on this rank (0 without gradients)."""
-        grads = [p.grad for g in optimizer.param_groups for p in g['params'] if p.grad is not None]
+    def grad_norm(params: list, norm_type: float = 2.0) -> torch.Tensor:
+        """Total ``norm_type`` norm of the gradients of ``params`` on this rank (0 without any)."""
+        grads = [p.grad for p in params]
         return torch.nn.utils.get_total_norm(grads, norm_type) if grads else torch.zeros(())
 
     @staticmethod
@@ -89,7 +89,8 @@ class NonFiniteGuardHook(Hook):
         def guarded_step(**kwargs):
             clip = dict(getattr(wrapper, 'clip_grad_kwargs', None) or {})
             by_norm = 'max_norm' in clip and wrapper.clip_func is torch.nn.utils.clip_grad_norm_
-            norm = self.grad_norm(wrapper.optimizer, clip.get('norm_type', 2.0) if by_norm else 2.0)
+            params = [p for g in wrapper.optimizer.param_groups for p in g['params'] if p.grad is not None]
+            norm = self.grad_norm(params, clip.get('norm_type', 2.0) if by_norm else 2.0)
             whole = norm.full_tensor() if hasattr(norm, 'full_tensor') else norm  # FSDP2: a DTensor of shard norms
             finite, norm_value = step_readout.read(self.agreed_verdict(whole), whole)  # the step's one host read
             runner.message_hub.update_scalar(f'train/{log_name}', norm_value)
@@ -97,7 +98,6 @@ class NonFiniteGuardHook(Hook):
                 self.in_a_row = 0
                 if not by_norm:
                     return step(**kwargs)
-                params = [p for g in wrapper.optimizer.param_groups for p in g['params'] if p.grad is not None]
                 torch.nn.utils.clip_grads_with_norm_(params, clip['max_norm'], norm, clip.get('foreach'))
                 wrapper.clip_grad_kwargs = {}  # already clipped: MMEngine's own clipping would read the norm again
                 try:

@@ -13,6 +13,17 @@ class BaseAlgorithm(BaseModel):
     gradient check copies them to the host together (one device sync per training step instead of one per logged
     value). Nothing else changes: MMEngine's model wrappers (DDP, FSDP) call ``parse_losses`` too."""
 
+    _labels_checked = False
+
+    def has_unlabelled(self, labels: torch.Tensor, training: bool = True) -> bool:
+        """Whether ``labels`` holds -1 (an unlabelled dataset gives -1 for every image). Reading labels makes the
+        host wait for the device (one sync per training step is the budget), so training reads the first batch
+        only; evaluation (``training=False``) reads every batch."""
+        if training and self._labels_checked:
+            return False
+        self._labels_checked = self._labels_checked or training
+        return bool((labels < 0).any())
+
     def parse_losses(self, losses: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
         loss, log_vars = super().parse_losses(losses)
         step_readout.expect(log_vars)

@@ -48,7 +48,6 @@ class ImageClassifier(BaseAlgorithm):
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self._labels_checked = False
         if global_pool not in ('avg', 'token', 'none'):
             raise ValueError(f"global_pool must be 'avg', 'token' or 'none', got {global_pool!r}")
         self.projector = build_frozen_projector(projector)
@@ -100,11 +99,8 @@ class ImageClassifier(BaseAlgorithm):
         if not isinstance(data_samples, dict) or not ({'gt_score', 'gt_label'} & set(data_samples)):
             raise ValueError('ImageClassifier needs labelled data: data_samples with gt_label (or gt_score)')
         target = data_samples.get('gt_score', data_samples.get('gt_label'))
-        # an unlabelled dataset gives -1 for every image; reading the labels makes the host wait for the device
-        # (one sync per step is the budget), so training checks the first batch only
-        if target.ndim == 1 and not self._labels_checked and bool((target < 0).any()):
+        if target.ndim == 1 and self.has_unlabelled(target):
             raise ValueError('the batch has samples without a label (gt_label = -1): is the dataset unlabelled?')
-        self._labels_checked = True
         logits = self.head(self.extract_feat(inputs))
         return dict(loss=self.loss_module(logits, target.to(logits.device)))
 

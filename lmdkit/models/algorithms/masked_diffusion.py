@@ -58,7 +58,6 @@ class MaskedDiffusion(BaseAlgorithm):
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self._labels_checked = False
         self.projector = build_frozen_projector(projector)
         self.denoiser = MODELS.build(denoiser)
         check_latent_channels(self.projector, self.denoiser.in_channels, 'denoiser')
@@ -97,11 +96,11 @@ class MaskedDiffusion(BaseAlgorithm):
         z = self.projector.from_cache(inputs) if isinstance(inputs, dict) else self.projector.encode(inputs)
         return z * self.latent_scale
 
-    def _labels(self, data_samples: Optional[dict], device: torch.device, check: bool = True) -> Optional[torch.Tensor]:
+    def _labels(self, data_samples: Optional[dict], device: torch.device, training: bool) -> Optional[torch.Tensor]:
         if self.num_classes <= 0:
             return None
         labels = data_samples.get('gt_label') if isinstance(data_samples, dict) else None
-        if labels is None or (check and bool((labels < 0).any())):  # unlabelled datasets give -1 for every image
+        if labels is None or self.has_unlabelled(labels, training):
             raise ValueError('class-conditional diffusion needs labelled data (data_samples with gt_label >= 0)')
         return labels.to(device).long()
 
@@ -116,10 +115,7 @@ class MaskedDiffusion(BaseAlgorithm):
 
     def loss(self, inputs, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
         z = self.encode_latents(inputs)  # (B, C, h, w)
-        # reading the labels makes the host wait for the device (one sync per step is the budget): training checks
-        # the first batch only
-        y = self._labels(data_samples, z.device, check=not self._labels_checked)
-        self._labels_checked = True
+        y = self._labels(data_samples, z.device, training=True)
         t = torch.randint(0, self.diffusion.num_steps, (z.shape[0],), device=z.device)
         losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
         if self.mask_scheduler is None:
@@ -137,7 +133,7 @@ class MaskedDiffusion(BaseAlgorithm):
         """Validation: the diffusion MSE at per-sample timesteps and noise seeded by (val_seed, sample index), so
         every checkpoint is scored on the same draws."""
         z = self.encode_latents(inputs)
-        y = self._labels(data_samples, z.device)
+        y = self._labels(data_samples, z.device, training=False)
         index = data_samples.get('sample_idx') if isinstance(data_samples, dict) else None
         index = index.tolist() if index is not None else list(range(z.shape[0]))
         gens = [torch.Generator().manual_seed(self.val_seed * 1_000_003 + int(i)) for i in index]
