@@ -8,6 +8,7 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
+from lmdkit.engine import apply_recipe
 from lmdkit.registry import DATASETS, HOOKS, MODELS
 
 from .conftest import ROOT
@@ -27,6 +28,8 @@ def test_config_builds(path):
     projector = cfg.model.get('projector', {})
     if projector.get('checkpoint') and not osp.isfile(projector.checkpoint):
         projector.checkpoint = None  # a projector trained by another config: test the architecture
+    # a recipe (images per step, lr per 256 images, epochs) resolves as on one process of ImageNet's size
+    apply_recipe(cfg, world_size=1, dataset_size=lambda: 1_281_167)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)

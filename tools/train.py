@@ -1,24 +1,31 @@
 """Train any lmdkit config.
 
 python tools/train.py configs/lmd/lmd_vitp_fmnist-mini_cos.py [--work-dir DIR] [--resume [CKPT]] [--amp] [--tensorboard]
+                     [--accumulate N] [--auto-scale-lr] [--cfg-options k=v ...]
 tools/dist_train.sh CONFIG NUM_PROCS [args]      # torchrun; gloo on CPU-only machines, nccl on GPUs
 
 A config with a ``strategy`` (MMEngine's FlexibleRunner: ``DDPStrategy``, ``FSDPStrategy``, ``DeepSpeedStrategy``;
 see configs/_base_/strategies/) trains through that strategy; without one, through MMEngine's Runner and DDP.
 ``compile = True`` (or a dict of ``torch.compile`` options) in a config compiles the training step.
+A config's ``recipe`` (images per step, lr per 256 images, epochs) is resolved for the number of ranks at start
+(``lmdkit.engine.recipe``); the log says what was chosen.
 """
 
 import argparse
+import copy
 import os
 import os.path as osp
 import sys
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.dist import get_world_size
+from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from lmdkit.datasets.latent_cache import bind_projector
-from lmdkit.engine import exit_distributed_process, init_distributed, shutdown_distributed
+from lmdkit.engine import apply_recipe, exit_distributed_process, init_distributed, shutdown_distributed
+from lmdkit.registry import DATASETS
 from lmdkit.utils import register_all_modules
 from lmdkit.utils.config_check import check_config
 
@@ -36,7 +43,17 @@ def parse_args() -> argparse.Namespace:
         help='resume from CKPT; without a value, from the latest checkpoint in the work dir',
     )
     parser.add_argument('--amp', action='store_true', help='mixed precision: bf16 autocast on CPU, AMP on CUDA')
-    parser.add_argument('--auto-scale-lr', action='store_true', help='scale lr linearly to the real total batch size')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='configs without a `recipe`: scale lr by (ranks x batch x accumulate) / auto_scale_lr.base_batch_size',
+    )
+    parser.add_argument(
+        '--accumulate',
+        type=int,
+        metavar='N',
+        help='micro-batches per optimiser step (default: what the recipe needs to fit train_dataloader.batch_size)',
+    )
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -77,10 +94,6 @@ def build_config(args: argparse.Namespace) -> Config:
         except ImportError:
             raise SystemExit('--tensorboard needs the optional package tensorboard (pip install tensorboard)') from None
         cfg.visualizer.vis_backends = [*cfg.visualizer.get('vis_backends', []), dict(type='TensorboardVisBackend')]
-    if args.auto_scale_lr:
-        if 'auto_scale_lr' not in cfg or 'base_batch_size' not in cfg.auto_scale_lr:
-            raise KeyError(f'{args.config} has no auto_scale_lr.base_batch_size; add it to use --auto-scale-lr')
-        cfg.auto_scale_lr.enable = True
     # safety hooks every run gets (config keys nonfinite_guard / interrupt_checkpoint: arguments, or None = off)
     for key, hook in (('nonfinite_guard', 'NonFiniteGuardHook'), ('interrupt_checkpoint', 'InterruptCheckpointHook')):
         kwargs = cfg.get(key, {})
@@ -131,6 +144,17 @@ def prepare_strategy(cfg: Config) -> None:
         strategy.model_wrapper = {**runner_wrapper, **(strategy.get('model_wrapper') or {})}
 
 
+def resolve_recipe(cfg: Config, args: argparse.Namespace) -> None:
+    """Per-rank batch, accumulation, lr and iterations for this job's ranks (lmdkit.engine.recipe); logs them."""
+
+    def dataset_size() -> int:
+        print_log('recipe: measuring the training set (set recipe.dataset_size to skip this)', logger='current')
+        return len(DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset)))
+
+    recipe = apply_recipe(cfg, get_world_size(), args.accumulate, args.auto_scale_lr, dataset_size)
+    print_log(f'recipe: {recipe.describe()}', logger='current')
+
+
 def build_runner(cfg: Config):
     """MMEngine's Runner, or its FlexibleRunner when the config names a ``strategy``."""
     if cfg.get('strategy') is None:
@@ -169,6 +193,7 @@ def main() -> tuple:
         raise SystemExit(f'{args.config}: {len(problems)} config problem(s):\n  ' + '\n  '.join(problems))
     # MMEngine's init_dist assumes CUDA; start the process group ourselves (gloo without a GPU).
     init_distributed(args.launcher)
+    resolve_recipe(cfg, args)
     runner = build_runner(cfg)
     runner.train()
     distributed = runner.distributed

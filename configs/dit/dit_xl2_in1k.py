@@ -22,7 +22,9 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
-train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
+# 256 images per optimiser step at any GPU count (lr and the 400k iterations are pinned: DiT does not scale lr)
+recipe = dict(batch_size=256)
+train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))  # the largest per-rank batch
 val_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline[:3] + [dict(type='PackInputs')],
                                                   indices=10_000))  # fmt: skip
 test_dataloader = val_dataloader

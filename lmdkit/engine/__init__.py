@@ -12,12 +12,17 @@ from .checkpoint import (
 from .dist import exit_distributed_process, init_distributed, shutdown_distributed
 from .ema import SyncFreeEMA
 from .fsdp2_strategy import FSDP2Strategy
+from .loops import AccumulatingTrainLoop
 from .model_wrappers import CPUSafeDistributedDataParallel
+from .recipe import Recipe, apply_recipe
 
 register_safe_loader()
 register_atomic_backend()
 
 __all__ = [
+    'AccumulatingTrainLoop',
+    'Recipe',
+    'apply_recipe',
     'CPUSafeDistributedDataParallel',
     'FSDP2Strategy',
     'UnsafeCheckpointError',

@@ -16,9 +16,14 @@ _read: Dict[int, float] = {}  # id(tensor) -> value, for tensors read this step
 _keep: List[torch.Tensor] = []  # keeps read tensors alive so their ids stay unique until resolve()
 
 
+_MAX_EXPECTED = 1024  # bound for callers that never read (a bare train_step loop): older entries are dropped
+
+
 def expect(values: Mapping[str, Any]) -> None:
-    """Announce the tensors a training step will log; the step's next :func:`read` copies them too."""
-    _expected[:] = [v for v in values.values() if isinstance(v, torch.Tensor)]
+    """Announce tensors a training step will log; the step's next :func:`read` copies them too. Announcements add
+    up until that read, so the micro-batches of an accumulated step are all read with its one gradient check."""
+    _expected.extend(v for v in values.values() if isinstance(v, torch.Tensor))
+    del _expected[:-_MAX_EXPECTED]
 
 
 def read(*tensors: torch.Tensor) -> List[float]:
@@ -36,17 +41,19 @@ def read(*tensors: torch.Tensor) -> List[float]:
     return values[: len(tensors)]
 
 
-def resolve(outputs: Dict[str, Any]) -> Dict[str, Any]:
-    """Replace the tensors in a step's ``outputs`` by floats, in place (one transfer for any not read yet), and
-    forget the step."""
-    missing = [v for v in outputs.values() if isinstance(v, torch.Tensor) and id(v) not in _read]
+def resolve(*outputs: Dict[str, Any]) -> Dict[str, Any]:
+    """Replace the tensors in a step's ``outputs`` (one dict, or one per micro-batch) by floats, in place (one
+    transfer for any not read yet), and forget the step. Returns the first dict."""
+    values = [v for out in outputs for v in out.values()]
+    missing = [v for v in values if isinstance(v, torch.Tensor) and id(v) not in _read]
     if missing:
         _expected[:] = missing
         read()
-    for key, value in outputs.items():
-        if isinstance(value, torch.Tensor):
-            outputs[key] = _read[id(value)]
+    for out in outputs:
+        for key, value in out.items():
+            if isinstance(value, torch.Tensor):
+                out[key] = _read[id(value)]
     _read.clear()
     _keep.clear()
     _expected.clear()
-    return outputs
+    return outputs[0] if outputs else {}

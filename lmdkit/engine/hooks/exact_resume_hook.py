@@ -12,6 +12,7 @@ from mmengine.logging import print_log
 from lmdkit.registry import HOOKS
 
 from ..checkpoint import from_plain, to_plain
+from ..loops import AccumulatingTrainLoop
 
 
 def get_rng_state() -> dict:
@@ -103,8 +104,9 @@ class ExactResumeHook(Hook):
     def before_train_epoch(self, runner) -> None:
         loop = runner.train_loop
         if self._resume_rng is not None and loop.iter > 0 and hasattr(loop, 'dataloader_iterator'):
-            loop.dataloader_iterator = _RestoreAfterSkip(loop.dataloader_iterator, loop.iter, self._resume_rng)
-            print_log(f'ExactResumeHook: RNG state restored after skipping {loop.iter} batches', logger='current')
+            skip = loop.consumed_batches if isinstance(loop, AccumulatingTrainLoop) else loop.iter
+            loop.dataloader_iterator = _RestoreAfterSkip(loop.dataloader_iterator, skip, self._resume_rng)
+            print_log(f'ExactResumeHook: RNG state restored after skipping {skip} batches', logger='current')
         self._resume_rng = None
 
     def before_val(self, runner) -> None:

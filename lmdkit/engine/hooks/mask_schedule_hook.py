@@ -8,6 +8,8 @@ from mmengine.model import is_model_wrapper
 
 from lmdkit.registry import HOOKS
 
+from ..loops import AccumulatingTrainLoop
+
 
 def unwrap(model):
     return model.module if is_model_wrapper(model) else model
@@ -34,7 +36,11 @@ class MaskScheduleHook(Hook):
         model = unwrap(runner.model)
         if not hasattr(model, 'set_progress'):
             raise TypeError(f'MaskScheduleHook needs a model with set_progress(); {type(model).__name__} has none')
-        accum = getattr(runner.optim_wrapper, '_accumulative_counts', 1)
+        # AccumulatingTrainLoop's iterations are optimiser steps already; MMEngine's own accumulation counts
+        # micro-batches
+        loop = runner.train_loop
+        native = getattr(runner.optim_wrapper, '_accumulative_counts', 1)  # OptimWrapperDict (GANs) has none
+        accum = 1 if isinstance(loop, AccumulatingTrainLoop) else native
         progress, step = optimizer_progress(runner.iter, runner.max_iters, accum)
         ratio = model.set_progress(progress, step)
         runner.message_hub.update_scalar('train/mask_ratio', ratio)

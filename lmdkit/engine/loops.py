@@ -1,0 +1,84 @@
+"""Iteration-based training whose iterations are optimiser steps, each over several micro-batches."""
+
+import logging
+from typing import Any, Dict, List, Sequence
+
+from mmengine.logging import print_log
+from mmengine.runner import IterBasedTrainLoop
+
+from lmdkit.registry import LOOPS
+
+from . import step_readout
+
+
+def mean_outputs(outputs: List[Dict[str, Any]]) -> Dict[str, float]:
+    """Average the logged values of a step's micro-batches (floats; a key missing from some is averaged over the
+    others). The values are read to the host together, in the step's one transfer."""
+    step_readout.resolve(*outputs)
+    keys = dict.fromkeys(k for out in outputs for k in out)  # first-seen order
+    return {k: sum(float(o[k]) for o in outputs if k in o) / sum(k in o for o in outputs) for k in keys}
+
+
+@LOOPS.register_module()
+class AccumulatingTrainLoop(IterBasedTrainLoop):
+    """MMEngine's ``IterBasedTrainLoop`` with gradient accumulation: one iteration = one optimiser step over
+    ``accumulate`` micro-batches.
+
+    Iterations, ``max_iters``, parameter and mask schedules, checkpoint and validation intervals therefore all
+    count optimiser steps, whatever the accumulation (with MMEngine's own ``accumulative_counts`` they count
+    micro-batches). Hooks see each iteration once: ``before_train_iter`` with its first micro-batch,
+    ``after_train_iter`` with its last one and the logged values averaged over all of them. The optimiser
+    wrapper's ``accumulative_counts`` must equal ``accumulate`` (``lmdkit.engine.recipe.apply_recipe`` sets both):
+    it scales each micro-batch's loss by 1/accumulate and skips DDP's gradient all-reduce until the last one.
+    """
+
+    def __init__(self, runner, dataloader, max_iters: int, accumulate: int = 1, **kwargs) -> None:
+        super().__init__(runner, dataloader, max_iters, **kwargs)
+        if accumulate < 1:
+            raise ValueError(f'train_cfg.accumulate must be >= 1, got {accumulate}')
+        self.accumulate = int(accumulate)
+
+    @property
+    def consumed_batches(self) -> int:
+        """Micro-batches drawn from the dataloader by the completed iterations."""
+        return self._iter * self.accumulate
+
+    def _check_wrapper(self) -> None:
+        wrapper = self.runner.optim_wrapper
+        counts = getattr(wrapper, '_accumulative_counts', None)  # MMEngine keeps it private; OptimWrapperDict: none
+        if counts != self.accumulate:
+            raise ValueError(f'train_cfg.accumulate={self.accumulate} but optim_wrapper.accumulative_counts='
+                             f'{counts}; set both to the same number (tools/train.py --accumulate does)')  # fmt: skip
+        # the runner initialised the wrapper's counters in iterations; they count micro-batches
+        wrapper.initialize_count_status(self.runner.model, self.consumed_batches, self._max_iters * self.accumulate)
+
+    def run(self):
+        self._check_wrapper()
+        self.runner.call_hook('before_train')
+        self.runner.call_hook('before_train_epoch')  # the whole run is one "epoch", as in MMEngine's loop
+        if self._iter > 0:
+            print_log(f'skipping the {self.consumed_batches} micro-batches of {self._iter} trained iterations',
+                      logger='current', level=logging.WARNING)  # fmt: skip
+            for _ in range(self.consumed_batches):
+                next(self.dataloader_iterator)
+        while self._iter < self._max_iters and not self.stop_training:
+            self.runner.model.train()
+            self.run_iter(next(self.dataloader_iterator))
+            self._decide_current_val_interval()
+            if (self.runner.val_loop is not None and self._iter >= self.val_begin
+                    and (self._iter % self.val_interval == 0 or self._iter == self._max_iters)):  # fmt: skip
+                self.runner.val_loop.run()
+        self.runner.call_hook('after_train_epoch')
+        self.runner.call_hook('after_train')
+        return self.runner.model
+
+    def run_iter(self, data_batch: Sequence[dict]) -> None:
+        self.runner.call_hook('before_train_iter', batch_idx=self._iter, data_batch=data_batch)
+        outputs = []
+        for k in range(self.accumulate):
+            if k:
+                data_batch = next(self.dataloader_iterator)
+            outputs.append(self.runner.model.train_step(data_batch, optim_wrapper=self.runner.optim_wrapper))
+        merged = mean_outputs(outputs) if self.accumulate > 1 else outputs[0]
+        self.runner.call_hook('after_train_iter', batch_idx=self._iter, data_batch=data_batch, outputs=merged)
+        self._iter += 1
