@@ -19,7 +19,7 @@ import sys
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.dist import get_world_size
+from mmengine.dist import get_rank, get_world_size
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
@@ -148,11 +148,13 @@ def resolve_recipe(cfg: Config, args: argparse.Namespace) -> None:
     """Per-rank batch, accumulation, lr and iterations for this job's ranks (lmdkit.engine.recipe); logs them."""
 
     def dataset_size() -> int:
-        print_log('recipe: measuring the training set (set recipe.dataset_size to skip this)', logger='current')
+        if get_rank() == 0:
+            print_log('recipe: measuring the training set (set recipe.dataset_size to skip this)', logger='current')
         return len(DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset)))
 
     recipe = apply_recipe(cfg, get_world_size(), args.accumulate, args.auto_scale_lr, dataset_size)
-    print_log(f'recipe: {recipe.describe()}', logger='current')
+    if get_rank() == 0:
+        print_log(f'recipe: {recipe.describe()}', logger='current')
 
 
 def build_runner(cfg: Config):

@@ -5,18 +5,29 @@ from .idx import read_idx, write_idx
 from .image_folder import ImageNet, UnlabeledImageFolder
 from .latent_cache import LatentCacheDataset
 from .lsun import LSUN
-from .transforms import ExpandChannels, LoadImage, PackInputs, RandomResizedCrop
+from .samplers import EpochInfiniteSampler
+from .transforms import (
+    ExpandChannels,
+    LoadImage,
+    LoadRandomResizedCrop,
+    PackInputs,
+    RandomResizedCrop,
+    ResizeCenterCrop,
+)
 
 __all__ = [
     'LSUN',
     'LatentCacheDataset',
     'EmbeddedFashionMNIST',
+    'EpochInfiniteSampler',
     'ExpandChannels',
     'FashionMNIST',
     'ImageNet',
     'LoadImage',
+    'LoadRandomResizedCrop',
     'PackInputs',
     'RandomResizedCrop',
+    'ResizeCenterCrop',
     'UnlabeledImageFolder',
     'read_idx',
     'write_idx',

@@ -1,27 +1,46 @@
-"""Latents encoded once by a projector and read back instead of images (``tools/cache_latents.py`` writes them).
+"""Latents encoded once by a projector and read back, memory-mapped, instead of images (written by
+``lmdkit.apis.write_latent_cache`` / ``tools/cache_latents.py``).
 
-Layout of a cache folder: ``manifest.json`` (projector type and settings, sha256 of its weights, image size,
-dataset, fields, shards, latent statistics, ``complete``) and ``shard_00000.pt``… (dicts of tensors: the
-projector's cache fields, ``gt_label``), all loadable with ``torch.load(weights_only=True)``.
+Layout of a cache folder (format 2)::
+
+    manifest.json                   projector type, settings and weights sha256, image size, dataset, views,
+                                    fields, shards, skipped images (path and reason), latent statistics, complete
+    shard_00000.<field>.npy         (rows, views, *shape) per cache field, e.g. mean / logvar (KL) or indices (VQ);
+                                    views = [image, its horizontal flip] with --flip, else [image]
+    shard_00000.gt_label.npy        (rows,) labels;  shard_00000.index.npy: (rows,) index in the source dataset
+    shard_00000.json                the shard's completion marker (rows, skipped images, statistics)
+
+Fields are plain ``.npy`` arrays, opened with ``numpy.load(mmap_mode='r')``: a training process reads the rows it
+serves and never holds the cache (ImageNet at 28×28×4, two views, mean and log-variance in fp16: about 32 GB).
 """
 
 import hashlib
 import json
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 import torch
 from mmengine.dataset import BaseDataset
 
 from lmdkit.registry import DATASETS
 
 MANIFEST = 'manifest.json'
+FORMAT_VERSION = 2
+DIFFUSERS_WEIGHTS = ('diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.bin')
+#: projector settings that change what a cache stores (scaling and posterior sampling are applied when reading)
+STORED_SETTINGS = ('quantize_latents', 'latent_channels', 'embed_dim', 'num_codes')
 
 
 def file_sha256(path: Optional[str]) -> Optional[str]:
-    """sha256 of a weights file (None for projectors without weights)."""
+    """sha256 of a weights file, or of a diffusers folder's weights file (None for projectors without weights)."""
     if not path:
         return None
+    if osp.isdir(path):  # a diffusers folder: hash its weights file
+        found = [osp.join(path, n) for n in DIFFUSERS_WEIGHTS if osp.isfile(osp.join(path, n))]
+        if not found:
+            raise FileNotFoundError(f'{path} is a folder without {" or ".join(DIFFUSERS_WEIGHTS)}')
+        path = found[0]
     h = hashlib.sha256()
     with open(path, 'rb') as f:
         for chunk in iter(lambda: f.read(1 << 20), b''):
@@ -35,41 +54,65 @@ def read_manifest(cache_dir: str) -> dict:
         raise FileNotFoundError(f'no latent cache at {cache_dir} (missing {MANIFEST}); create it with '
                                 'tools/cache_latents.py CONFIG --out DIR')  # fmt: skip
     with open(path) as f:
-        return json.load(f)
+        manifest = json.load(f)
+    if manifest.get('version') != FORMAT_VERSION:
+        raise ValueError(f'{path}: cache format {manifest.get("version", 1)}, this lmdkit reads format '
+                         f'{FORMAT_VERSION} (memory-mapped .npy shards); rebuild it with '
+                         'tools/cache_latents.py')  # fmt: skip
+    return manifest
 
 
 def projector_identity(projector_cfg: dict) -> dict:
-    """The projector facts a cache must match: type, weights hash and the settings that change its output."""
-    keys = ('scaling_factor', 'sample_posterior', 'quantize_latents', 'latent_channels', 'embed_dim', 'num_codes')
+    """The projector facts a cache must match: type, weights hash and the settings that change what it stores."""
     return dict(
         type=projector_cfg.get('type'),
         checkpoint_sha256=file_sha256(projector_cfg.get('checkpoint')),
-        settings={k: projector_cfg[k] for k in keys if k in projector_cfg},
+        settings={k: projector_cfg[k] for k in STORED_SETTINGS if k in projector_cfg},
     )
+
+
+def item_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
+    """The generator of one item's randomness in one epoch: a function of (seed, epoch, index) only."""
+    return np.random.default_rng([seed, epoch, index])
 
 
 @DATASETS.register_module()
 class LatentCacheDataset(BaseDataset):
-    """Serves cached latents: ``inputs`` is the projector's cache record (e.g. ``indices`` for a VQGAN, ``mean``/
-    ``logvar`` for a KL autoencoder), ``data_samples`` holds ``gt_label``, ``sample_idx`` and ``flipped``.
+    """Serves cached latents: ``inputs`` is the projector's cache record (``indices`` for a VQGAN, ``mean``/
+    ``logvar`` for a KL autoencoder, plus ``eps`` when the projector samples its posterior), ``data_samples``
+    holds ``gt_label`` and ``sample_idx``.
+
+    Each item's randomness — which view (image or its flip) and the posterior noise ``eps`` — is drawn from
+    (seed, epoch, index). Keys are an index, or ``(index, epoch)`` from ``EpochInfiniteSampler`` (an index alone
+    means epoch 0: the same view and noise every time, as evaluation wants).
 
     Args:
         cache_dir: folder written by ``tools/cache_latents.py``.
-        projector: the projector config of the experiment; a cache made by another projector type, other weights
-            or other settings is refused.
+        projector: the experiment's projector config: a cache made by another projector type, other weights or
+            other stored settings is refused (naming both hashes); its ``sample_posterior`` decides whether items
+            carry posterior noise (``tools/train.py`` fills it from ``model.projector``).
         image_size: the image size the experiment expects; a cache made at another size is refused.
-        use_flips: also serve the horizontally flipped copies when the cache has them (random choice per sample
-            would need a transform; here both copies are separate samples).
+        use_flips: draw the flipped view half of the time when the cache has one.
+        seed: seed of the per-item draws (``tools/train.py`` fills it from ``randomness.seed``).
+        indices: serve only the first ``indices`` items (an int), as MMEngine datasets do.
     """
 
     def __init__(self, cache_dir: str, projector: Optional[dict] = None, image_size: Optional[int] = None,
-                 use_flips: bool = True, pipeline: Sequence = (), **kwargs) -> None:  # fmt: skip
+                 use_flips: bool = True, seed: int = 0, indices: Optional[int] = None, pipeline: Sequence = (),
+                 **kwargs) -> None:  # fmt: skip
         self.cache_dir, self.expected_projector = cache_dir, projector
-        self.image_size, self.use_flips = image_size, use_flips
+        self.image_size, self.use_flips, self.seed = image_size, use_flips, int(seed)
+        self.sample_posterior = bool((projector or {}).get('sample_posterior', False))
         self.manifest = read_manifest(cache_dir)
         self._check_manifest()
-        super().__init__(pipeline=list(pipeline), **kwargs)
+        self._arrays: Optional[Dict[str, List[np.ndarray]]] = None  # opened lazily in each process
+        if indices is not None and not isinstance(indices, int):
+            raise TypeError(f'LatentCacheDataset: indices must be an int (the first n items), got {indices!r}')
+        self._limit = indices
+        super().__init__(pipeline=list(pipeline), lazy_init=True, **kwargs)
+        self.full_init()
 
+    # ------------------------------------------------------------------ manifest
     def _check_manifest(self) -> None:
         m = self.manifest
         where = osp.join(self.cache_dir, MANIFEST)
@@ -83,42 +126,87 @@ class LatentCacheDataset(BaseDataset):
                 if m['projector'].get(key) != want[key]:
                     raise ValueError(
                         f'latent cache {where} was made with projector {key}={m["projector"].get(key)!r}, but the '
-                        f'config asks for {want[key]!r}; rebuild the cache with tools/cache_latents.py'
+                        f'config asks for {want[key]!r} (projector.checkpoint='
+                        f'{self.expected_projector.get("checkpoint")}); rebuild the cache with '
+                        'tools/cache_latents.py, or point the config at the weights the cache was made with'
                     )
         if self.image_size is not None and m['image_size'] != self.image_size:
             raise ValueError(f'latent cache {where} holds {m["image_size"]}px images, the config wants '
                              f'{self.image_size}px; rebuild the cache')  # fmt: skip
 
-    def load_data_list(self) -> List[dict]:
-        # One tensor per field for the whole cache; records only index into it. (Per-record tensor views would
-        # each pickle their whole shard when MMEngine serialises the data list.)
-        fields, parts, labels, flipped = self.manifest['fields'], {}, [], []
-        for shard in self.manifest['shards']:
-            data = torch.load(osp.join(self.cache_dir, shard['file']), weights_only=True)
-            for k in fields:
-                parts.setdefault(k, []).append(data[k])
-            labels.append(data['gt_label'])
-            flipped.append(
-                data['flipped'] if 'flipped' in data else torch.zeros(len(data['gt_label']), dtype=torch.bool)
-            )
-        self.fields = {k: torch.cat(v) for k, v in parts.items()}
-        labels, flipped = torch.cat(labels).tolist(), torch.cat(flipped).tolist()
-        return [dict(row=i, gt_label=int(label), flipped=bool(flip))
-                for i, (label, flip) in enumerate(zip(labels, flipped)) if self.use_flips or not flip]  # fmt: skip
+    def full_init(self) -> None:
+        if self._fully_initialized:
+            return
+        shards = self.manifest['shards']
+        self._starts = np.cumsum([0] + [s['rows'] for s in shards])  # first global row of each shard
+        self._labels = np.concatenate(
+            [np.load(osp.join(self.cache_dir, f'{s["name"]}.gt_label.npy')) for s in shards]
+        ).astype(np.int64)  # 8 bytes per image: small enough to hold
+        self._fully_initialized = True
 
-    def prepare_data(self, idx: int) -> dict:
-        info = self.get_data_info(idx)
-        record = {k: v[info['row']] for k, v in self.fields.items()}
-        samples = dict(gt_label=torch.tensor(info['gt_label']), sample_idx=torch.tensor(info['sample_idx']))
+    def load_data_list(self) -> List[dict]:  # not used: rows are located by arithmetic, not a list of dicts
+        return []
+
+    def __len__(self) -> int:
+        total = int(self._starts[-1])
+        return min(total, self._limit) if self._limit is not None else total
+
+    @property
+    def fields(self) -> Dict[str, dict]:
+        return self.manifest['fields']
+
+    def _open(self) -> Dict[str, List[np.ndarray]]:
+        """Memory-map every field of every shard (per process: maps are not pickled to dataloader workers)."""
+        if self._arrays is None:
+            self._arrays = {
+                k: [np.load(osp.join(self.cache_dir, f'{s["name"]}.{k}.npy'), mmap_mode='r')
+                    for s in self.manifest['shards']]
+                for k in self.fields
+            }  # fmt: skip
+        return self._arrays
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state['_arrays'] = None
+        return state
+
+    def _locate(self, idx: int) -> Tuple[int, int]:
+        if not 0 <= idx < len(self):
+            raise IndexError(f'LatentCacheDataset: index {idx} out of range for {len(self)} items')
+        shard = int(np.searchsorted(self._starts, idx, side='right')) - 1
+        return shard, idx - int(self._starts[shard])
+
+    def get_data_info(self, idx: int) -> dict:
+        return dict(gt_label=int(self._labels[idx]), sample_idx=idx)
+
+    # ------------------------------------------------------------------ items
+    def prepare_data(self, idx: int, epoch: int = 0) -> dict:
+        shard, row = self._locate(idx)
+        rng = item_rng(self.seed, epoch, idx)
+        views = self.manifest['views']
+        view = int(rng.integers(views)) if self.use_flips and views > 1 else 0
+        record = {k: torch.from_numpy(np.array(arrays[shard][row, view])) for k, arrays in self._open().items()}
+        if self.sample_posterior and 'logvar' in record:
+            record['eps'] = torch.from_numpy(rng.standard_normal(record['logvar'].shape, dtype=np.float32))
+        samples = dict(gt_label=torch.tensor(int(self._labels[idx])), sample_idx=torch.tensor(idx))
         return dict(inputs=record, data_samples=samples)
+
+    def __getitem__(self, key: Union[int, Tuple[int, int]]) -> dict:
+        idx, epoch = key if isinstance(key, tuple) else (key, 0)
+        return self.prepare_data(int(idx), int(epoch))
 
 
 def bind_projector(cfg) -> None:
-    """Hand ``model.projector`` to every ``LatentCacheDataset`` of a config that does not name one, so the cache is
-    checked against the projector the experiment uses (called by tools/train.py and tools/test.py)."""
+    """Hand ``model.projector`` and ``randomness.seed`` to every ``LatentCacheDataset`` of a config that does not
+    name them, so the cache is checked against the projector the experiment uses and draws follow the run's seed
+    (called by tools/train.py and tools/test.py)."""
     projector = cfg.get('model', {}).get('projector')
+    seed = (cfg.get('randomness') or {}).get('seed')
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
         dataset = loader.get('dataset') if loader else None
-        if dataset and dataset.get('type') == 'LatentCacheDataset' and dataset.get('projector') is None:
-            dataset['projector'] = projector
+        if dataset and dataset.get('type') == 'LatentCacheDataset':
+            if dataset.get('projector') is None:
+                dataset['projector'] = projector
+            if dataset.get('seed') is None and seed is not None:
+                dataset['seed'] = seed

@@ -187,15 +187,16 @@ def apply_recipe(
         optimizer['lr'] = lr
     loader.batch_size = rank_batch
     train_cfg.max_iters = int(max_iters)
+    loop = train_cfg.get('type', 'IterBasedTrainLoop')
+    if loop in ('IterBasedTrainLoop', ACCUMULATING_LOOP):  # iterations = optimiser steps; resumes jump the sampler
+        train_cfg.type = ACCUMULATING_LOOP
+        train_cfg.accumulate = accumulate
+    elif accumulate > 1:
+        raise ValueError(f'gradient accumulation needs an iteration-based loop; train_cfg.type is {loop!r}')
     if accumulate > 1:
-        if train_cfg.get('type', 'IterBasedTrainLoop') not in ('IterBasedTrainLoop', ACCUMULATING_LOOP):
-            raise ValueError(f'gradient accumulation needs an iteration-based loop; train_cfg.type is '
-                             f'{train_cfg.type!r}')  # fmt: skip
         if 'optimizer' not in cfg.optim_wrapper:
             raise ValueError('gradient accumulation needs one optimiser (optim_wrapper.optimizer); this config '
                              'has several optimiser wrappers')  # fmt: skip
-        train_cfg.type = ACCUMULATING_LOOP
-        train_cfg.accumulate = accumulate
         cfg.optim_wrapper.accumulative_counts = accumulate
     return Recipe(world_size, rank_batch, accumulate, lr, lr_source, int(max_iters), pinned, epochs,
                   iters_per_epoch, notes)  # fmt: skip

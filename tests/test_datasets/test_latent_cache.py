@@ -1,23 +1,31 @@
-"""Latent cache: tools/cache_latents.py -> LatentCacheDataset round trip, refusal of a mismatched cache, resume,
-and LMD training on cached latents giving the same loss as encoding on the fly."""
+"""Latent cache: tools/cache_latents.py -> LatentCacheDataset round trip (memory-mapped), per-item draws of view and
+posterior noise from (seed, epoch, index), refusal of a mismatched cache, skipped images, resume, and LMD training on
+cached latents giving the same loss as encoding on the fly."""
 
 import json
 import os
 import os.path as osp
+import pickle
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import default_collate
+from PIL import Image
 
+from lmdkit.apis import cache_pipeline, write_latent_cache
+from lmdkit.datasets import EpochInfiniteSampler
 from lmdkit.registry import DATASETS, MODELS
 
 from ..conftest import ROOT, tiny_lmd_model
 
 VQ = dict(type='VQGANProjector', in_channels=1, z_channels=32, embed_dim=4, num_codes=64, ch=32, ch_mult=(1, 2, 2),
           num_res_blocks=1, attn_resolutions=(), resolution=16)  # fmt: skip
+KL = dict(type='AutoencoderKLProjector', in_channels=3, latent_channels=4, ch=32, ch_mult=(1, 2), num_res_blocks=1,
+          resolution=16)  # fmt: skip
 
 
 @pytest.fixture(scope='module')
@@ -39,35 +47,65 @@ def cache(tmp_path_factory):
     cfg = Config(dict(model=model, train_dataloader=dict(dataset=dataset), val_dataloader=dict(dataset=dataset)))
     cfg.dump(str(tmp / 'cfg.py'))
     out = str(tmp / 'train')
-    cmd = [sys.executable, 'tools/cache_latents.py', str(tmp / 'cfg.py'), '--out', out, '--flip', '--shard-size', '40']
+    cmd = [sys.executable, 'tools/cache_latents.py', str(tmp / 'cfg.py'), '--out', out, '--flip', '--shard-size', '40',
+           '--workers', '0']  # fmt: skip
     env = dict(os.environ, PYTHONPATH=ROOT)
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, capture_output=True)
     return dict(dir=out, cfg=cfg, cmd=cmd, env=env, projector=projector)
 
 
+def _images(cfg, n):
+    """The first n images as the cache saw them (no flip), preprocessed."""
+    ds = DATASETS.build(dict(cfg.train_dataloader.dataset, pipeline=cache_pipeline(cfg)))
+    return default_collate([ds[i] for i in range(n)])['inputs']
+
+
 def test_cache_round_trip(cache):
     manifest = json.load(open(osp.join(cache['dir'], 'manifest.json')))
-    assert manifest['complete'] and manifest['fields'] == ['indices'] and manifest['image_size'] == 16
-    assert [s['size'] for s in manifest['shards']] == [80, 48] and manifest['latent_std'] > 0
+    assert manifest['complete'] and list(manifest['fields']) == ['indices'] and manifest['image_size'] == 16
+    assert manifest['views'] == 2 and [s['rows'] for s in manifest['shards']] == [40, 24]
+    assert manifest['latent_std'] > 0 and manifest['skipped'] == []
+    assert manifest['bytes_per_image'] == 2 * 4 * 4 * 2  # two views of 4x4 int16 code indices
     ds = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=cache['dir'], projector=cache['projector'],
-                             image_size=16))  # fmt: skip
-    assert len(ds) == 128 and sum(ds.get_data_info(i)['flipped'] for i in range(128)) == 64
-    images = DATASETS.build(dict(cache['cfg'].train_dataloader.dataset, pipeline=[
-        dict(type='Resize', scale=(16, 16), keep_ratio=False), dict(type='PackInputs')]))  # fmt: skip
+                             image_size=16, use_flips=False))  # fmt: skip
+    assert len(ds) == 64
     model = MODELS.build(cache['cfg'].model).eval()
-    batch = default_collate([images[i] for i in range(40)])
-    x = model.data_preprocessor(dict(inputs=batch['inputs']), False)['inputs']
-    cached = default_collate([ds[i] for i in range(40)])  # shard 0 holds images 0..39 unflipped first
-    latents = model.data_preprocessor(cached, False)['inputs']
-    assert torch.equal(latents['indices'].long(), model.projector.encode_indices(x))
-    torch.testing.assert_close(model.encode_latents(latents), model.encode_latents(x))
+    x = model.data_preprocessor(dict(inputs=_images(cache['cfg'], 48)), False)['inputs']
+    cached = model.data_preprocessor(default_collate([ds[i] for i in range(48)]), False)['inputs']  # both shards
+    assert torch.equal(cached['indices'].long(), model.projector.encode_indices(x))
+    torch.testing.assert_close(model.encode_latents(cached), model.encode_latents(x))
     # the same masks give the same LMD loss from cached latents as from images
     torch.manual_seed(3)
     from_images = model(x, mode='loss')['loss']
     torch.manual_seed(3)
-    assert torch.equal(model(latents, mode='loss')['loss'], from_images)
-    rec = model.reconstruct(latents, 0.5)
-    assert rec['reconstruction'].shape == (40, 1, 16, 16)
+    assert torch.equal(model(cached, mode='loss')['loss'], from_images)
+    assert model.reconstruct(cached, 0.5)['reconstruction'].shape == (48, 1, 16, 16)
+
+
+def test_cache_is_memory_mapped_and_not_pickled(cache):
+    ds = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=cache['dir']))
+    ds[0]
+    arrays = ds._open()['indices']
+    assert all(isinstance(a, np.memmap) for a in arrays)
+    copy = pickle.loads(pickle.dumps(ds))  # what a dataloader worker receives
+    assert copy._arrays is None and torch.equal(copy[5]['inputs']['indices'], ds[5]['inputs']['indices'])
+
+
+def test_views_are_drawn_per_item_and_epoch(cache):
+    ds = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=cache['dir'], seed=7))
+    model = MODELS.build(cache['cfg'].model).eval()
+    flipped = model.projector.encode_indices(
+        model.data_preprocessor(dict(inputs=_images(cache['cfg'], 64)), False)['inputs'].flip(-1)
+    )
+    picks = []
+    for epoch in range(4):
+        for i in range(64):
+            a, b = ds[(i, epoch)], ds[(i, epoch)]
+            assert torch.equal(a['inputs']['indices'], b['inputs']['indices'])  # reproducible
+            picks.append(torch.equal(a['inputs']['indices'].long(), flipped[i]))
+    # both views occur, for each item across epochs; about half of the draws are flipped
+    assert 0.35 < np.mean(picks) < 0.65
+    assert torch.equal(ds[3]['inputs']['indices'], ds[(3, 0)]['inputs']['indices'])  # an index alone: epoch 0
 
 
 def test_mismatched_cache_is_refused(cache, tmp_path):
@@ -75,9 +113,14 @@ def test_mismatched_cache_is_refused(cache, tmp_path):
     with pytest.raises(ValueError, match='settings'):
         DATASETS.build(dict(type='LatentCacheDataset', cache_dir=cache['dir'], projector=other))
     torch.save({'x': torch.zeros(1)}, tmp_path / 'other.pth')
-    with pytest.raises(ValueError, match='checkpoint_sha256'):
+    manifest = json.load(open(osp.join(cache['dir'], 'manifest.json')))
+    with pytest.raises(ValueError, match='checkpoint_sha256') as err:
         DATASETS.build(dict(type='LatentCacheDataset', cache_dir=cache['dir'],
                             projector=dict(cache['projector'], checkpoint=str(tmp_path / 'other.pth'))))  # fmt: skip
+    assert manifest['projector']['checkpoint_sha256'] in str(err.value)  # names both hashes
+    # scaling and posterior sampling happen when reading: a cache serves either choice
+    DATASETS.build(dict(type='LatentCacheDataset', cache_dir=cache['dir'],
+                        projector=dict(cache['projector'], scaling_factor=0.5)))  # fmt: skip
     with pytest.raises(ValueError, match='32px'):
         DATASETS.build(dict(type='LatentCacheDataset', cache_dir=cache['dir'], image_size=32))
     with pytest.raises(FileNotFoundError, match='cache_latents'):
@@ -85,12 +128,118 @@ def test_mismatched_cache_is_refused(cache, tmp_path):
 
 
 def test_interrupted_cache_resumes(cache):
-    first = osp.join(cache['dir'], 'shard_00000.pt')
+    first = osp.join(cache['dir'], 'shard_00000.indices.npy')
     stamp = os.stat(first).st_mtime_ns
     before = json.load(open(osp.join(cache['dir'], 'manifest.json')))
-    os.remove(osp.join(cache['dir'], 'shard_00001.pt'))
+    os.remove(osp.join(cache['dir'], 'shard_00001.json'))  # shard 1 never finished
     os.remove(osp.join(cache['dir'], 'manifest.json'))
     subprocess.run(cache['cmd'], cwd=ROOT, env=cache['env'], check=True, capture_output=True)
     after = json.load(open(osp.join(cache['dir'], 'manifest.json')))
     assert os.stat(first).st_mtime_ns == stamp, 'a finished shard was rewritten'
     assert after['shards'] == before['shards'] and after['latent_std'] == pytest.approx(before['latent_std'])
+
+
+def _photo_folder(root, n_per_class=4):
+    """An ImageNet-layout folder of RGB JPEGs of different sizes, one grayscale, one unreadable, one truncated."""
+    rng = np.random.default_rng(0)
+    for wnid in ('n01', 'n02'):
+        os.makedirs(root / 'train' / wnid)
+        for i in range(n_per_class):
+            h, w = 20 + 3 * i, 26 - 2 * i
+            Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(root / 'train' / wnid / f'{i}.JPEG')
+    Image.fromarray(rng.integers(0, 256, (30, 22), dtype=np.uint8)).save(root / 'train' / 'n01' / 'gray.JPEG')
+    (root / 'train' / 'n02' / 'broken.JPEG').write_text('not an image')
+    data = (root / 'train' / 'n02' / '0.JPEG').read_bytes()
+    (root / 'train' / 'n02' / 'cut.JPEG').write_bytes(data[: len(data) // 2])
+
+
+def test_kl_cache_of_a_photo_folder_skips_bad_files_and_samples_per_item(tmp_path):
+    _photo_folder(tmp_path / 'data')
+    torch.manual_seed(0)
+    torch.save(MODELS.build(KL).state_dict(), tmp_path / 'kl.pth')
+    projector = dict(KL, checkpoint=str(tmp_path / 'kl.pth'), sample_posterior=True, scaling_factor=0.5)
+    pipeline = [dict(type='LoadImage', skip_corrupt=True, backend='pillow'),
+                dict(type='RandomResizedCrop', scale=16, crop_ratio_range=(0.2, 1.0)),
+                dict(type='RandomFlip', prob=0.5), dict(type='PackInputs')]  # fmt: skip
+    dataset = dict(type='ImageNet', data_root=str(tmp_path / 'data'), pipeline=pipeline)
+    cfg = Config(dict(
+        model=dict(data_preprocessor=dict(type='ImgDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3),
+                   projector=projector),
+        train_dataloader=dict(dataset=dataset)))  # fmt: skip
+    assert [t['type'] for t in cache_pipeline(cfg)] == ['LoadImage', 'ResizeCenterCrop', 'PackInputs']
+    manifest = write_latent_cache(cfg, str(tmp_path / 'cache'), flip=True, shard_size=4, batch_size=3, num_workers=0)
+    skipped = {osp.basename(s['path']): s['reason'] for s in manifest['skipped']}
+    assert set(skipped) == {'broken.JPEG', 'cut.JPEG'} and 'truncated' in skipped['cut.JPEG'].lower()
+    assert manifest['rows'] == 9 and list(manifest['fields']) == ['mean', 'logvar'] and manifest['image_size'] == 16
+    assert manifest['bytes_per_image'] == 2 * 2 * 4 * 8 * 8 * 2  # (mean, logvar) x 2 views x 4x8x8 fp16
+
+    ds = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=str(tmp_path / 'cache'), projector=projector))
+    kl = MODELS.build(projector).eval()
+    a, b = ds[(2, 1)]['inputs'], ds[(2, 1)]['inputs']
+    assert torch.equal(a['eps'], b['eps']) and not torch.equal(a['eps'], ds[(2, 2)]['inputs']['eps'])
+    batch = default_collate([ds[(i, 0)] for i in range(len(ds))])['inputs']
+    z = kl.from_cache(batch)  # uses the items' noise: mean + std · eps, scaled
+    expected = (batch['mean'].float() + torch.exp(0.5 * batch['logvar'].float()) * batch['eps']) * 0.5
+    torch.testing.assert_close(z, expected)
+    assert torch.equal(kl.from_cache(batch), z)  # no fresh randomness
+    mode = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=str(tmp_path / 'cache'),
+                               projector=dict(projector, sample_posterior=False)))  # fmt: skip
+    assert 'eps' not in mode[0]['inputs']
+
+
+def test_epoch_sampler_partitions_epochs_over_ranks_and_starts_anywhere(monkeypatch):
+    import itertools
+
+    from lmdkit.datasets import samplers
+
+    data = list(range(10))
+    streams = []
+    for rank in range(3):
+        monkeypatch.setattr(samplers, 'get_dist_info', lambda r=rank: (r, 3))
+        streams.append(list(itertools.islice(iter(EpochInfiniteSampler(data, seed=1)), 20)))
+    merged = [streams[p % 3][p // 3] for p in range(60)]  # position p of the all-ranks stream
+    for epoch in range(6):
+        items = merged[epoch * 10 : (epoch + 1) * 10]
+        assert sorted(i for i, _ in items) == data and {e for _, e in items} == {epoch}
+    assert [i for i, _ in merged[:10]] != [i for i, _ in merged[10:20]]  # a new order every epoch
+    monkeypatch.setattr(samplers, 'get_dist_info', lambda: (1, 3))
+    jumped = EpochInfiniteSampler(data, seed=1)
+    jumped.set_start(7)
+    assert list(itertools.islice(iter(jumped), 13)) == streams[1][7:20]
+
+
+def test_training_on_the_cache_resumes_exactly_without_rereading(cache, tmp_path, monkeypatch):
+    """6 iterations == 3 + resume + 3 on cached latents with per-item draws; the resumed run reads only the batches
+    it trains on (EpochInfiniteSampler jumps; MMEngine would re-read the first 3)."""
+    from mmengine.runner import Runner
+
+    from lmdkit.datasets import LatentCacheDataset
+    from lmdkit.engine import apply_recipe
+
+    from ..conftest import tiny_runner_cfg
+    from ..test_engine.test_resume import run
+
+    reads = []
+    original = LatentCacheDataset.prepare_data
+    monkeypatch.setattr(LatentCacheDataset, 'prepare_data', lambda self, *a: reads.append(a) or original(self, *a))
+
+    def cfg_for(work_dir):
+        cfg = tiny_runner_cfg(work_dir, max_iters=6)
+        cfg.model = Config(dict(model=cache['cfg'].model)).model
+        cfg.train_dataloader.dataset = dict(type='LatentCacheDataset', cache_dir=cache['dir'], seed=5)
+        cfg.train_dataloader.sampler = dict(type='EpochInfiniteSampler', shuffle=True)
+        cfg.default_hooks.checkpoint.interval = 3
+        apply_recipe(cfg, 1)
+        return cfg
+
+    straight = run(cfg_for(tmp_path / 'straight'))
+    assert {epoch for _, epoch in reads} == {0}  # 48 of 64 items: the first epoch
+    run(cfg_for(tmp_path / 'split'), stop_after=3)
+    reads.clear()
+    cfg = cfg_for(tmp_path / 'split')
+    cfg.resume, cfg.load_from = True, str(tmp_path / 'split' / 'iter_3.pth')
+    resumed = run(cfg)
+    assert isinstance(resumed, Runner) and resumed.iter == 6
+    assert len(reads) == 3 * 8, 'the resumed run re-read trained batches'
+    for key, value in straight.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[key], value), f'{key} differs after resume'

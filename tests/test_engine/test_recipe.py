@@ -50,7 +50,7 @@ def test_headline_recipe_is_the_same_at_any_gpu_count(world_size, rank_batch, ac
         assert cfg.train_cfg.type == 'AccumulatingTrainLoop' and cfg.train_cfg.accumulate == accumulate
         assert cfg.optim_wrapper.accumulative_counts == accumulate
     else:
-        assert cfg.train_cfg.type == 'IterBasedTrainLoop'
+        assert cfg.train_cfg.type == 'AccumulatingTrainLoop' and 'accumulative_counts' not in cfg.optim_wrapper
     assert not cfg.auto_scale_lr.enable if 'auto_scale_lr' in cfg else True
     line = recipe.describe()
     assert f'× accumulate {accumulate} = 2,048 images/step' in line and '400 epochs = 250,228 iterations' in line

@@ -23,6 +23,7 @@ from mmengine.config import DictAction
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from lmdkit.engine import AccumulatingTrainLoop  # noqa: E402
 from lmdkit.utils import register_all_modules  # noqa: E402
 from lmdkit.utils.host_syncs import HostSyncCounter, describe  # noqa: E402
 
@@ -67,10 +68,10 @@ def audit(config: str, iters: int = 3, warmup: int = 2, amp: bool = False, cfg_o
                                   tensorboard=False, auto_scale_lr=False, resume=None, accumulate=None)  # fmt: skip
         cfg = train.build_config(args)
         train.resolve_recipe(cfg, args)
-        if cfg.train_cfg.get('type', 'IterBasedTrainLoop') not in ('IterBasedTrainLoop', 'EpochBasedTrainLoop'):
+        if cfg.train_cfg.get('type', 'IterBasedTrainLoop') not in ('AccumulatingTrainLoop', 'EpochBasedTrainLoop'):
             raise SystemExit(f'{config}: unsupported train loop {cfg.train_cfg.type}')
         runner = train.build_runner(cfg)
-        originals = {loop: loop.run_iter for loop in (IterBasedTrainLoop, EpochBasedTrainLoop)}
+        originals = {loop: loop.run_iter for loop in (IterBasedTrainLoop, EpochBasedTrainLoop, AccumulatingTrainLoop)}
 
         def counted(original):
             def run_iter(loop, *a, **kw):

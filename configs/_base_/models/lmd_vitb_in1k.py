@@ -6,7 +6,8 @@
 # images in [-1, 1] to 28x28x4 latents (x 0.18215); patch 4 -> 49 tokens.
 model = dict(
     type='LMD',
-    data_preprocessor=dict(type='ImgDataPreprocessor', mean=[127.5] * 3, std=[127.5] * 3),  # [-1, 1] as SD-VAE wants
+    # images to [-1, 1] as SD-VAE wants; latent-cache records pass through (lmd_vitb_in1k_cache.py)
+    data_preprocessor=dict(type='ImageOrLatentPreprocessor', mean=[127.5] * 3, std=[127.5] * 3),
     projector=dict(type='AutoencoderKLProjector', scaling_factor=0.18215, checkpoint='checkpoints/sd-vae-ft-mse'),
     backbone=dict(type='MAEViT', arch='b', img_size=28, patch_size=4, in_channels=4),
     neck=dict(

@@ -2,7 +2,15 @@
 
 from .augment import RandAugment
 from .formatting import PackInputs
-from .loading import LoadImage
-from .processing import ExpandChannels, RandomResizedCrop
+from .loading import LoadImage, LoadRandomResizedCrop
+from .processing import ExpandChannels, RandomResizedCrop, ResizeCenterCrop
 
-__all__ = ['ExpandChannels', 'LoadImage', 'PackInputs', 'RandAugment', 'RandomResizedCrop']
+__all__ = [
+    'ExpandChannels',
+    'LoadImage',
+    'LoadRandomResizedCrop',
+    'PackInputs',
+    'RandAugment',
+    'RandomResizedCrop',
+    'ResizeCenterCrop',
+]

@@ -85,3 +85,36 @@ class ExpandChannels(BaseTransform):
             raise ValueError(f'ExpandChannels: expected 1 or {self.num_channels} channels, got {img.shape[-1]}')
         results['img'] = np.ascontiguousarray(img)
         return results
+
+
+@TRANSFORMS.register_module()
+class ResizeCenterCrop(BaseTransform):
+    """Resize the shorter side to ``size`` and crop the centre ``size`` × ``size``: the deterministic view that
+    latent caches store (ADM's ``center_crop_arr``, used by DiT, fast-DiT and LightningDiT: halve with a box filter
+    while the image is at least twice the size, then bicubic, so large photos are not aliased).
+
+    Args:
+        size: output side.
+    """
+
+    def __init__(self, size: int) -> None:
+        if size < 1:
+            raise ValueError(f'ResizeCenterCrop: size must be >= 1, got {size}')
+        self.size = int(size)
+
+    def transform(self, results: dict) -> dict:
+        from PIL import Image
+
+        img = Image.fromarray(results['img'])
+        while min(img.size) >= 2 * self.size:
+            img = img.resize(tuple(x // 2 for x in img.size), resample=Image.BOX)
+        scale = self.size / min(img.size)
+        img = img.resize(tuple(round(x * scale) for x in img.size), resample=Image.BICUBIC)
+        arr = np.asarray(img)
+        top, left = (arr.shape[0] - self.size) // 2, (arr.shape[1] - self.size) // 2
+        results['img'] = np.ascontiguousarray(arr[top : top + self.size, left : left + self.size])
+        results['img_shape'] = results['img'].shape[:2]
+        return results
+
+    def __repr__(self) -> str:
+        return f'ResizeCenterCrop(size={self.size})'

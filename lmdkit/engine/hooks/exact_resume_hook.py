@@ -104,7 +104,7 @@ class ExactResumeHook(Hook):
     def before_train_epoch(self, runner) -> None:
         loop = runner.train_loop
         if self._resume_rng is not None and loop.iter > 0 and hasattr(loop, 'dataloader_iterator'):
-            skip = loop.consumed_batches if isinstance(loop, AccumulatingTrainLoop) else loop.iter
+            skip = loop.batches_to_skip if isinstance(loop, AccumulatingTrainLoop) else loop.iter
             loop.dataloader_iterator = _RestoreAfterSkip(loop.dataloader_iterator, skip, self._resume_rng)
             print_log(f'ExactResumeHook: RNG state restored after skipping {skip} batches', logger='current')
         self._resume_rng = None

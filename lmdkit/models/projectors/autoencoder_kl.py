@@ -79,9 +79,13 @@ class AutoencoderKLProjector(BaseProjector):
         return dict(mean=mean, logvar=logvar)
 
     def from_cache(self, record: Dict[str, torch.Tensor]) -> torch.Tensor:
+        """The mode, or a posterior sample: with the record's noise ``eps`` when it has one (``LatentCacheDataset``
+        draws it per item from (seed, epoch, index)), else fresh noise."""
         mean, logvar = record['mean'].float(), record['logvar'].float()
-        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean) if self.sample_posterior else mean
-        return z * self.scaling_factor
+        if self.sample_posterior:
+            eps = record['eps'].float() if 'eps' in record else torch.randn_like(mean)
+            mean = mean + torch.exp(0.5 * logvar) * eps
+        return mean * self.scaling_factor
 
     @staticmethod
     def kl(mean: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
