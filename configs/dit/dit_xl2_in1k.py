@@ -16,7 +16,7 @@ model = dict(
     sampling=dict(sampler='ddpm', steps=250, cfg_scale=1.5, guide_channels=3),
 )
 train_pipeline = [
-    dict(type='LoadImage', skip_corrupt=True, backend='pillow'),
+    dict(type='LoadImage', skip_corrupt=True),
     dict(type='Resize', scale=(10000, 256), keep_ratio=True, interpolation='bicubic'),
     dict(type='CenterCrop', crop_size=256),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),

@@ -19,7 +19,7 @@ model = dict(
     head=dict(batch_norm=True, init_std=0.01),
 )
 train_pipeline = [
-    dict(type='LoadImage', skip_corrupt=True, backend='pillow'),
+    dict(type='LoadImage', skip_corrupt=True),
     dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.08, 1.0), interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),

@@ -30,14 +30,14 @@ model = dict(
 train_dataloader = dict(
     batch_size=12,
     dataset=dict(pipeline=[
-        dict(type='LoadImage', skip_corrupt=True, backend='pillow'),
+        dict(type='LoadImage', skip_corrupt=True),
         dict(type='RandomResizedCrop', scale=256, crop_ratio_range=(0.35, 1.0)),
         dict(type='RandomFlip', prob=0.5, direction='horizontal'),
         dict(type='PackInputs'),
     ]),
 )
 val_dataloader = dict(batch_size=32, dataset=dict(pipeline=[
-    dict(type='LoadImage', backend='pillow'), dict(type='Resize', scale=(256, 256), keep_ratio=False), dict(type='PackInputs')]))
+    dict(type='LoadImage'), dict(type='Resize', scale=(256, 256), keep_ratio=False), dict(type='PackInputs')]))
 test_dataloader = val_dataloader
 optim_wrapper = dict(
     constructor='MultiOptimWrapperConstructor',

@@ -8,7 +8,7 @@ and one truncated file.
 
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 from PIL import Image, ImageFilter
@@ -30,9 +30,9 @@ def _background(rng: np.random.Generator, height: int, width: int) -> np.ndarray
     return np.clip(img + noise.astype(np.float32) - 128, 0, 255).astype(np.uint8)
 
 
-def compose_photo(item: np.ndarray, rng: np.random.Generator) -> Image.Image:
-    """One photograph-like RGB image of a 28×28 Fashion-MNIST ``item``."""
-    width, height = (int(v) for v in rng.integers(300, 501, 2))
+def compose_photo(item: np.ndarray, rng: np.random.Generator, sides: Tuple[int, int] = (300, 500)) -> Image.Image:
+    """One photograph-like RGB image of a 28×28 Fashion-MNIST ``item``, each side drawn from ``sides``."""
+    width, height = (int(v) for v in rng.integers(sides[0], sides[1] + 1, 2))
     canvas = _background(rng, height, width)
     side = int(min(height, width) * rng.uniform(0.4, 0.9))
     mask = Image.fromarray(item).resize((side, side), Image.BICUBIC).filter(ImageFilter.GaussianBlur(1))
@@ -69,8 +69,10 @@ def make_imagenet_rehearsal(
     num_classes: int = 10,
     seed: int = 0,
     fmnist_root: Optional[str] = None,
+    sides: Tuple[int, int] = (300, 500),
 ) -> dict:
-    """Write the rehearsal set under ``root`` and return what it holds (counts and the odd files' paths).
+    """Write the rehearsal set under ``root`` and return what it holds (counts and the odd files' paths). Image
+    sides are drawn from ``sides`` (ImageNet's usual 300–500 px by default).
 
     Oddities (in train, in file-list order, all among the first 8 so a subset keeps them): the second image a PNG
     under a ``.JPEG`` name, the third truncated to half its bytes, every 9th from the fourth grayscale (val too),
@@ -98,7 +100,7 @@ def make_imagenet_rehearsal(
                 counter += 1
                 name = f'{prefix}{counter:08d}.JPEG' if prefix else f'{wnid}_{k}.JPEG'
                 rel = f'{wnid}/{name}'
-                photo = compose_photo(images[idx], rng)
+                photo = compose_photo(images[idx], rng, sides)
                 path = osp.join(folder, name)
                 quality = int(rng.integers(75, 96))
                 t = counter - 1  # position among the train images (val images follow them)

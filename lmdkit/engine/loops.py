@@ -91,7 +91,17 @@ class AccumulatingTrainLoop(IterBasedTrainLoop):
                 self.runner.val_loop.run()
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')
+        self._release_workers()
         return self.runner.model
+
+    def _release_workers(self) -> None:
+        """Drop the data iterators now, so reference counting frees them and they stop their worker processes in
+        order. Left to the garbage collector (a distributed runner is full of reference cycles), their queues can be
+        closed first; each worker then waits out PyTorch's 5-s join timeout (measured: 20 s at exit with 4 workers
+        per rank)."""
+        self.dataloader_iterator = None
+        if getattr(self.dataloader, 'persistent_workers', False):
+            self.dataloader._iterator = None  # a DataLoader keeps its persistent workers' iterator itself
 
     def run_iter(self, data_batch: Sequence[dict]) -> None:
         self.runner.call_hook('before_train_iter', batch_idx=self._iter, data_batch=data_batch)

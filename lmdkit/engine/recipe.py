@@ -160,6 +160,8 @@ def apply_recipe(
         if lr is None:
             raise KeyError('--auto-scale-lr needs optim_wrapper.optimizer.lr in the config')
         lr, lr_source = lr * images / auto['base_batch_size'], f'{lr:.4g} × {images}/{auto["base_batch_size"]}'
+    elif 'optimizer' not in cfg.optim_wrapper:
+        lr_source = 'per optimiser wrapper (optim_wrapper.<name>.optimizer.lr)'
     elif lr is None:
         lr_source = 'the optimiser default'
     if cfg.get('auto_scale_lr'):

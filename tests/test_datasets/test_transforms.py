@@ -73,7 +73,7 @@ def test_resize_center_crop_is_adm_center_crop_arr():
 
 def test_load_random_resized_crop_draws_the_same_box_and_decodes_less(tmp_path, monkeypatch):
     """Same random box as RandomResizedCrop; JPEGs decode at a reduced scale when the box allows, and the result
-    stays close to full decoding; broken files raise or are skipped."""
+    stays close to full decoding; truncated files raise or are skipped, CMYK and PNG-named files decode."""
     import io
 
     from PIL import Image
@@ -87,17 +87,17 @@ def test_load_random_resized_crop_draws_the_same_box_and_decodes_less(tmp_path, 
     fused = TRANSFORMS.build(dict(type='LoadRandomResizedCrop', scale=64, crop_ratio_range=(0.5, 1.0)))
     load = TRANSFORMS.build(dict(type='LoadImage', backend='pillow'))
     crop = TRANSFORMS.build(dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.5, 1.0)))
-    from PIL import JpegImagePlugin
+    import cv2
 
     drafts = []
-    original = JpegImagePlugin.JpegImageFile.draft
+    original = cv2.imdecode
 
-    def draft(self, *args):
-        result = original(self, *args)
-        drafts.append(self.size)
-        return result
+    def imdecode(buf, flag):
+        img = original(buf, flag)
+        drafts.append(img.shape[:2])
+        return img
 
-    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, 'draft', draft)
+    monkeypatch.setattr(cv2, 'imdecode', imdecode)
     for seed in range(5):
         np.random.seed(seed)
         a = fused.transform(dict(img_path=str(tmp_path / 'a.jpg')))['img']
@@ -105,8 +105,9 @@ def test_load_random_resized_crop_draws_the_same_box_and_decodes_less(tmp_path, 
         b = crop.transform(load.transform(dict(img_path=str(tmp_path / 'a.jpg'))))['img']
         assert a.shape == b.shape == (64, 64, 3)
         assert np.abs(a.astype(int) - b.astype(int)).mean() < 6  # same box; DCT-scaled decode vs full decode
-    # a 640x480 JPEG cropped (at least half its area) to 64 px decodes at 1/4 or 1/8 scale
-    assert len(drafts) == 5 and all(size in ((160, 120), (80, 60)) for size in drafts), drafts
+    # a 640x480 JPEG cropped (at least half its area) to 64 px decodes at 1/2, 1/4 or 1/8 scale
+    assert len(drafts) == 5 and all(size in ((240, 320), (120, 160), (60, 80)) for size in drafts), drafts
+    assert any(size != (240, 320) for size in drafts)
     buf = io.BytesIO()
     Image.fromarray(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(buf, format='JPEG')
     (tmp_path / 'cut.jpg').write_bytes(buf.getvalue()[: len(buf.getvalue()) // 2])
@@ -115,7 +116,13 @@ def test_load_random_resized_crop_draws_the_same_box_and_decodes_less(tmp_path, 
     skipping = TRANSFORMS.build(dict(type='LoadRandomResizedCrop', scale=64, skip_corrupt=True))
     assert skipping.transform(dict(img_path=str(tmp_path / 'cut.jpg'))) is None and skipping.num_skipped == 1
     Image.fromarray(rng.integers(0, 256, (50, 70), dtype=np.uint8)).convert('CMYK').save(tmp_path / 'c.jpg')
-    assert fused.transform(dict(img_path=str(tmp_path / 'c.jpg')))['img'].shape == (64, 64, 3)
+    Image.fromarray(rng.integers(0, 256, (50, 70, 3), dtype=np.uint8)).save(tmp_path / 'p.jpg', format='PNG')
+    for name in ('c.jpg', 'p.jpg'):
+        assert fused.transform(dict(img_path=str(tmp_path / name)))['img'].shape == (64, 64, 3)
+    # OpenCV would decode the cut JPEG silently: LoadImage hands JPEGs without an end marker to Pillow
+    with pytest.raises(ValueError, match='truncated'):
+        load_cv2 = TRANSFORMS.build(dict(type='LoadImage'))
+        load_cv2.transform(dict(img_path=str(tmp_path / 'cut.jpg')))
 
 
 def test_rehearsal_set_has_imagenet_layout_and_odd_files(tmp_path):

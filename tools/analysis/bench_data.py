@@ -1,7 +1,7 @@
 """Images per second of one data worker (one core): JPEG decode + RandomResizedCrop(224) + flip on ImageNet-like
 photos, lmdkit's pipelines against torchvision's ImageFolder with its standard transforms.
 
-    python tools/analysis/bench_data.py [--root data/imagenet_rehearsal] [--per-class 30] [--rounds 5]
+    python tools/analysis/bench_data.py [--root data/imagenet_rehearsal] [--per-class 30] [--rounds 5] [--sides 300 500]
 
 Without --root a rehearsal set is written to a temporary folder (tools/data/make_imagenet_rehearsal.py; its
 truncated file is left out, since torchvision's loader would stop on it). Each round passes once over every image
@@ -33,7 +33,7 @@ PIPELINES = {
         dict(type='LoadImage', backend='pillow'),
         dict(type='RandomResizedCrop', **RRC),
     ],  # fmt: skip
-    'lmdkit LoadRandomResizedCrop (JPEG draft)': [dict(type='LoadRandomResizedCrop', **RRC)],
+    'lmdkit LoadRandomResizedCrop (reduced-scale JPEG decode)': [dict(type='LoadRandomResizedCrop', **RRC)],
 }
 
 
@@ -51,6 +51,8 @@ def main() -> None:
     parser.add_argument('--root', help='an ImageNet-layout folder (default: a fresh rehearsal set)')
     parser.add_argument('--per-class', type=int, default=30, help='rehearsal images per class when writing one')
     parser.add_argument('--rounds', type=int, default=5)
+    parser.add_argument('--sides', type=int, nargs=2, default=(300, 500), metavar=('MIN', 'MAX'),
+                        help='image sides of the rehearsal set written (ImageNet: mostly 300-500 px)')  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
@@ -58,7 +60,8 @@ def main() -> None:
     tmp = None
     if args.root is None:
         tmp = tempfile.TemporaryDirectory()
-        info = make_imagenet_rehearsal(tmp.name, train_per_class=args.per_class, val_per_class=1)
+        info = make_imagenet_rehearsal(tmp.name, train_per_class=args.per_class, val_per_class=1,
+                                       sides=tuple(args.sides))  # fmt: skip
         for rel in info['odd']['truncated']:
             os.remove(osp.join(tmp.name, 'train', rel))
         root = tmp.name

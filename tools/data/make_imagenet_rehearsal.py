@@ -25,10 +25,12 @@ def main() -> None:
     parser.add_argument('--classes', type=int, default=10, help='at most 10 (Fashion-MNIST classes)')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--fmnist-root', help='full Fashion-MNIST idx files (default: the embedded subset)')
+    parser.add_argument('--sides', type=int, nargs=2, default=(300, 500), metavar=('MIN', 'MAX'),
+                        help='range of image sides in pixels (ImageNet: mostly 300-500)')  # fmt: skip
     args = parser.parse_args()
     start = time.time()
     info = make_imagenet_rehearsal(args.root, args.train_per_class, args.val_per_class, args.classes, args.seed,
-                                   args.fmnist_root)  # fmt: skip
+                                   args.fmnist_root, tuple(args.sides))  # fmt: skip
     print(json.dumps(info, indent=2))
     print(f'{info["train"]} train + {info["val"]} val images in {time.time() - start:.1f} s -> {args.root}')
 

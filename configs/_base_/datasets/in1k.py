@@ -1,17 +1,17 @@
 # ImageNet-1k in the class-folder layout: data/imagenet/{train,val}/<wnid>/*.JPEG
-# (or pass ann_file='meta/val.txt' with "relative/path label" lines). Pillow decodes (it refuses truncated files,
-# which skip_corrupt then skips and logs; OpenCV would grey their missing part). To rehearse on an offline stand-in:
+# (or pass ann_file='meta/val.txt' with "relative/path label" lines). Truncated, CMYK, grayscale and PNG-named files
+# decode or are skipped and logged (skip_corrupt). To rehearse on an offline stand-in:
 #   python tools/data/make_imagenet_rehearsal.py data/imagenet_rehearsal   (docs/scaling.md)
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet'
 train_pipeline = [
-    dict(type='LoadImage', skip_corrupt=True, backend='pillow'),
+    dict(type='LoadImage', skip_corrupt=True),
     dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.2, 1.0), interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImage', backend='pillow'),
+    dict(type='LoadImage'),
     dict(type='Resize', scale=(224, 224), keep_ratio=False, interpolation='bicubic'),
     dict(type='PackInputs'),
 ]

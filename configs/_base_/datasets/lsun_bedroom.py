@@ -4,7 +4,7 @@
 dataset_type = 'LSUN'
 data_root = 'data/lsun/bedroom_train_lmdb'
 train_pipeline = [
-    dict(type='LoadImage', skip_corrupt=True, backend='pillow'),
+    dict(type='LoadImage', skip_corrupt=True),
     dict(type='Resize', scale=(10000, 256), keep_ratio=True, interpolation='bicubic'),
     dict(type='CenterCrop', crop_size=256),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),

@@ -1,7 +1,8 @@
 """Image decoding from a file path or from bytes (LMDB), with an opt-in skip for corrupt files."""
 
-from typing import Optional
+from typing import Callable, Optional
 
+import cv2
 import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -9,6 +10,46 @@ from mmengine.fileio import get
 from mmengine.logging import print_log
 
 from lmdkit.registry import TRANSFORMS
+
+
+def is_complete_jpeg(data: bytes) -> bool:
+    """Whether JPEG ``data`` ends with the end-of-image marker (padding zeros aside): a cut-off download does not."""
+    return data.rstrip(b'\0')[-2:] == b'\xff\xd9'
+
+
+def decode_bytes(data: bytes, flag: str = 'color', backend: str = 'cv2') -> np.ndarray:
+    """Decode image ``data`` to RGB (or grayscale) uint8 with mmcv's ``backend``. OpenCV decodes a truncated JPEG
+    silently (greying what is missing), so a JPEG without its end marker goes to Pillow, which raises."""
+    if backend == 'cv2' and data[:2] == b'\xff\xd8' and not is_complete_jpeg(data):
+        backend = 'pillow'
+    img = mmcv.imfrombytes(data, flag=flag, channel_order='rgb', backend=backend)
+    if img is None:
+        raise ValueError('the decoder returned nothing')
+    return img
+
+
+def decode_into(transform, results: dict, decode: Callable[[bytes], np.ndarray]) -> Optional[dict]:
+    """Read ``results['img_bytes']`` or the file at ``results['img_path']``, ``decode`` it into ``results['img']``.
+
+    An undecodable file raises naming its path, or — with ``transform.skip_corrupt`` — is logged, counted in
+    ``transform.num_skipped`` and gives None, so the dataset draws another sample.
+    """
+    path = results.get('img_path', '<bytes>')
+    try:
+        data = results.pop('img_bytes', None)
+        img = decode(get(path) if data is None else data)
+    except FileNotFoundError:
+        raise
+    except Exception as e:
+        if not transform.skip_corrupt:
+            raise ValueError(f'cannot decode image {path}: {e}. Remove the file, or set skip_corrupt=True in '
+                             f'{type(transform).__name__} to skip corrupt images during training') from e  # fmt: skip
+        transform.num_skipped += 1
+        print_log(f'skipped corrupt image {path} ({transform.num_skipped} skipped so far)', logger='current', level=30)
+        return None
+    results['img'] = np.ascontiguousarray(img)
+    results['img_shape'] = results['ori_shape'] = img.shape[:2]
+    return results
 
 
 @TRANSFORMS.register_module()
@@ -19,8 +60,9 @@ class LoadImage(BaseTransform):
         color_type: 'color' (3-channel RGB), 'grayscale' (H, W) or 'unchanged'.
         skip_corrupt: on an undecodable image, log it and return None so the dataset draws another sample
             (training only; MMEngine refuses None at test time). Off by default: a corrupt file raises.
-        backend: mmcv's decoder, 'cv2' (default) or 'pillow'. Pillow refuses truncated files (OpenCV decodes
-            what is there and greys the rest) and converts CMYK and palette images to RGB.
+        backend: mmcv's decoder, 'cv2' (default, about twice as fast) or 'pillow'. OpenCV decodes a truncated
+            JPEG silently (greying the rest), so JPEGs without an end marker always go to Pillow, which refuses
+            truncated files.
     """
 
     def __init__(self, color_type: str = 'color', skip_corrupt: bool = False, backend: str = 'cv2') -> None:
@@ -30,28 +72,10 @@ class LoadImage(BaseTransform):
         self.num_skipped = 0
 
     def transform(self, results: dict) -> Optional[dict]:
-        path = results.get('img_path', '<bytes>')
-        try:
-            data = results.pop('img_bytes', None)
-            if data is None:
-                data = get(path)
-            img = mmcv.imfrombytes(data, flag=self.color_type, channel_order='rgb', backend=self.backend)
-            if img is None:
-                raise ValueError('the decoder returned nothing')
-        except FileNotFoundError:
-            raise
-        except Exception as e:
-            if not self.skip_corrupt:
-                raise ValueError(
-                    f'cannot decode image {path}: {e}. Remove the file, or set skip_corrupt=True in LoadImage to '
-                    'skip corrupt images during training'
-                ) from e
-            self.num_skipped += 1
-            print_log(f'skipped corrupt image {path} ({self.num_skipped} skipped so far)', logger='current', level=30)
-            return None
-        results['img'] = np.ascontiguousarray(img)
-        results['img_shape'] = results['ori_shape'] = img.shape[:2]
-        return results
+        return decode_into(self, results, self._decode)
+
+    def _decode(self, data: bytes) -> np.ndarray:
+        return decode_bytes(data, self.color_type, self.backend)
 
     def __repr__(self) -> str:
         return (f'LoadImage(color_type={self.color_type!r}, skip_corrupt={self.skip_corrupt}, '
@@ -63,10 +87,12 @@ class LoadRandomResizedCrop(BaseTransform):
     """``LoadImage`` + ``RandomResizedCrop`` in one step that decodes a JPEG only at the scale the crop needs.
 
     The crop box is drawn exactly as ``RandomResizedCrop`` draws it (same algorithm and random calls), from the
-    image size in the file header; libjpeg then decodes at the smallest of 1, 1/2, 1/4, 1/8 scale at which the box
-    still covers the output size (PIL's draft mode), so a 500×375 photo cropped to 224 is often decoded at half
-    size — the decode is most of a data worker's time. Other formats decode fully. Output: RGB (H, W, 3) uint8 of
-    ``scale``; CMYK and grayscale files are converted; EXIF orientation is not applied (as torchvision's loader).
+    image size in the file header (read by Pillow); libjpeg then decodes at the smallest of 1, 1/2, 1/4, 1/8 scale
+    at which the box still covers the output size (DCT scaling, OpenCV's ``IMREAD_REDUCED_COLOR_*``; PIL calls it
+    draft mode), so a 500×375 photo cropped to 224 is often decoded at half size — the decode is most of a data
+    worker's time. Other formats, and JPEGs without an end marker (Pillow refuses truncated ones), decode fully.
+    Output: RGB (H, W, 3) uint8 of ``scale``; CMYK and grayscale files are converted; EXIF orientation is not
+    applied (as torchvision's loader).
 
     Args:
         scale, crop_ratio_range, aspect_ratio_range, interpolation, max_attempts: as ``RandomResizedCrop``.
@@ -87,39 +113,30 @@ class LoadRandomResizedCrop(BaseTransform):
 
         from PIL import Image
 
-        img = Image.open(io.BytesIO(data))
-        width, height = img.size
+        with Image.open(io.BytesIO(data)) as probe:  # reads the header only
+            width, height, fmt = probe.size[0], probe.size[1], probe.format
         top, left, h, w = self.crop.crop_box(height, width)
         out_h, out_w = self.crop.scale
-        need = max(out_w / w, out_h / h)  # the image scale at which the box is exactly the output size
-        if img.format == 'JPEG' and need < 1:
-            img.draft('RGB', (max(1, int(np.ceil(width * need))), max(1, int(np.ceil(height * need)))))
-        fx, fy = img.size[0] / width, img.size[1] / height  # 1, 1/2, 1/4 or 1/8 after a draft
-        box = (round(left * fx), round(top * fy), max(round((left + w) * fx), round(left * fx) + 1),
-               max(round((top + h) * fy), round(top * fy) + 1))  # fmt: skip
-        img = img.convert('RGB') if img.mode != 'RGB' else img
-        region = np.asarray(img.crop(box))
-        return mmcv.imresize(region, (out_w, out_h), interpolation=self.crop.interpolation)
+        # the largest libjpeg reduction (1/2, 1/4, 1/8) at which the box still covers the output
+        reduce = 1
+        while reduce < 8 and w / (2 * reduce) >= out_w and h / (2 * reduce) >= out_h:
+            reduce *= 2
+        if fmt == 'JPEG' and is_complete_jpeg(data):
+            flag = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+                    8: cv2.IMREAD_REDUCED_COLOR_8}[reduce]  # fmt: skip
+            img = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+            if img is None:
+                raise ValueError('the decoder returned nothing')
+            img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        else:  # other formats, and JPEGs without an end marker (Pillow raises on a truncated one)
+            img = decode_bytes(data, 'color', 'pillow')
+        fy, fx = img.shape[0] / height, img.shape[1] / width  # the reduction libjpeg applied (rounded up)
+        y0, x0 = min(int(top * fy), img.shape[0] - 1), min(int(left * fx), img.shape[1] - 1)
+        y1, x1 = max(y0 + 1, round((top + h) * fy)), max(x0 + 1, round((left + w) * fx))
+        return mmcv.imresize(img[y0:y1, x0:x1], (out_w, out_h), interpolation=self.crop.interpolation)
 
     def transform(self, results: dict) -> Optional[dict]:
-        path = results.get('img_path', '<bytes>')
-        try:
-            data = results.pop('img_bytes', None)
-            if data is None:
-                data = get(path)
-            img = self._decode_crop(data)
-        except FileNotFoundError:
-            raise
-        except Exception as e:
-            if not self.skip_corrupt:
-                raise ValueError(f'cannot decode image {path}: {e}. Remove the file, or set skip_corrupt=True to '
-                                 'skip corrupt images during training') from e  # fmt: skip
-            self.num_skipped += 1
-            print_log(f'skipped corrupt image {path} ({self.num_skipped} skipped so far)', logger='current', level=30)
-            return None
-        results['img'] = np.ascontiguousarray(img)
-        results['img_shape'] = results['ori_shape'] = img.shape[:2]
-        return results
+        return decode_into(self, results, self._decode_crop)
 
     def __repr__(self) -> str:
         return f'LoadRandomResizedCrop(scale={self.crop.scale}, crop_ratio_range={self.crop.crop_ratio_range})'
