@@ -19,12 +19,12 @@ import sys
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.dist import get_rank, get_world_size
+from mmengine.dist import broadcast_object_list, get_rank, get_world_size
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
 from lmdkit.datasets.latent_cache import bind_projector
-from lmdkit.engine import apply_recipe, exit_distributed_process, init_distributed, shutdown_distributed
+from lmdkit.engine import Recipe, apply_recipe, exit_distributed_process, init_distributed, shutdown_distributed
 from lmdkit.registry import DATASETS
 from lmdkit.utils import register_all_modules
 from lmdkit.utils.config_check import check_config
@@ -144,17 +144,22 @@ def prepare_strategy(cfg: Config) -> None:
         strategy.model_wrapper = {**runner_wrapper, **(strategy.get('model_wrapper') or {})}
 
 
-def resolve_recipe(cfg: Config, args: argparse.Namespace) -> None:
+def resolve_recipe(cfg: Config, args: argparse.Namespace) -> Recipe:
     """Per-rank batch, accumulation, lr and iterations for this job's ranks (lmdkit.engine.recipe); logs them."""
 
     def dataset_size() -> int:
+        # rank 0 measures and tells the others: ranks that listed different files would train different lengths
+        size = [None]
         if get_rank() == 0:
             print_log('recipe: measuring the training set (set recipe.dataset_size to skip this)', logger='current')
-        return len(DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset)))
+            size[0] = len(DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset)))
+        broadcast_object_list(size)
+        return size[0]
 
     recipe = apply_recipe(cfg, get_world_size(), args.accumulate, args.auto_scale_lr, dataset_size)
     if get_rank() == 0:
         print_log(f'recipe: {recipe.describe()}', logger='current')
+    return recipe
 
 
 def build_runner(cfg: Config):

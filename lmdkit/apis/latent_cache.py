@@ -24,6 +24,8 @@ from ..datasets.latent_cache import FORMAT_VERSION, MANIFEST, projector_identity
 from ..engine.checkpoint import atomic_write
 from ..registry import DATASETS, MODELS
 
+SETTINGS = 'settings.json'  # what the first run encoded with; a rerun must match it
+
 #: train-pipeline transforms dropped for the cache (the flip is stored as a second view instead)
 RANDOM_TRANSFORMS = ('RandomFlip', 'RandAugment', 'ColorJitter')
 #: random crops replaced by a deterministic resize + centre crop of the same output size
@@ -98,10 +100,33 @@ def _path_of(dataset, index: int) -> str:
 
 
 def _storage(value: torch.Tensor, dtype: np.dtype) -> np.ndarray:
+    """Floating fields in the cache's dtype; integer fields (code indices) as they come, narrowed per shard."""
     array = value.cpu().numpy()
+    return array.astype(dtype) if np.issubdtype(array.dtype, np.floating) else array
+
+
+def _narrow(array: np.ndarray) -> np.ndarray:
+    """int16 for a shard of integers that fit in it (VQ code indices), else int32."""
     if np.issubdtype(array.dtype, np.floating):
-        return array.astype(dtype)
-    return array.astype(np.int16 if array.size and array.max() < 2**15 and array.min() >= -(2**15) else np.int32)
+        return array
+    fits = not array.size or (array.max() < 2**15 and array.min() >= -(2**15))
+    return array.astype(np.int16 if fits else np.int32)
+
+
+def _check_settings(out: str, settings: dict, rank: int, world: int) -> None:
+    """A rerun must encode as the first run did (its finished shards are kept): refuse other settings, naming them."""
+    path = osp.join(out, SETTINGS)
+    if rank == 0 and not osp.isfile(path):
+        atomic_write(path, lambda f: json.dump(settings, f, indent=2), mode='w')
+    if world > 1:
+        dist.barrier()
+    with open(path) as f:
+        before = json.load(f)
+    changed = sorted(k for k in set(before) | set(settings) if before.get(k) != settings.get(k))
+    if changed:
+        details = '; '.join(f'{k}: {before.get(k)!r} then, {settings.get(k)!r} now' for k in changed)
+        raise ValueError(f'latent cache {out} was started with other settings ({details}); rerun with the same '
+                         'settings to finish it, or write to a new --out folder')  # fmt: skip
 
 
 def _save_npy(path: str, array: np.ndarray) -> None:
@@ -161,6 +186,9 @@ def write_latent_cache(
     dataset = DATASETS.build(ds_cfg)
     n, np_dtype = len(dataset), np.dtype(dtype)
     os.makedirs(out, exist_ok=True)
+    settings = dict(projector=projector_identity(proj_cfg), dataset=dict(type=ds_cfg.type, size=n), split=split,
+                    pipeline=pipeline, flip=flip, shard_size=shard_size, dtype=dtype)  # fmt: skip
+    _check_settings(out, json.loads(json.dumps(settings)), rank, world)  # (JSON round trip: tuples become lists)
     names = [f'shard_{s:05d}' for s in range((n + shard_size - 1) // shard_size)]
     mine = [s for s in range(len(names)) if s % world == rank]
     todo = [s for s in mine if not osp.isfile(osp.join(out, names[s] + '.json'))]
@@ -178,7 +206,7 @@ def write_latent_cache(
         rows = len(got['indices'])
         fields = {}
         for k, chunks in got['parts'].items():
-            array = np.concatenate(chunks)
+            array = _narrow(np.concatenate(chunks))
             _save_npy(osp.join(out, f'{names[s]}.{k}.npy'), array)
             fields[k] = dict(dtype=str(array.dtype), shape=list(array.shape[2:]))
         _save_npy(osp.join(out, f'{names[s]}.gt_label.npy'),
@@ -218,6 +246,9 @@ def _write_manifest(cfg, out, names, proj_cfg, factor, dataset, split, flip, dty
                                'same command to encode it')  # fmt: skip
         with open(path) as f:
             markers.append(json.load(f))
+        if markers[-1]['start'] != (markers[-2]['stop'] if len(markers) > 1 else 0):
+            raise RuntimeError(f'latent cache {out}: shard {name} starts at {markers[-1]["start"]}, not where the '
+                               'previous one stopped; rebuild the cache in a new folder')  # fmt: skip
     fields = next((m['fields'] for m in markers if m['fields']), None)
     if fields is None:
         raise RuntimeError(f'latent cache {out}: no image could be read (see the skipped list in the shard files)')

@@ -31,7 +31,8 @@ class AccumulatingTrainLoop(IterBasedTrainLoop):
     micro-batches). Hooks see each iteration once: ``before_train_iter`` with its first micro-batch,
     ``after_train_iter`` with its last one and the logged values averaged over all of them. The optimiser
     wrapper's ``accumulative_counts`` must equal ``accumulate`` (``lmdkit.engine.recipe.apply_recipe`` sets both):
-    it scales each micro-batch's loss by 1/accumulate and skips DDP's gradient all-reduce until the last one.
+    it scales each micro-batch's loss by 1/accumulate and skips DDP's gradient all-reduce until the last one
+    (``no_sync``; FSDP2 has none and reduces every micro-batch; DeepSpeed accumulates by its own settings).
 
     On resume, an ``EpochInfiniteSampler`` jumps to where the run stopped instead of MMEngine re-reading every
     trained batch (which at ImageNet scale would take as long as the training did).

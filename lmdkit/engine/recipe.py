@@ -73,6 +73,11 @@ def split_batch(batch_size: int, world_size: int, rank_cap: int, accumulate: Opt
         if accumulate < 1 or share % accumulate:
             raise ValueError(f'--accumulate {accumulate}: each of {world_size} ranks has {share} images per step, '
                              f'which {accumulate} micro-batches cannot split evenly')  # fmt: skip
+        if share // accumulate > rank_cap:
+            least = math.ceil(share / rank_cap)
+            raise ValueError(f'--accumulate {accumulate} gives {share // accumulate} images per rank and micro-batch, '
+                             f'above train_dataloader.batch_size={rank_cap} (the most one rank holds); accumulate '
+                             f'at least {least} or raise train_dataloader.batch_size')  # fmt: skip
         return share // accumulate, accumulate
     for n in range(max(1, math.ceil(share / rank_cap)), share + 1):
         if share % n == 0:
@@ -93,6 +98,14 @@ def _epoch_schedulers(cfg: Config, iters_per_epoch: float, max_iters: int) -> Li
         s['end'] = max_iters if end is None else min(max_iters, round(end * iters_per_epoch))
         if 'T_max' in s:
             s['T_max'] = max(1, round(s['T_max'] * iters_per_epoch))
+        if 'step_size' in s:
+            s['step_size'] = max(1, round(s['step_size'] * iters_per_epoch))
+        if 'milestones' in s:
+            s['milestones'] = [round(m * iters_per_epoch) for m in s['milestones']]
+        for key in ('total_steps', 'T_0', 'periods'):  # other schedulers' lengths: not converted, refuse clearly
+            if key in s:
+                raise ValueError(f'param_scheduler {s["type"]}: {key} in epochs is not converted to iterations; '
+                                 f'write the scheduler with by_epoch=False and {key} in iterations')  # fmt: skip
         s.pop('convert_to_iter_based', None)
         span = f'{s["type"]} epochs {_num(begin)}–{"end" if end is None else _num(end)}'
         if s['begin'] >= s['end']:  # e.g. a cosine phase after a warm-up longer than a pinned max_iters
@@ -103,6 +116,22 @@ def _epoch_schedulers(cfg: Config, iters_per_epoch: float, max_iters: int) -> Li
     if 'param_scheduler' in cfg and cfg.param_scheduler is not None:
         cfg.param_scheduler = kept
     return notes
+
+
+def _scale_each_wrapper(cfg: Config, images: int) -> str:
+    """``--auto-scale-lr`` for a dict of optimiser wrappers: every ``optim_wrapper.<name>.optimizer.lr`` × images /
+    ``auto_scale_lr.base_batch_size`` (in place); describes what it did."""
+    base = (cfg.get('auto_scale_lr') or {}).get('base_batch_size')
+    if base is None:
+        raise KeyError('--auto-scale-lr needs auto_scale_lr.base_batch_size in the config')
+    scaled = []
+    for name, sub in cfg.optim_wrapper.items():
+        if isinstance(sub, dict) and 'lr' in sub.get('optimizer', {}):
+            sub.optimizer.lr = sub.optimizer.lr * images / base
+            scaled.append(f'{name} {sub.optimizer.lr:.4g}')
+    if not scaled:
+        raise KeyError('--auto-scale-lr: no optim_wrapper.<name>.optimizer.lr to scale in this config')
+    return f'{", ".join(scaled)} (× {images}/{base} each)'
 
 
 def _scheduler_list(cfg: Config) -> list:
@@ -150,7 +179,15 @@ def apply_recipe(
 
     # learning rate: pinned by the config, the recipe's linear rule, or --auto-scale-lr on a pinned lr
     lr, lr_source = optimizer.get('lr'), 'pinned by optim_wrapper.optimizer.lr'
-    if recipe and lr is None and 'base_lr' in recipe:
+    several = 'optimizer' not in cfg.optim_wrapper  # a dict of wrappers (GANs): optim_wrapper.<name>.optimizer
+    if several and recipe and 'base_lr' in recipe:
+        raise ValueError('recipe.base_lr needs one optimiser (optim_wrapper.optimizer); this config has several '
+                         'wrappers: set each optim_wrapper.<name>.optimizer.lr, drop recipe.base_lr')  # fmt: skip
+    if several:
+        lr_source = 'per optimiser wrapper (optim_wrapper.<name>.optimizer.lr)'
+        if scale_lr:
+            lr_source = _scale_each_wrapper(cfg, images)
+    elif recipe and lr is None and 'base_lr' in recipe:
         base = recipe.get('base_batch_size', 256)
         lr, lr_source = recipe['base_lr'] * images / base, f'{recipe["base_lr"]:.4g} × {images}/{base}'
     elif scale_lr:
@@ -160,8 +197,6 @@ def apply_recipe(
         if lr is None:
             raise KeyError('--auto-scale-lr needs optim_wrapper.optimizer.lr in the config')
         lr, lr_source = lr * images / auto['base_batch_size'], f'{lr:.4g} × {images}/{auto["base_batch_size"]}'
-    elif 'optimizer' not in cfg.optim_wrapper:
-        lr_source = 'per optimiser wrapper (optim_wrapper.<name>.optimizer.lr)'
     elif lr is None:
         lr_source = 'the optimiser default'
     if cfg.get('auto_scale_lr'):

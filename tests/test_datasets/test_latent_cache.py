@@ -137,6 +137,10 @@ def test_interrupted_cache_resumes(cache):
     after = json.load(open(osp.join(cache['dir'], 'manifest.json')))
     assert os.stat(first).st_mtime_ns == stamp, 'a finished shard was rewritten'
     assert after['shards'] == before['shards'] and after['latent_std'] == pytest.approx(before['latent_std'])
+    # a rerun with other settings would mix shards of two layouts: refused, naming what changed
+    other = [('30' if a == '40' else a) for a in cache['cmd']]
+    done = subprocess.run(other, cwd=ROOT, env=cache['env'], capture_output=True, text=True)
+    assert done.returncode != 0 and 'shard_size: 40 then, 30 now' in done.stderr
 
 
 def _photo_folder(root, n_per_class=4):

@@ -72,9 +72,29 @@ def test_recipe_errors_name_the_fix():
         headline(3)
     with pytest.raises(ValueError, match='--accumulate 3'):
         headline(2, accumulate=3)
+    with pytest.raises(ValueError, match=r'1024 images per rank .* train_dataloader.batch_size=256.* at least 4'):
+        headline(2, accumulate=1)
     cfg = Config.fromfile(HEADLINE)
     with pytest.raises(ValueError, match='recipe.dataset_size'):
         apply_recipe(cfg, 1)
+
+
+def test_epoch_schedulers_become_iterations_and_several_optimisers_scale_each():
+    cfg = Config.fromfile(HEADLINE)
+    cfg.param_scheduler = [dict(type='MultiStepLR', by_epoch=True, milestones=[100, 300], gamma=0.1),
+                           dict(type='StepLR', by_epoch=True, step_size=50, begin=0)]  # fmt: skip
+    apply_recipe(cfg, 8, dataset_size=lambda: 2048 * 10)  # 10 iterations per epoch
+    assert cfg.param_scheduler[0].milestones == [1000, 3000] and cfg.param_scheduler[1].step_size == 500
+    cfg.param_scheduler = [dict(type='OneCycleLR', by_epoch=True, total_steps=400, eta_max=1e-3)]
+    with pytest.raises(ValueError, match='total_steps in epochs'):
+        headline(8, param_scheduler=cfg.param_scheduler)
+    gan = Config.fromfile(osp.join(ROOT, 'configs', 'vqgan', 'vqgan_f8_in1k.py'))
+    lrs = {k: gan.optim_wrapper[k].optimizer.lr for k in ('projector', 'discriminator')}
+    recipe = apply_recipe(gan, 2, scale_lr=True)  # 2 ranks x its batch vs auto_scale_lr.base_batch_size
+    factor = 2 * gan.train_dataloader.batch_size / gan.auto_scale_lr.base_batch_size
+    for k, lr in lrs.items():
+        assert gan.optim_wrapper[k].optimizer.lr == pytest.approx(lr * factor)
+    assert 'projector' in recipe.lr_source and 'discriminator' in recipe.lr_source
 
 
 def test_split_batch_picks_the_fewest_micro_batches_that_fit():
@@ -94,11 +114,33 @@ def test_without_a_recipe_accumulation_and_auto_scale_lr_count_every_image(tmp_p
     assert cfg.auto_scale_lr.enable is False and cfg.train_cfg.accumulate == 2
 
 
+class _ImageNetLength:
+    """Stands in for the DATASETS registry in tools/train.py: builds a 'dataset' of ImageNet's length, counted."""
+
+    builds = 0
+
+    @classmethod
+    def build(cls, cfg) -> range:
+        cls.builds += 1
+        return range(IMAGENET_TRAIN)
+
+
 def _resolve_on_rank(rank: int, world_size: int, port: int, out: str) -> None:
+    """tools/train.py's resolve_recipe on one rank of a gloo group: it reads the group's size and measures the
+    dataset on rank 0 only."""
+    import argparse
+    import importlib.util
+
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     dist.init_process_group('gloo', rank=rank, world_size=world_size)
     try:
-        _, recipe = headline(dist.get_world_size())
+        spec = importlib.util.spec_from_file_location('lmdkit_train_tool', osp.join(ROOT, 'tools', 'train.py'))
+        train = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(train)
+        cfg = Config.fromfile(HEADLINE)
+        train.DATASETS = _ImageNetLength
+        recipe = train.resolve_recipe(cfg, argparse.Namespace(accumulate=None, auto_scale_lr=False))
+        assert _ImageNetLength.builds == (1 if rank == 0 else 0)  # measured once, broadcast
         mine = [recipe.images_per_step, recipe.lr, recipe.epochs, recipe.max_iters, recipe.rank_batch]
         gathered = [None] * world_size
         dist.all_gather_object(gathered, mine)

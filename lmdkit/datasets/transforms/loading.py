@@ -124,12 +124,13 @@ class LoadRandomResizedCrop(BaseTransform):
         if fmt == 'JPEG' and is_complete_jpeg(data):
             flag = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
                     8: cv2.IMREAD_REDUCED_COLOR_8}[reduce]  # fmt: skip
-            img = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+            # the box is in the header's (unrotated) frame: do not let OpenCV apply EXIF orientation
+            img = cv2.imdecode(np.frombuffer(data, np.uint8), flag | cv2.IMREAD_IGNORE_ORIENTATION)
             if img is None:
                 raise ValueError('the decoder returned nothing')
             img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
         else:  # other formats, and JPEGs without an end marker (Pillow raises on a truncated one)
-            img = decode_bytes(data, 'color', 'pillow')
+            img = decode_bytes(data, 'color_ignore_orientation', 'pillow')
         fy, fx = img.shape[0] / height, img.shape[1] / width  # the reduction libjpeg applied (rounded up)
         y0, x0 = min(int(top * fy), img.shape[0] - 1), min(int(left * fx), img.shape[1] - 1)
         y1, x1 = max(y0 + 1, round((top + h) * fy)), max(x0 + 1, round((left + w) * fx))
