@@ -186,7 +186,8 @@ def write_latent_cache(
     dataset = DATASETS.build(ds_cfg)
     n, np_dtype = len(dataset), np.dtype(dtype)
     os.makedirs(out, exist_ok=True)
-    settings = dict(projector=projector_identity(proj_cfg), dataset=dict(type=ds_cfg.type, size=n), split=split,
+    identity = projector_identity(proj_cfg)  # hashes the weights file: once
+    settings = dict(projector=identity, dataset=dict(type=ds_cfg.type, size=n), split=split,
                     pipeline=pipeline, flip=flip, shard_size=shard_size, dtype=dtype)  # fmt: skip
     _check_settings(out, json.loads(json.dumps(settings)), rank, world)  # (JSON round trip: tuples become lists)
     names = [f'shard_{s:05d}' for s in range((n + shard_size - 1) // shard_size)]
@@ -221,8 +222,8 @@ def write_latent_cache(
         dist.barrier()
     manifest = None
     if rank == 0:
-        manifest = _write_manifest(cfg, out, names, proj_cfg, projector.downsample_factor, dataset, split, flip, dtype,
-                                   world, pipeline)  # fmt: skip
+        manifest = _write_manifest(cfg, out, names, proj_cfg, identity, projector.downsample_factor, dataset, split,
+                                   flip, dtype, world, pipeline)  # fmt: skip
         rate = f'{encoded / seconds:.1f} images/s on rank 0' if encoded else 'nothing left to encode'
         print(f'\n{manifest["rows"]} images cached ({len(manifest["skipped"])} skipped), {rate}; latent std '
               f'{manifest["latent_std"]:.4f}, {manifest["bytes_per_image"]:,} bytes per image -> '
@@ -237,7 +238,7 @@ class _NoBar:
         pass
 
 
-def _write_manifest(cfg, out, names, proj_cfg, factor, dataset, split, flip, dtype, world, pipeline) -> dict:
+def _write_manifest(cfg, out, names, proj_cfg, identity, factor, dataset, split, flip, dtype, world, pipeline) -> dict:
     markers = []
     for name in names:
         path = osp.join(out, name + '.json')
@@ -260,7 +261,7 @@ def _write_manifest(cfg, out, names, proj_cfg, factor, dataset, split, flip, dty
     manifest = dict(
         version=FORMAT_VERSION,
         complete=True,
-        projector=projector_identity(proj_cfg),
+        projector=identity,
         projector_checkpoint=proj_cfg.get('checkpoint'),
         image_size=int(next(iter(fields.values()))['shape'][-1] * factor),  # latent side × downsampling
         dataset=dict(type=dataset.__class__.__name__, split=split, size=len(dataset)),

@@ -6,6 +6,7 @@ Fashion-MNIST items are enlarged, colourised and composited onto textured backgr
 and one truncated file.
 """
 
+import io
 import os
 import os.path as osp
 from typing import Dict, Optional, Tuple
@@ -104,23 +105,24 @@ def make_imagenet_rehearsal(
                 path = osp.join(folder, name)
                 quality = int(rng.integers(75, 96))
                 t = counter - 1  # position among the train images (val images follow them)
+                buf = io.BytesIO()
                 if split == 'train' and t == 1:
-                    photo.save(path, format='PNG')
+                    photo.save(buf, format='PNG')
                     odd['png_named_jpeg'].append(rel)
                 elif split == 'train' and t % 13 == 5:
-                    photo.convert('CMYK').save(path, format='JPEG', quality=quality)
+                    photo.convert('CMYK').save(buf, format='JPEG', quality=quality)
                     odd['cmyk'].append(rel)
                 elif t % 9 == 3:
-                    photo.convert('L').save(path, format='JPEG', quality=quality)
+                    photo.convert('L').save(buf, format='JPEG', quality=quality)
                     odd['grayscale'].append(rel)
                 else:
-                    photo.save(path, format='JPEG', quality=quality)
+                    photo.save(buf, format='JPEG', quality=quality)
+                data = buf.getvalue()
                 if split == 'train' and t == 2:  # cut off mid-scan, as a failed download leaves a file
-                    with open(path, 'rb') as f:
-                        data = f.read()
-                    with open(path, 'wb') as f:
-                        f.write(data[: len(data) // 2])
+                    data = data[: len(data) // 2]
                     odd['truncated'].append(rel)
+                with open(path, 'wb') as f:
+                    f.write(data)
                 lists[split].append(f'{rel} {label}')
     for split, lines in lists.items():
         with open(osp.join(root, 'meta', f'{split}.txt'), 'w') as f:

@@ -32,7 +32,7 @@ class Recipe:
     accumulate: int  # micro-batches per optimiser step
     lr: Optional[float]  # None: the optimiser's own default (no lr anywhere in the config)
     lr_source: str  # how lr came about, for the log line
-    max_iters: int
+    max_iters: Optional[int]  # None: a loop that is not iteration-based sets its own length
     max_iters_pinned: bool
     epochs: Optional[float]  # None when the dataset length is unknown (no recipe)
     iters_per_epoch: Optional[float]
@@ -50,7 +50,7 @@ class Recipe:
         if self.epochs is not None:
             how = 'pinned by train_cfg.max_iters' if self.max_iters_pinned else f'{self.iters_per_epoch:,.1f}/epoch'
             parts.append(f'{_num(self.epochs)} epochs = {self.max_iters:,} iterations ({how})')
-        else:
+        elif self.max_iters is not None:
             parts.append(f'{self.max_iters:,} iterations')
         parts += self.schedulers
         return '; '.join(parts)
@@ -161,6 +161,8 @@ def apply_recipe(
     loader = cfg.train_dataloader
     optimizer = cfg.optim_wrapper.get('optimizer', {})
     train_cfg = cfg.train_cfg
+    loop = train_cfg.get('type', 'IterBasedTrainLoop')
+    iteration_based = loop in ('IterBasedTrainLoop', ACCUMULATING_LOOP)
     # MMEngine's own switch counts as --accumulate (its runner iterations would count micro-batches; ours do not)
     accumulate = accumulate or cfg.optim_wrapper.get('accumulative_counts')
     if recipe:
@@ -170,7 +172,7 @@ def apply_recipe(
                            'base_batch_size, epochs, dataset_size')  # fmt: skip
         if 'batch_size' not in recipe:
             raise KeyError(f'recipe.batch_size (images per optimiser step) is missing (recipe = {dict(recipe)})')
-        if 'epochs' not in recipe and train_cfg.get('max_iters') is None:
+        if iteration_based and 'epochs' not in recipe and train_cfg.get('max_iters') is None:
             raise KeyError('recipe.epochs is missing and train_cfg.max_iters is not set; state one of them')
         rank_batch, accumulate = split_batch(int(recipe['batch_size']), world_size, loader.batch_size, accumulate)
     else:
@@ -207,7 +209,13 @@ def apply_recipe(
     notes: List[str] = []
     max_iters = train_cfg.get('max_iters')
     pinned = max_iters is not None
-    if recipe and 'epochs' in recipe:
+    if not iteration_based:  # e.g. MMEngine's EpochBasedTrainLoop: its length is its own (max_epochs)
+        if recipe and 'epochs' in recipe:
+            raise ValueError(f'recipe.epochs needs an iteration-based loop; train_cfg.type is {loop!r}: set its '
+                             'max_epochs instead')  # fmt: skip
+        if accumulate > 1:
+            raise ValueError(f'gradient accumulation needs an iteration-based loop; train_cfg.type is {loop!r}')
+    elif recipe and 'epochs' in recipe:
         size = recipe.get('dataset_size') or (dataset_size() if dataset_size else None)
         if not size:
             raise ValueError('recipe: the dataset length is unknown; set recipe.dataset_size or pass dataset_size')
@@ -223,20 +231,18 @@ def apply_recipe(
     if lr is not None:
         optimizer['lr'] = lr
     loader.batch_size = rank_batch
-    train_cfg.max_iters = int(max_iters)
-    loop = train_cfg.get('type', 'IterBasedTrainLoop')
-    if loop in ('IterBasedTrainLoop', ACCUMULATING_LOOP):  # iterations = optimiser steps; resumes jump the sampler
+    if iteration_based:  # iterations = optimiser steps; resumes jump the sampler
         train_cfg.type = ACCUMULATING_LOOP
         train_cfg.accumulate = accumulate
-    elif accumulate > 1:
-        raise ValueError(f'gradient accumulation needs an iteration-based loop; train_cfg.type is {loop!r}')
+        train_cfg.max_iters = int(max_iters)
     if accumulate > 1:
         if 'optimizer' not in cfg.optim_wrapper:
             raise ValueError('gradient accumulation needs one optimiser (optim_wrapper.optimizer); this config '
                              'has several optimiser wrappers')  # fmt: skip
         cfg.optim_wrapper.accumulative_counts = accumulate
-    return Recipe(world_size, rank_batch, accumulate, lr, lr_source, int(max_iters), pinned, epochs,
-                  iters_per_epoch, notes)  # fmt: skip
+    length = None if max_iters is None else int(max_iters)
+    return Recipe(world_size, rank_batch, accumulate, lr, lr_source, length, pinned, epochs, iters_per_epoch,
+                  notes)  # fmt: skip
 
 
 __all__ = ['ACCUMULATING_LOOP', 'Recipe', 'apply_recipe', 'split_batch']

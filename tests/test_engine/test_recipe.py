@@ -97,6 +97,18 @@ def test_epoch_schedulers_become_iterations_and_several_optimisers_scale_each():
     assert 'projector' in recipe.lr_source and 'discriminator' in recipe.lr_source
 
 
+def test_epoch_based_loops_keep_their_own_length(tmp_path):
+    """tools/train.py trains any MMEngine config: an EpochBasedTrainLoop with epoch schedulers passes through."""
+    cfg = tiny_runner_cfg(tmp_path)
+    cfg.train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=3, val_interval=1)
+    cfg.param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=True, begin=0, end=3)]
+    recipe = apply_recipe(cfg, 2)
+    assert cfg.train_cfg == dict(type='EpochBasedTrainLoop', max_epochs=3, val_interval=1)
+    assert cfg.param_scheduler[0].by_epoch and recipe.max_iters is None and '2 ranks × 8' in recipe.describe()
+    with pytest.raises(ValueError, match='iteration-based loop'):
+        apply_recipe(cfg, 2, accumulate=2)
+
+
 def test_split_batch_picks_the_fewest_micro_batches_that_fit():
     assert split_batch(2048, 2, 256) == (256, 4)
     assert split_batch(2048, 2, 300) == (256, 4)  # 1024 does not split into 300s: 4 × 256
