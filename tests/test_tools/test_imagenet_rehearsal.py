@@ -72,8 +72,24 @@ def dist_train(config, work_dir, options, resume=False, background=False):
     code = proc.wait(timeout=900)
     with open(log.name) as f:
         text = f.read()
-    assert code == 0, text[-4000:]
+    assert code == 0, first_traceback(text) + '\n[...]\n' + text[-2000:]
     return text
+
+
+def first_traceback(log: str) -> str:
+    """The first rank's traceback in a job log: the root cause, which the other ranks' tracebacks (killed by the
+    launcher after it) would otherwise push out of the assertion message."""
+    start = log.find('Traceback')
+    return log[max(start, 0) : max(start, 0) + 3000]
+
+
+def drop_checkpoints(*work_dirs: str) -> None:
+    """Delete the checkpoints of finished runs: at XL width with the SD-VAE, EMA and Adan state one checkpoint is
+    3 GB, and a CI machine's disk holds only a few."""
+    for work_dir in work_dirs:
+        for name in os.listdir(work_dir):
+            if name.endswith('.pth'):
+                os.remove(osp.join(work_dir, name))
 
 
 def descendants(pid: int) -> list:
@@ -164,11 +180,13 @@ def test_headline_lmd_command_trains_resumes_and_caches(rehearsal):
         assert osp.isfile(f'{tmp}/lmd/{name}'), name
     summary = json.load(open(f'{tmp}/lmd/summary.json'))
     assert summary['iters'] == 4 and 0 < summary['final_loss'] < float('inf')
+    os.remove(f'{tmp}/lmd/iter_2.pth')  # 2.5 GB; only iteration 4 is compared
 
     kill_at(LMD, f'{tmp}/lmd_killed', opts, 'iter_2.pth')
     assert not osp.isfile(f'{tmp}/lmd_killed/iter_4.pth')
     dist_train(LMD, f'{tmp}/lmd_killed', opts, resume=True)
     assert_same_weights(f'{tmp}/lmd/iter_4.pth', f'{tmp}/lmd_killed/iter_4.pth')
+    drop_checkpoints(f'{tmp}/lmd', f'{tmp}/lmd_killed')
 
     # the latent cache with 2 ranks, of the first 8 images (PNG-named JPEG, truncated, grayscale, CMYK among them)
     manifest = cache(LMD, f'{tmp}/cache', [*data_options(r), 'train_dataloader.dataset.indices=8'])
@@ -184,6 +202,7 @@ def test_headline_lmd_command_trains_resumes_and_caches(rehearsal):
     )  # fmt: skip
     assert '0.6 epochs = 2 iterations' in log  # 7 cached images, 4 per step
     assert json.load(open(f'{tmp}/lmd_cache/summary.json'))['iters'] == 2
+    drop_checkpoints(f'{tmp}/lmd_cache')
 
 
 @pytest.mark.slow
@@ -198,20 +217,21 @@ def test_mdtv2_xl_at_reduced_depth_trains_resumes_and_caches(rehearsal):
         'train_dataloader.batch_size=1',  # 2 ranks x 1
         'train_cfg.max_iters=2',
         'train_cfg.val_interval=2',
-        'default_hooks.checkpoint.interval=1',
         'default_hooks.logger.interval=1',
     ]
-    log = dist_train(MDT, f'{tmp}/mdt', opts)
+    log = dist_train(MDT, f'{tmp}/mdt', [*opts, 'default_hooks.checkpoint.interval=1'])
     assert '2 ranks × 1 × accumulate 1 = 2 images/step' in log, log[-3000:]
     assert osp.isfile(f'{tmp}/mdt/iter_2.pth') and osp.isfile(f'{tmp}/mdt/samples.png')
     # resume from the iteration-1 checkpoint (the kill itself is tested above with LMD: same code path)
     os.makedirs(f'{tmp}/mdt_resumed')
-    shutil.copy(f'{tmp}/mdt/iter_1.pth', f'{tmp}/mdt_resumed/iter_1.pth')
+    shutil.move(f'{tmp}/mdt/iter_1.pth', f'{tmp}/mdt_resumed/iter_1.pth')
     dist_train(MDT, f'{tmp}/mdt_resumed', opts, resume=True)
     assert_same_weights(f'{tmp}/mdt/iter_2.pth', f'{tmp}/mdt_resumed/iter_2.pth')
+    drop_checkpoints(f'{tmp}/mdt', f'{tmp}/mdt_resumed')
 
     manifest = cache(MDT, f'{tmp}/mdt_cache', [*data_options(r), 'train_dataloader.dataset.indices=4'])
     assert manifest['image_size'] == 256 and manifest['fields']['mean']['shape'] == [4, 32, 32]
     dist_train('configs/mdt/mdtv2_xl2_in1k_cache.py', f'{tmp}/mdt_from_cache',
                [*opts, f'train_dataloader.dataset.cache_dir={tmp}/mdt_cache'])  # fmt: skip
     assert osp.isfile(f'{tmp}/mdt_from_cache/iter_2.pth')
+    drop_checkpoints(f'{tmp}/mdt_from_cache')
