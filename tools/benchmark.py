@@ -23,7 +23,7 @@ from mmengine.runner import Runner
 
 from lmdkit.datasets.latent_cache import bind_projector
 from lmdkit.engine.checkpoint import atomic_write
-from lmdkit.evaluation.flops import count_flops
+from lmdkit.evaluation.flops import count_flops, matmul_peak
 from lmdkit.registry import MODELS
 from lmdkit.utils import register_all_modules
 
@@ -50,23 +50,6 @@ def parse_args() -> argparse.Namespace:
 def sync(device: str) -> None:
     if device.startswith('cuda'):
         torch.cuda.synchronize()
-
-
-def matmul_peak(device: str, dtype: torch.dtype, size: int = 0, repeat: int = 10) -> float:
-    """Achievable dense matmul FLOP/s on this device and dtype (best of ``repeat``)."""
-    size = size or (8192 if device.startswith('cuda') else 2048)
-    a = torch.randn(size, size, device=device, dtype=dtype)
-    b = torch.randn(size, size, device=device, dtype=dtype)
-    for _ in range(2):
-        a @ b
-    best = float('inf')
-    for _ in range(repeat):
-        sync(device)
-        t = time.perf_counter()
-        a @ b
-        sync(device)
-        best = min(best, time.perf_counter() - t)
-    return 2 * size**3 / best
 
 
 def peak_rss_mb() -> float:

@@ -50,23 +50,12 @@ class FSDP2Strategy(DDPStrategy):
 
     def _wrap_model(self, model: nn.Module) -> nn.Module:
         from torch.distributed.device_mesh import init_device_mesh
-        from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard, register_fsdp_forward_method
 
         model = self.convert_model(model.to(get_device()))
         mesh = init_device_mesh(get_device(), (self.world_size,))
-        policy = MixedPrecisionPolicy(
-            param_dtype=getattr(torch, self.param_dtype) if self.param_dtype else None,
-            reduce_dtype=getattr(torch, self.reduce_dtype) if self.reduce_dtype else None,
-        )
-        kwargs = dict(mesh=mesh, mp_policy=policy, reshard_after_forward=self.reshard_after_forward)
-        units = [m for m in model.modules() if type(m).__name__ in self.shard_modules and m is not model]
-        for unit in units:
-            fully_shard(unit, **kwargs)
-        fully_shard(model, **kwargs)  # the rest (embeddings, heads, norms) as one unit; the model keeps its class
-        for method in self.forward_methods:  # entry points hooks and tools call instead of forward()
-            if callable(getattr(model, method, None)):
-                register_fsdp_forward_method(model, method)
-        self.logger.info(f'FSDP2: {len(units)} units sharded over {self.world_size} ranks on {get_device()}')
+        units = fully_shard_model(model, mesh, self.shard_modules, self.param_dtype, self.reduce_dtype,
+                                  self.reshard_after_forward, self.forward_methods)  # fmt: skip
+        self.logger.info(f'FSDP2: {units} units sharded over {self.world_size} ranks on {get_device()}')
         return model
 
     # ------------------------------------------------------------------ full (unsharded) state dicts
@@ -115,3 +104,35 @@ class FSDP2Strategy(DDPStrategy):
             SingleDeviceStrategy.save_checkpoint(self, filename, **kwargs)
         finally:
             self._gathered = None
+
+
+def fully_shard_model(
+    model: nn.Module,
+    mesh,
+    shard_modules: Sequence[str] = ('Block', 'DiTBlock', 'MDTBlock'),
+    param_dtype: Optional[str] = None,
+    reduce_dtype: Optional[str] = None,
+    reshard_after_forward: bool = True,
+    forward_methods: Sequence[str] = ('reconstruct', 'sample', 'fit_latent_prior'),
+) -> int:
+    """Shard ``model`` in place with FSDP2 over ``mesh``: every sub-module whose class name is in ``shard_modules``
+    as a unit of its own, then the rest as one root unit; frozen parameters are left whole. The model keeps its
+    class, so ``train_step`` and the ``forward_methods`` work as before. Returns the number of inner units."""
+    from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard, register_fsdp_forward_method
+
+    policy = MixedPrecisionPolicy(
+        param_dtype=getattr(torch, param_dtype) if param_dtype else None,
+        reduce_dtype=getattr(torch, reduce_dtype) if reduce_dtype else None,
+    )
+    # frozen parameters (a projector's VAE) stay whole on every rank, as under DDP: sharding them would all-gather
+    # them in every forward for nothing
+    frozen = {p for p in model.parameters() if not p.requires_grad}
+    kwargs = dict(mesh=mesh, mp_policy=policy, reshard_after_forward=reshard_after_forward, ignored_params=frozen)
+    units = [m for m in model.modules() if type(m).__name__ in tuple(shard_modules) and m is not model]
+    for unit in units:
+        fully_shard(unit, **kwargs)
+    fully_shard(model, **kwargs)  # the rest (embeddings, heads, norms) as one unit
+    for method in forward_methods:  # entry points hooks and tools call instead of forward()
+        if callable(getattr(model, method, None)):
+            register_fsdp_forward_method(model, method)
+    return len(units)

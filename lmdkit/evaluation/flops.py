@@ -1,5 +1,7 @@
-"""FLOP counting with ``torch.utils.flop_counter``, including the CPU attention kernels it has no formula for."""
+"""FLOP counting with ``torch.utils.flop_counter`` (including the CPU attention kernels it has no formula for) and
+the matmul peak that model FLOP utilisation is measured against."""
 
+import time
 from typing import Callable
 
 import torch
@@ -39,3 +41,24 @@ def count_flops(fn: Callable[[], object]) -> int:
     with fc.FlopCounterMode(display=False) as counter:
         fn()
     return int(counter.get_total_flops())
+
+
+def matmul_peak(device: str, dtype: torch.dtype, size: int = 0, repeat: int = 10) -> float:
+    """Achievable dense matmul FLOP/s on ``device`` in ``dtype`` (best of ``repeat``): the denominator of MFU."""
+    size = size or (8192 if device.startswith('cuda') else 2048)
+    a, b = (torch.randn(size, size, device=device, dtype=dtype) for _ in range(2))
+    for _ in range(2):
+        a @ b
+    best = float('inf')
+    for _ in range(repeat):
+        _sync(device)
+        start = time.perf_counter()
+        a @ b
+        _sync(device)
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def _sync(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()

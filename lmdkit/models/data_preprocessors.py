@@ -55,6 +55,8 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
             self.erasing = RandomErasing(**random_erasing)
 
     def forward(self, data: dict, training: bool = False) -> dict:
+        if training and self.mixup is not None:
+            self._check_labels(data.get('data_samples'))  # on the loader's host tensors: no device sync
         data = super().forward(data, training)
         if not training or (self.mixup is None and self.erasing is None):
             return data
@@ -63,12 +65,16 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
             self.erasing.device = inputs.device  # timm draws the fill values on this device
             inputs = self.erasing(inputs)
         if self.mixup is not None:
-            if not isinstance(samples, dict) or 'gt_label' not in samples:
-                raise ValueError('mixup needs labelled data (data_samples with gt_label)')
-            if bool((samples['gt_label'] < 0).any()):
-                raise ValueError('mixup got samples without a label (gt_label = -1): is the dataset unlabelled?')
             if inputs.shape[0] % 2:
                 raise ValueError(f'mixup/cutmix needs an even batch size, got {inputs.shape[0]}')
             inputs, soft = self.mixup(inputs, samples['gt_label'].to(inputs.device))
             samples = dict(samples, gt_score=soft)
         return dict(inputs=inputs, data_samples=samples)
+
+    @staticmethod
+    def _check_labels(samples) -> None:
+        if not isinstance(samples, dict) or 'gt_label' not in samples:
+            raise ValueError('mixup needs labelled data (data_samples with gt_label)')
+        labels = samples['gt_label']
+        if labels.device.type == 'cpu' and bool((labels < 0).any()):  # a batch already on a GPU is not checked
+            raise ValueError('mixup got samples without a label (gt_label = -1): is the dataset unlabelled?')

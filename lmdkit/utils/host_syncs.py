@@ -36,12 +36,16 @@ _SKIP = (osp.dirname(torch.__file__), osp.abspath(__file__))
 #: callers whose tensors stay on the host in a CUDA run: PyTorch optimisers keep their ``step`` counters on the CPU
 #: (unless ``capturable``/``fused``) and read them with ``.item()``
 _HOST_SIDE = (osp.join(osp.dirname(torch.__file__), 'optim') + osp.sep,)
+#: lmdkit functions that read the data loader's tensors before they are moved to the device (file, function)
+_HOST_READERS = ((osp.join('lmdkit', 'models', 'data_preprocessors.py'), '_check_labels'),)
 
 
 def _call_site() -> Optional[str]:
     """``file:line function`` of the innermost caller outside PyTorch and this module; None for host-side reads."""
     stack = [(osp.abspath(frame.filename), frame) for frame in traceback.extract_stack()]  # '..' resolved
     if any(path.startswith(_HOST_SIDE) for path, _ in stack):
+        return None
+    if any(path.endswith(file) and frame.name == name for path, frame in stack for file, name in _HOST_READERS):
         return None
     for path, frame in reversed(stack):
         if not path.startswith(_SKIP) and '<' not in path:

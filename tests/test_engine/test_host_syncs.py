@@ -170,7 +170,12 @@ TINY_VQGAN = {
         ('configs/dit/dit_p4_fmnist-mini.py', TINY_MDT, 1),
         (
             'configs/finetune/vitp_quickstart-pre_fmnist-mini.py',
-            {'model.backbone.init_cfg': None, 'train_dataloader.batch_size': 8},
+            {
+                'model.backbone.init_cfg': None,
+                'train_dataloader.batch_size': 8,
+                'model.data_preprocessor.mixup': dict(mixup_alpha=0.8, cutmix_alpha=1.0, label_smoothing=0.1),
+                'model.data_preprocessor.random_erasing': dict(probability=0.25, mode='pixel'),
+            },
             1,
         ),
         ('configs/vqgan/vqgan_f4_fmnist.py', TINY_VQGAN, 2),

@@ -93,6 +93,19 @@ def test_unlabelled_batches_are_refused():
         model(data['inputs'], None, mode='loss')
 
 
+def test_mixup_refuses_unlabelled_batches_without_a_device_sync():
+    from lmdkit.utils.host_syncs import HostSyncCounter
+
+    model = MODELS.build(tiny_classifier_model())
+    data = batch()
+    with HostSyncCounter() as counter:  # the label check reads the loader's host tensors, not device ones
+        model.data_preprocessor(data, True)
+    assert counter.count == 0, counter.sites()
+    data['data_samples']['gt_label'][:] = -1
+    with pytest.raises(ValueError, match='unlabelled'):
+        model.data_preprocessor(data, True)
+
+
 @pytest.mark.parametrize('shape', [(32, 32, 1), (32, 32, 3)])
 def test_rand_augment_keeps_shape_and_dtype(shape):
     import random
