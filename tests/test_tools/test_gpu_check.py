@@ -42,3 +42,28 @@ def test_gpu_check_runs_every_model_single_ddp_and_fsdp2_on_cpu(tmp_path):
     assert 'fp16' in skipped and 'torch.compile' in skipped
     table = open(osp.join(out, 'gpu_check.md')).read()
     assert table.count('\n| ') == 1 + len(runs)  # the header and one row per run
+
+
+def load_tool():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location('gpu_check_tool', osp.join(ROOT, 'tools/analysis/gpu_check.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_failing_run_is_reported_and_the_check_goes_on():
+    tool = load_tool()
+
+    def out_of_memory():
+        raise RuntimeError('CUDA out of memory. Tried to allocate 2.00 GiB')
+
+    record = tool.guarded(out_of_memory, model='dit_xl2', precision='bf16', compiled=True)
+    assert record['model'] == 'dit_xl2' and record['precision'] == 'bf16' and record['compiled']
+    assert 'RuntimeError: CUDA out of memory' in record['error']
+    report = dict(command='x', runs=[record], agreement=[], skipped=[],
+                  environment=dict(device='cpu', devices=1, torch='2', bf16_peak_tflops=1.0))  # fmt: skip
+    assert len(tool.failures(report)) == 1 and 'the run failed' in tool.failures(report)[0]
+    row = [line for line in tool.markdown(report).splitlines() if line.startswith('| dit_xl2')][0]
+    assert 'FAILED: RuntimeError: CUDA out of memory' in row and '--batch-scale 0.5' in row

@@ -1,20 +1,21 @@
 """Our MAE/LMD training step against Hugging Face transformers' ViTMAEForPreTraining, same sizes, same machine.
 
-    python tools/analysis/compare_hf_mae.py [--sizes tiny base] [--dtypes float32 bfloat16] [--repeat 5] [--out FILE]
+    python tools/analysis/compare_hf_mae.py [--sizes tiny base] [--dtypes float32 bfloat16] [--pairs 7] [--out FILE]
 
 Both models are built from equivalent settings with random weights (pixel MAE, mask ratio 0.75, no norm_pix,
 SDPA attention in both) and timed on the same random batch for a whole step: forward, loss, backward, AdamW.
+The steps alternate in one process; the ratio is the median of the per-pair ratios (``lmdkit.utils.paired_timing``).
 bf16 runs under torch.autocast for both. Needs `pip install transformers` (a benchmark-only dependency).
 """
 
 import argparse
 import json
-import time
 
 import torch
 
 from lmdkit.registry import MODELS
 from lmdkit.utils import register_all_modules
+from lmdkit.utils.paired_timing import paired_step_times
 
 SIZES = {
     # img, channels, patch, (width, depth, heads), (decoder width, depth, heads), batch
@@ -45,33 +46,33 @@ def hf(size: str) -> torch.nn.Module:
     return ViTMAEForPreTraining(cfg)
 
 
-def time_steps(model, loss_fn, x, dtype, repeat: int) -> float:
+def make_step(model, loss_fn, x, dtype):
+    """One training step: forward under autocast for bf16, loss, backward, AdamW."""
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     model.train()
-    times = []
-    for i in range(repeat + 2):
-        t = time.perf_counter()
+
+    def step():
         with torch.autocast('cpu', dtype=torch.bfloat16, enabled=dtype == 'bfloat16'):
             loss = loss_fn(model, x)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        if i >= 2:
-            times.append(time.perf_counter() - t)
-    return sorted(times)[len(times) // 2]  # median
+        return loss.detach()
+
+    return step
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--sizes', nargs='+', default=['tiny', 'base'], choices=list(SIZES))
     parser.add_argument('--dtypes', nargs='+', default=['float32', 'bfloat16'], choices=['float32', 'bfloat16'])
-    parser.add_argument('--repeat', type=int, default=5)
+    parser.add_argument('--pairs', type=int, default=7, help='timed pairs of steps per size and dtype')
     parser.add_argument('--out')
     args = parser.parse_args()
     torch.set_flush_denormal(True)
     register_all_modules()
     results = []
-    print('| size | dtype | batch | lmdkit s/step | transformers s/step | transformers / lmdkit |')
+    print('| size | dtype | batch | lmdkit s/step | transformers s/step | transformers / lmdkit (median of pairs) |')
     print('|---|---|---|---|---|---|')
     for size in args.sizes:
         img, ch, *_, batch = SIZES[size]
@@ -80,11 +81,13 @@ def main() -> None:
         a, b = ours(size), hf(size)
         params = (sum(p.numel() for p in a.parameters()), sum(p.numel() for p in b.parameters()))
         for dtype in args.dtypes:
-            t_ours = time_steps(a, lambda m, x: m(x, mode='loss')['loss'], x, dtype, args.repeat)
-            t_hf = time_steps(b, lambda m, x: m(pixel_values=x).loss, x, dtype, args.repeat)
-            results.append(dict(size=size, dtype=dtype, batch=batch, ours_s=t_ours, hf_s=t_hf, ratio=t_hf / t_ours,
-                                params_ours=params[0], params_hf=params[1]))  # fmt: skip
-            print(f'| {size} | {dtype} | {batch} | {t_ours:.4f} | {t_hf:.4f} | {t_hf / t_ours:.2f} |', flush=True)
+            timing = paired_step_times(make_step(a, lambda m, x: m(x, mode='loss')['loss'], x, dtype),
+                                       make_step(b, lambda m, x: m(pixel_values=x).loss, x, dtype),
+                                       pairs=args.pairs)  # fmt: skip
+            t_ours, t_hf, ratio = timing['a_median'], timing['b_median'], timing['ratio']
+            results.append(dict(size=size, dtype=dtype, batch=batch, ours_s=t_ours, hf_s=t_hf, ratio=ratio,
+                                ratios=timing['ratios'], params_ours=params[0], params_hf=params[1]))  # fmt: skip
+            print(f'| {size} | {dtype} | {batch} | {t_ours:.4f} | {t_hf:.4f} | {ratio:.2f} |', flush=True)
     if args.out:
         with open(args.out, 'w') as f:
             json.dump(results, f, indent=2)

@@ -13,8 +13,9 @@ shapes), it runs real training steps (``model.train_step``: preprocessing, forwa
 - the first steps of bf16 and fp32 from the same weights, whose losses must agree within ``BF16_TOLERANCE``.
 
 Per run it reports images/s per device, MFU (the eager step's counted FLOPs over time, against the bf16 matmul
-peak measured here), peak memory, host syncs in one step (CUDA: ``torch.cuda.set_sync_debug_mode``; CPU: lmdkit's
-dispatch-level counter) and whether the loss fell over the run (4 fixed batches, cycled). Writes ``gpu_check.json``
+peak measured here), peak memory, host syncs in one step as the training loop runs it (the target is 1: the read of
+the logged values with the gradient check; CUDA: ``torch.cuda.set_sync_debug_mode``; CPU: lmdkit's dispatch-level
+counter) and whether the loss fell over the run (4 fixed batches, cycled). Writes ``gpu_check.json``
 and ``gpu_check.md`` (a table for docs/benchmarks.md) under ``--out`` with the public targets beside the numbers.
 
 Without CUDA the same code runs at toy sizes on the CPU (so CI exercises it) and the report names what it skipped:
@@ -36,6 +37,7 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable, Dict, List, Optional
 
 import torch
@@ -46,6 +48,7 @@ sys.path.insert(0, ROOT)
 from mmengine.config import Config  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 
+from lmdkit.engine.step_readout import resolve  # noqa: E402
 from lmdkit.evaluation.flops import count_flops, matmul_peak  # noqa: E402
 from lmdkit.registry import MODELS  # noqa: E402
 from lmdkit.utils import register_all_modules  # noqa: E402
@@ -92,7 +95,7 @@ SPECS: Dict[str, Spec] = {
         toy={**_SD_VAE_TOY, 'model.denoiser.arch': 'S', 'model.denoiser.depth': 2, 'model.denoiser.input_size': 4},
         target='DiT-XL/2: >= 40 % bf16 MFU (official DiT code ~6 %, fast-DiT ~24 % = 107 img/s on an A100)'),
     'mdtv2_xl2': Spec(
-        'configs/mdt/mdtv2_xl2_in1k.py', 'latents', 256, 128,
+        'configs/mdt/mdtv2_xl2_in1k.py', 'latents', 256, 64,
         options={'model.projector.checkpoint': None},
         toy={**_SD_VAE_TOY, 'model.denoiser.arch': 'S', 'model.denoiser.depth': 3, 'model.denoiser.decode_layers': 1,
              'model.denoiser.input_size': 4}),
@@ -120,7 +123,9 @@ def build_model(name: str, toy: bool, device: str, seed: int = 0) -> tuple:
     if optimizer.get('lr') is None and 'base_lr' in recipe:  # the recipe's lr at its own images per step
         optimizer.lr = recipe['base_lr'] * recipe['batch_size'] / recipe.get('base_batch_size', 256)
     torch.manual_seed(seed)
-    return MODELS.build(cfg.model).to(device).train(), cfg
+    with torch.device(device):  # initialise on the GPU: an XL model takes seconds to initialise on the host
+        model = MODELS.build(cfg.model)
+    return model.to(device).train(), cfg
 
 
 def optim_wrapper(model: torch.nn.Module, cfg: Config, precision: str):
@@ -197,16 +202,19 @@ def peak_memory_mb(device: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
+def train_step(model, batch: dict, wrapper) -> Dict[str, float]:
+    """One training step as the training loop runs it: ``train_step``, then the step's logged values read in one
+    host transfer (``lmdkit.engine.step_readout``, what NonFiniteGuardHook and the loop do every iteration)."""
+    return resolve(model.train_step(batch, wrapper))
+
+
 def train_steps(model, wrapper, batches: List[dict], steps: int, device: str) -> tuple:
-    """``steps`` training steps over the cycled ``batches``: (seconds, losses). One host sync at the end."""
-    losses = []
+    """``steps`` training steps over the cycled ``batches``: (seconds, losses)."""
     sync(device)
     t0 = time.perf_counter()
-    for i in range(steps):
-        losses.append(model.train_step(batches[i % len(batches)], wrapper)['loss'].detach())
+    losses = [train_step(model, batches[i % len(batches)], wrapper)['loss'] for i in range(steps)]
     sync(device)
-    seconds = time.perf_counter() - t0
-    return seconds, [float(v) for v in torch.stack(losses).float().cpu()]
+    return time.perf_counter() - t0, losses
 
 
 def loss_fell(losses: List[float]) -> bool:
@@ -222,8 +230,8 @@ def single_run(name: str, precision: str, compiled: bool, args, device: str, pea
     wrapper = optim_wrapper(model, cfg, precision)
     batch = batch_size(name, args)
     batches = make_batches(name, model, batch, args.toy, device)
-    flops = count_flops(lambda: model.train_step(batches[0], wrapper))  # eager FLOPs, also those of the graph
-    syncs = count_syncs(lambda: model.train_step(batches[1], wrapper), device)
+    flops = count_flops(lambda: train_step(model, batches[0], wrapper))  # eager FLOPs, also those of the graph
+    syncs = count_syncs(lambda: train_step(model, batches[1], wrapper), device)
     if compiled:
         model.train_step = torch.compile(model.train_step)
     if device.startswith('cuda'):
@@ -254,10 +262,24 @@ def agreement(name: str, args, device: str) -> dict:
         losses[precision] = []
         for i in range(AGREE_STEPS):
             seed_all(100 + i)  # the same timesteps, noise, masks and mixing in both precisions
-            losses[precision].append(float(model.train_step(batches[i], wrapper)['loss']))
+            losses[precision].append(train_step(model, batches[i], wrapper)['loss'])
     worst = max(abs(a - b) / max(abs(a), 1e-8) for a, b in zip(losses['fp32'], losses['bf16']))
     return dict(model=name, fp32=losses['fp32'], bf16=losses['bf16'], max_rel_diff=worst, tolerance=BF16_TOLERANCE,
                 ok=worst <= BF16_TOLERANCE)  # fmt: skip
+
+
+def guarded(run: Callable[[], dict], **labels) -> dict:
+    """``run()``; a failure (out of memory, a compile error) is recorded under ``labels`` and the check goes on."""
+    try:
+        return run()
+    except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the other runs
+        import traceback
+
+        reason = f'{type(exc).__name__}: {exc}'.strip().splitlines()[0][:200]
+        return dict(parallel='single', **labels, reason=reason, error=traceback.format_exc()[-3000:])
+    finally:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
 
 def batch_size(name: str, args, agreement: bool = False) -> int:
@@ -337,7 +359,7 @@ def parallel_run(name: str, args, device: str, rank: int, world: int, peak: floa
 
         fully_shard_model(model, init_device_mesh('cuda' if cuda else 'cpu', (world,)))
         runner_model, wrapper = model, optim_wrapper(model, cfg, 'bf16')
-    flops = count_flops(lambda: runner_model.train_step(batches[0], wrapper))
+    flops = count_flops(lambda: train_step(runner_model, batches[0], wrapper))
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     train_steps(runner_model, wrapper, batches, args.warmup, device)
@@ -410,7 +432,10 @@ def markdown(report: dict) -> str:
              '| loss fell | notes |', '|---|---|---|---|---|---|---|---|---|---|---|']  # fmt: skip
     for r in report['runs']:
         if 'error' in r:
-            lines.append(f'| {r["model"]} | | | {r["parallel"]} | | | | | | | FAILED (see gpu_check.json) |')
+            reason = r.get('reason') or r['error'].strip().splitlines()[-1][:200]
+            hint = ' (--batch-scale 0.5 halves the batches)' if 'out of memory' in reason else ''
+            lines.append(f"| {r['model']} | {r.get('precision', '')} | {'yes' if r.get('compiled') else 'no'} | "
+                         f"{r['parallel']} | | | | | | | FAILED: {reason}{hint} |")  # fmt: skip
             continue
         notes = []
         if 'loss_scale' in r:
@@ -427,6 +452,9 @@ def markdown(report: dict) -> str:
                      f"{'; '.join(notes)} |")  # fmt: skip
     lines += ['', f'bf16 against fp32, first {AGREE_STEPS} steps (tolerance {BF16_TOLERANCE:.0%} relative):', '']
     for a in report['agreement']:
+        if 'error' in a:
+            lines.append(f'- {a["model"]}: FAILED (see gpu_check.json)')
+            continue
         lines.append(f"- {a['model']}: max relative difference {a['max_rel_diff']:.2e} "
                      f"{'ok' if a['ok'] else 'OVER TOLERANCE'}")  # fmt: skip
     if report['skipped']:
@@ -445,8 +473,11 @@ def failures(report: dict) -> List[str]:
         elif r.get('reload_ok') is False:
             found.append(f"{where}: the FSDP2 checkpoint gives loss {r['reloaded_loss']} on one device, "
                          f"the sharded model {r['fsdp2_loss']}")  # fmt: skip
-    found += [f"{a['model']}: bf16 and fp32 losses differ by {a['max_rel_diff']:.2e} (> {BF16_TOLERANCE})"
-              for a in report['agreement'] if not a['ok']]  # fmt: skip
+    for a in report['agreement']:
+        if 'error' in a:
+            found.append(f'{a["model"]} bf16 against fp32: the run failed:\n{a["error"]}')
+        elif not a['ok']:
+            found.append(f'{a["model"]}: bf16 and fp32 losses differ by {a["max_rel_diff"]:.2e} (> {BF16_TOLERANCE})')
     return found
 
 
@@ -499,20 +530,22 @@ def main(argv: Optional[List[str]] = None) -> dict:
     def progress(text: str) -> None:
         print(f'[gpu_check {time.perf_counter() - started:6.0f} s] {text}', flush=True)
 
+    def run_single(name: str, precision: str, compiled: bool, what: str) -> None:
+        progress(f'{name}: {what}')
+        run = partial(single_run, name, precision, compiled, args, device, peak)
+        report['runs'].append(guarded(run, model=name, precision=precision, compiled=compiled))
+
     for name in args.models:
-        progress(f'{name}: bf16 eager')
-        report['runs'].append(single_run(name, 'bf16', False, args, device, peak))
+        run_single(name, 'bf16', False, 'bf16 eager')
         if name in heavy and (cuda or args.compile_cpu):
-            progress(f'{name}: bf16 torch.compile')
-            report['runs'].append(single_run(name, 'bf16', True, args, device, peak))
+            run_single(name, 'bf16', True, 'bf16 torch.compile')
         if name == FP16_MODEL:
             if cuda:
-                progress(f'{name}: fp16 + dynamic loss scaling')
-                report['runs'].append(single_run(name, 'fp16', False, args, device, peak))
+                run_single(name, 'fp16', False, 'fp16 + dynamic loss scaling')
             else:
                 report['skipped'].append(f'{name} fp16 (MMEngine AmpOptimWrapper loss scaling needs CUDA)')
         progress(f'{name}: bf16 against fp32')
-        report['agreement'].append(agreement(name, args, device))
+        report['agreement'].append(guarded(partial(agreement, name, args, device), model=name))
         if cuda:
             torch.cuda.empty_cache()
     if not (cuda or args.compile_cpu):

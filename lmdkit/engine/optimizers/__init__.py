@@ -2,6 +2,7 @@
 
 from .adan import Adan
 from .autocast_optim_wrapper import AutocastOptimWrapper
+from .default_constructor import DefaultOptimWrapperConstructor, plain_param_groups
 from .lars import Lars
 from .layer_decay_constructor import LayerDecayOptimWrapperConstructor, layer_decay_param_groups
 from .multi_optim_constructor import MultiOptimWrapperConstructor
@@ -9,8 +10,10 @@ from .multi_optim_constructor import MultiOptimWrapperConstructor
 __all__ = [
     'Adan',
     'AutocastOptimWrapper',
+    'DefaultOptimWrapperConstructor',
     'Lars',
     'LayerDecayOptimWrapperConstructor',
     'MultiOptimWrapperConstructor',
     'layer_decay_param_groups',
+    'plain_param_groups',
 ]

@@ -8,6 +8,8 @@ from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
 
 from lmdkit.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
 
+from .default_constructor import plain_param_groups
+
 
 def layer_decay_param_groups(
     model: nn.Module, base_lr: float, weight_decay: float, layer_decay: float, backbone: str = 'backbone'
@@ -72,5 +74,6 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
             g.pop('param_names')
         optimizer_cfg['params'] = groups
         optimizer = OPTIMIZERS.build(optimizer_cfg)
+        plain_param_groups(optimizer)  # torch.compile cannot trace a step over ConfigDict groups
         optim_wrapper_cfg.setdefault('type', 'OptimWrapper')
         return OPTIM_WRAPPERS.build(optim_wrapper_cfg, default_args=dict(optimizer=optimizer))
