@@ -6,7 +6,7 @@ Checkpoints hold full, unsharded state dicts (model and optimiser, keyed by para
 they load without FSDP (tools/sample.py, fine-tuning) and into any number of ranks.
 """
 
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -15,6 +15,9 @@ from mmengine.device import get_device
 from mmengine.dist import is_main_process
 
 from lmdkit.registry import STRATEGIES
+
+if TYPE_CHECKING:
+    from torch.distributed.device_mesh import DeviceMesh
 
 
 def _options(**kwargs):
@@ -108,7 +111,7 @@ class FSDP2Strategy(DDPStrategy):
 
 def fully_shard_model(
     model: nn.Module,
-    mesh,
+    mesh: 'DeviceMesh',
     shard_modules: Sequence[str] = ('Block', 'DiTBlock', 'MDTBlock'),
     param_dtype: Optional[str] = None,
     reduce_dtype: Optional[str] = None,
@@ -116,7 +119,8 @@ def fully_shard_model(
     forward_methods: Sequence[str] = ('reconstruct', 'sample', 'fit_latent_prior'),
 ) -> int:
     """Shard ``model`` in place with FSDP2 over ``mesh``: every sub-module whose class name is in ``shard_modules``
-    as a unit of its own, then the rest as one root unit; frozen parameters are left whole. The model keeps its
+    as a unit of its own, then the rest as one root unit; frozen parameters are left whole (without a
+    ``param_dtype``). The model keeps its
     class, so ``train_step`` and the ``forward_methods`` work as before. Returns the number of inner units."""
     from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard, register_fsdp_forward_method
 
@@ -125,8 +129,9 @@ def fully_shard_model(
         reduce_dtype=getattr(torch, reduce_dtype) if reduce_dtype else None,
     )
     # frozen parameters (a projector's VAE) stay whole on every rank, as under DDP: sharding them would all-gather
-    # them in every forward for nothing
-    frozen = {p for p in model.parameters() if not p.requires_grad}
+    # them in every forward for nothing. Not with a param_dtype: FSDP2 casts the forward inputs to it, and whole
+    # fp32 weights would then meet bf16 images
+    frozen = {p for p in model.parameters() if not p.requires_grad} if param_dtype is None else set()
     kwargs = dict(mesh=mesh, mp_policy=policy, reshard_after_forward=reshard_after_forward, ignored_params=frozen)
     units = [m for m in model.modules() if type(m).__name__ in tuple(shard_modules) and m is not model]
     for unit in units:

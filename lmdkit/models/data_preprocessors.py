@@ -5,6 +5,7 @@ from typing import Optional
 from mmengine.model import ImgDataPreprocessor
 
 from lmdkit.registry import MODELS
+from lmdkit.utils.host_syncs import host_side
 
 
 @MODELS.register_module()
@@ -72,7 +73,9 @@ class ClsDataPreprocessor(ImgDataPreprocessor):
         return dict(inputs=inputs, data_samples=samples)
 
     @staticmethod
-    def _check_labels(samples) -> None:
+    @host_side
+    def _check_labels(samples: Optional[dict]) -> None:
+        """Refuse unlabelled batches before mixup, reading the loader's labels while they are still on the host."""
         if not isinstance(samples, dict) or 'gt_label' not in samples:
             raise ValueError('mixup needs labelled data (data_samples with gt_label)')
         labels = samples['gt_label']

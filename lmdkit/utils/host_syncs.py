@@ -7,9 +7,10 @@ audits the CUDA path without a GPU (``tools/analysis/host_syncs.py``).
 """
 
 import os.path as osp
+import sys
 import traceback
 from collections import Counter
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
@@ -36,8 +37,14 @@ _SKIP = (osp.dirname(torch.__file__), osp.abspath(__file__))
 #: callers whose tensors stay on the host in a CUDA run: PyTorch optimisers keep their ``step`` counters on the CPU
 #: (unless ``capturable``/``fused``) and read them with ``.item()``
 _HOST_SIDE = (osp.join(osp.dirname(torch.__file__), 'optim') + osp.sep,)
-#: lmdkit functions that read the data loader's tensors before they are moved to the device (file, function)
-_HOST_READERS = ((osp.join('lmdkit', 'models', 'data_preprocessors.py'), '_check_labels'),)
+_HOST_SIDE_CODE: set = set()  # code objects of functions marked with @host_side
+
+
+def host_side(func: Callable) -> Callable:
+    """Mark ``func`` as reading host tensors only (a data loader's, before they are copied to the device): a CUDA
+    run does not wait in it, so :class:`HostSyncCounter` does not count reads made inside it."""
+    _HOST_SIDE_CODE.add(func.__code__)
+    return func
 
 
 def _call_site() -> Optional[str]:
@@ -45,8 +52,11 @@ def _call_site() -> Optional[str]:
     stack = [(osp.abspath(frame.filename), frame) for frame in traceback.extract_stack()]  # '..' resolved
     if any(path.startswith(_HOST_SIDE) for path, _ in stack):
         return None
-    if any(path.endswith(file) and frame.name == name for path, frame in stack for file, name in _HOST_READERS):
-        return None
+    frame = sys._getframe()
+    while frame is not None:
+        if frame.f_code in _HOST_SIDE_CODE:
+            return None
+        frame = frame.f_back
     for path, frame in reversed(stack):
         if not path.startswith(_SKIP) and '<' not in path:
             return f'{osp.join(*path.split(osp.sep)[-3:])}:{frame.lineno} {frame.name}'

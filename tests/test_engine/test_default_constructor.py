@@ -26,14 +26,24 @@ class Net(nn.Module):
         return self.norm(self.fc(x + self.pos))
 
 
-@pytest.mark.parametrize('constructor', [None, 'LayerDecayOptimWrapperConstructor'])
+@pytest.mark.parametrize('constructor', [None, 'LayerDecayOptimWrapperConstructor', 'MultiOptimWrapperConstructor'])
 def test_configs_get_plain_param_groups(constructor):
-    model = MODELS.build(tiny_classifier_model()) if constructor else Net()
-    cfg = ConfigDict(optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05))
-    cfg.update(dict(constructor=constructor, paramwise_cfg=dict(layer_decay_rate=0.65)) if constructor
-               else dict(paramwise_cfg=PARAMWISE))  # fmt: skip
+    model = MODELS.build(tiny_classifier_model()) if constructor == 'LayerDecayOptimWrapperConstructor' else Net()
+    optimizer = dict(type='AdamW', lr=1e-3, weight_decay=0.05)
+    if constructor == 'MultiOptimWrapperConstructor':
+        cfg = ConfigDict(constructor=constructor, fc=dict(optimizer=optimizer, paramwise_cfg=PARAMWISE),
+                         norm=dict(optimizer=optimizer))  # fmt: skip
+    elif constructor:
+        cfg = ConfigDict(optimizer=optimizer, constructor=constructor, paramwise_cfg=dict(layer_decay_rate=0.65))
+    else:
+        cfg = ConfigDict(optimizer=optimizer, paramwise_cfg=PARAMWISE)
     wrapper = build_optim_wrapper(model, cfg)  # lmdkit's default scope: our constructor under MMEngine's name
-    assert all(type(g) is dict for g in wrapper.optimizer.param_groups)
+    optimizers = (
+        [w.optimizer for w in wrapper.values()]
+        if constructor == 'MultiOptimWrapperConstructor'
+        else [wrapper.optimizer]
+    )
+    assert all(type(g) is dict for opt in optimizers for g in opt.param_groups)
 
 
 def test_same_groups_as_mmengine_and_a_compiled_step_traces_them():

@@ -57,3 +57,14 @@ def test_frozen_parameters_stay_whole_and_the_sharded_model_computes_the_same(on
         if param.requires_grad:
             torch.testing.assert_close(grads[name], param.grad)
     assert model.projector.weight.grad is None
+
+
+def test_with_a_param_dtype_frozen_parameters_are_sharded_and_cast_like_the_rest(one_rank_group):
+    from torch.distributed.device_mesh import init_device_mesh
+    from torch.distributed.tensor import DTensor
+
+    model = Net()
+    fully_shard_model(model, init_device_mesh('cpu', (1,)), shard_modules=('Block',), param_dtype='bfloat16')
+    assert isinstance(model.projector.weight, DTensor)  # whole fp32 weights would meet the bf16-cast inputs
+    out = model(torch.randn(3, 4))
+    assert out.dtype == torch.bfloat16 and torch.isfinite(out.float()).all()

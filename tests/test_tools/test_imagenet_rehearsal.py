@@ -80,7 +80,7 @@ def first_traceback(log: str) -> str:
     """The first rank's traceback in a job log: the root cause, which the other ranks' tracebacks (killed by the
     launcher after it) would otherwise push out of the assertion message."""
     start = log.find('Traceback')
-    return log[max(start, 0) : max(start, 0) + 3000]
+    return log[start : start + 3000] if start >= 0 else ''
 
 
 def drop_checkpoints(*work_dirs: str) -> None:

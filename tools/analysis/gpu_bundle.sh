@@ -26,6 +26,7 @@ run)
     out=${2:?usage: gpu_bundle.sh run OUT [gpu_check.py arguments]}
     shift 2
     dest=${WHEELS_DIR:-.whl}
+    mkdir -p "$out"
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
         "$dest"/*.whl
     nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv || true

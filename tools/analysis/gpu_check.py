@@ -57,6 +57,8 @@ from lmdkit.utils.host_syncs import HostSyncCounter  # noqa: E402
 #: relative difference allowed between bf16 and fp32 losses over the first AGREE_STEPS steps from the same weights
 BF16_TOLERANCE = 0.05
 AGREE_STEPS = 3
+#: least cosine similarity between the bf16 and fp32 gradients of the first batch
+GRAD_COSINE_MIN = 0.99
 #: relative difference allowed between the FSDP2 model's loss and that of its gathered checkpoint on one device
 FSDP2_RELOAD_TOLERANCE = 1e-3
 TOY_IMAGE = 32  # CPU: images of 32 px, latents of 4x4 (f = 8)
@@ -106,6 +108,16 @@ SPECS: Dict[str, Spec] = {
              'model.head.in_channels': 64}),
 }  # fmt: skip
 FP16_MODEL = 'dit_xl2'
+#: vendors' dense bf16 peaks (TFLOP/s), the denominator of published MFU figures such as the targets above (A100's
+#: 312 for DiT and fast-DiT); the table gives MFU against both this and the peak measured in the same process
+SPEC_BF16_TFLOPS = {'H100 PCIe': 756.0, 'H100': 989.0, 'H200': 989.0, 'A100': 312.0}
+
+
+def spec_peak_tflops(device_name: str) -> Optional[float]:
+    for key, value in SPEC_BF16_TFLOPS.items():  # 'H100 PCIe' before 'H100'
+        if key in device_name:
+            return value
+    return None
 
 
 # ----------------------------------------------------------------------------------------------- building blocks
@@ -157,23 +169,27 @@ def seed_all(seed: int) -> None:
 
 def make_batches(name: str, model: torch.nn.Module, batch: int, toy: bool, device: str, seed: int = 0,
                  count: int = 4) -> List[dict]:  # fmt: skip
-    """``count`` random batches of the model's real input: uint8 images, or the latent-cache records that the
-    model's projector writes for random images (8 encoded per batch, repeated: the step costs the same)."""
+    """``count`` random batches of the model's real input on the host, as a data loader hands them over (pinned
+    on CUDA; the model's preprocessor copies them): uint8 images, or the latent-cache records that the model's
+    projector writes for random images (8 encoded per batch, repeated: the step costs the same)."""
     spec = SPECS[name]
     size = TOY_IMAGE if toy else spec.image_size
     g = torch.Generator().manual_seed(seed)
+    pin = device.startswith('cuda')
     batches = []
     for _ in range(count):
-        labels = torch.randint(0, 1000, (batch,), generator=g).to(device)
+        labels = torch.randint(0, 1000, (batch,), generator=g)
         if spec.inputs == 'images':
-            inputs = torch.randint(0, 256, (batch, 3, size, size), generator=g, dtype=torch.uint8).to(device)
+            inputs = torch.randint(0, 256, (batch, 3, size, size), generator=g, dtype=torch.uint8)
+            inputs = inputs.pin_memory() if pin else inputs
         else:
             encoded = min(batch, 8)
             images = torch.rand(encoded, 3, size, size, generator=g).to(device) * 2 - 1
             with torch.no_grad():
                 record = model.projector.cache_encode(images)
             repeat = -(-batch // encoded)
-            inputs = {k: v.repeat(repeat, *[1] * (v.dim() - 1))[:batch].contiguous() for k, v in record.items()}
+            inputs = {k: v.repeat(repeat, *[1] * (v.dim() - 1))[:batch].cpu() for k, v in record.items()}
+            inputs = {k: v.pin_memory() for k, v in inputs.items()} if pin else inputs
         batches.append(dict(inputs=inputs, data_samples=dict(gt_label=labels)))
     return batches
 
@@ -243,7 +259,8 @@ def single_run(name: str, precision: str, compiled: bool, args, device: str, pea
     result = dict(model=name, precision=precision, compiled=compiled, parallel='single', devices=1, batch=batch,
                   steps=args.steps, warmup_s=warmup_s, s_per_step=seconds / args.steps,
                   images_per_s_per_device=batch * args.steps / seconds, flops_per_step=flops,
-                  mfu=flops * args.steps / seconds / peak, peak_memory_mb=peak_memory_mb(device),
+                  mfu=flops * args.steps / seconds / peak, achieved_tflops=flops * args.steps / seconds / 1e12,
+                  peak_memory_mb=peak_memory_mb(device),
                   host_syncs_per_step=syncs, first_loss=losses[0], last_loss=losses[-1], loss_fell=loss_fell(losses),
                   finite=all(map(_finite, losses)))  # fmt: skip
     if precision == 'fp16':
@@ -254,18 +271,36 @@ def single_run(name: str, precision: str, compiled: bool, args, device: str, pea
 
 def agreement(name: str, args, device: str) -> dict:
     """bf16 against fp32 over the first AGREE_STEPS steps from the same weights, batches and random draws."""
-    losses = {}
+    losses, grads = {}, {}
     for precision in ('fp32', 'bf16'):
         model, cfg = build_model(name, args.toy, device)
         wrapper = optim_wrapper(model, cfg, precision)
         batches = make_batches(name, model, batch_size(name, args, agreement=True), args.toy, device)
+        seed_all(99)
+        grads[precision] = first_gradients(model, wrapper, batches[0])
         losses[precision] = []
         for i in range(AGREE_STEPS):
             seed_all(100 + i)  # the same timesteps, noise, masks and mixing in both precisions
             losses[precision].append(train_step(model, batches[i], wrapper)['loss'])
     worst = max(abs(a - b) / max(abs(a), 1e-8) for a, b in zip(losses['fp32'], losses['bf16']))
+    cosine = float(torch.nn.functional.cosine_similarity(grads['fp32'], grads['bf16'], dim=0))
     return dict(model=name, fp32=losses['fp32'], bf16=losses['bf16'], max_rel_diff=worst, tolerance=BF16_TOLERANCE,
-                ok=worst <= BF16_TOLERANCE)  # fmt: skip
+                grad_cosine=cosine, grad_cosine_min=GRAD_COSINE_MIN,
+                ok=worst <= BF16_TOLERANCE and cosine >= GRAD_COSINE_MIN)  # fmt: skip
+
+
+def first_gradients(model, wrapper, batch: dict) -> torch.Tensor:
+    """All trainable parameters' gradients of one batch's loss, flattened (fp32): a precision that changes the
+    loss little at initialisation (zero-initialised output layers) still shows in the gradients."""
+    with wrapper.optim_context(model):
+        data = model.data_preprocessor(batch, True)
+        losses = model(**data, mode='loss')
+    loss = sum(v for k, v in losses.items() if 'loss' in k)
+    model.zero_grad(set_to_none=True)
+    loss.backward()
+    flat = torch.cat([p.grad.float().flatten() for p in model.parameters() if p.grad is not None])
+    model.zero_grad(set_to_none=True)
+    return flat
 
 
 def guarded(run: Callable[[], dict], **labels) -> dict:
@@ -312,12 +347,16 @@ def launch_parallel(mode: str, names: List[str], args, nproc: int) -> List[dict]
     if not torch.cuda.is_available():
         env['OMP_NUM_THREADS'] = '1'
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    if done.returncode:
-        return [dict(model=n, parallel=mode, error=(done.stdout + done.stderr)[-3000:]) for n in names]
+    log = (done.stdout + done.stderr)[-3000:]
     results = []
-    for n in names:
-        with open(osp.join(out, f'{n}.json')) as f:
-            results.append(json.load(f))
+    for n in names:  # the models that finished before a failure keep their results
+        path = osp.join(out, f'{n}.json')
+        if osp.isfile(path):
+            with open(path) as f:
+                results.append(json.load(f))
+        else:
+            reason = f'the {mode} job ended (exit {done.returncode}) before this model finished'
+            results.append(dict(model=n, parallel=mode, reason=reason, error=log))
     return results
 
 
@@ -333,7 +372,16 @@ def worker(args) -> None:
         torch.cuda.set_device(device)
     peak = matmul_peak(device, torch.bfloat16)
     for name in args.models:
-        result = parallel_run(name, args, device, rank, world, peak)
+        try:
+            result = parallel_run(name, args, device, rank, world, peak)
+        except Exception as exc:  # record the reason; the job then ends (the other ranks may wait in a collective)
+            if rank == 0:
+                import traceback
+
+                reason = f'{type(exc).__name__}: {exc}'.strip().splitlines()[0][:200]
+                with open(osp.join(args.out, f'{name}.json'), 'w') as f:
+                    json.dump(dict(model=name, parallel=args.worker, reason=reason, error=traceback.format_exc()), f)
+            raise
         if rank == 0:
             with open(osp.join(args.out, f'{name}.json'), 'w') as f:
                 json.dump(result, f, indent=2)
@@ -368,7 +416,8 @@ def parallel_run(name: str, args, device: str, rank: int, world: int, peak: floa
     result = dict(model=name, precision='bf16', compiled=False, parallel=args.worker, devices=world, batch=batch,
                   steps=args.steps, s_per_step=seconds / args.steps,
                   images_per_s_per_device=batch * args.steps / seconds, flops_per_step=flops,
-                  mfu=flops * args.steps / seconds / peak, peak_memory_mb=peak_memory_mb(device),
+                  mfu=flops * args.steps / seconds / peak, achieved_tflops=flops * args.steps / seconds / 1e12,
+                  peak_memory_mb=peak_memory_mb(device),
                   first_loss=losses[0], last_loss=losses[-1], loss_fell=loss_fell(losses),
                   finite=all(map(_finite, losses)))  # fmt: skip
     if args.worker == 'fsdp2':
@@ -426,16 +475,20 @@ def _to_device(value, device: str):
 # ------------------------------------------------------------------------------------------------------ report
 def markdown(report: dict) -> str:
     env = report['environment']
+    spec = env.get('bf16_spec_tflops')
+    memory = 'process peak RSS MB (cumulative)' if 'CPU' in env['device'] else 'peak MB'
     lines = [f"GPU check on {env['device']} ({env['devices']} device(s)), torch {env['torch']}, "
-             f"bf16 matmul peak {env['bf16_peak_tflops']:.1f} TFLOP/s; command: `{report['command']}`", '',
-             '| model | precision | compile | parallel | batch/device | img/s/device | MFU | peak MB | host syncs/step '
-             '| loss fell | notes |', '|---|---|---|---|---|---|---|---|---|---|---|']  # fmt: skip
+             f"bf16 matmul peak measured {env['bf16_peak_tflops']:.1f} TFLOP/s"
+             f"{f', vendor spec {spec:.0f}' if spec else ''}; command: `{report['command']}`", '',
+             f'| model | precision | compile | parallel | batch/device | img/s/device | MFU (measured peak) | '
+             f'MFU (spec peak) | {memory} | host syncs/step | loss fell | notes |',
+             '|---|---|---|---|---|---|---|---|---|---|---|---|']  # fmt: skip
     for r in report['runs']:
         if 'error' in r:
             reason = r.get('reason') or r['error'].strip().splitlines()[-1][:200]
             hint = ' (--batch-scale 0.5 halves the batches)' if 'out of memory' in reason else ''
             lines.append(f"| {r['model']} | {r.get('precision', '')} | {'yes' if r.get('compiled') else 'no'} | "
-                         f"{r['parallel']} | | | | | | | FAILED: {reason}{hint} |")  # fmt: skip
+                         f"{r['parallel']} | | | | | | | | FAILED: {reason}{hint} |")  # fmt: skip
             continue
         notes = []
         if 'loss_scale' in r:
@@ -446,17 +499,20 @@ def markdown(report: dict) -> str:
         if r['parallel'] == 'single' and not r['compiled'] and SPECS[r['model']].target:
             notes.append('target ' + SPECS[r['model']].target)
         syncs = r.get('host_syncs_per_step', '')
+        mfu_spec = f'{100 * r["achieved_tflops"] / spec:.1f}%' if spec else 'n/a'
         lines.append(f"| {r['model']} | {r['precision']} | {'yes' if r['compiled'] else 'no'} | {r['parallel']} "
                      f"x{r['devices']} | {r['batch']} | {r['images_per_s_per_device']:.1f} | {100 * r['mfu']:.1f}% | "
-                     f"{r['peak_memory_mb']:.0f} | {syncs} | {'yes' if r['loss_fell'] else 'NO'} | "
+                     f"{mfu_spec} | {r['peak_memory_mb']:.0f} | {syncs} | {'yes' if r['loss_fell'] else 'NO'} | "
                      f"{'; '.join(notes)} |")  # fmt: skip
-    lines += ['', f'bf16 against fp32, first {AGREE_STEPS} steps (tolerance {BF16_TOLERANCE:.0%} relative):', '']
+    lines += ['', f'bf16 against fp32 from the same weights: losses of the first {AGREE_STEPS} steps (tolerance '
+                  f'{BF16_TOLERANCE:.0%} relative) and the first batch\'s gradients (cosine >= {GRAD_COSINE_MIN}):',
+              '']  # fmt: skip
     for a in report['agreement']:
         if 'error' in a:
             lines.append(f'- {a["model"]}: FAILED (see gpu_check.json)')
             continue
-        lines.append(f"- {a['model']}: max relative difference {a['max_rel_diff']:.2e} "
-                     f"{'ok' if a['ok'] else 'OVER TOLERANCE'}")  # fmt: skip
+        lines.append(f"- {a['model']}: loss max relative difference {a['max_rel_diff']:.2e}, gradient cosine "
+                     f"{a['grad_cosine']:.5f}: {'ok' if a['ok'] else 'OVER TOLERANCE'}")  # fmt: skip
     if report['skipped']:
         lines += ['', 'Skipped: ' + '; '.join(report['skipped'])]
     return '\n'.join(lines) + '\n'
@@ -477,7 +533,10 @@ def failures(report: dict) -> List[str]:
         if 'error' in a:
             found.append(f'{a["model"]} bf16 against fp32: the run failed:\n{a["error"]}')
         elif not a['ok']:
-            found.append(f'{a["model"]}: bf16 and fp32 losses differ by {a["max_rel_diff"]:.2e} (> {BF16_TOLERANCE})')
+            found.append(
+                f'{a["model"]}: bf16 against fp32: losses differ by {a["max_rel_diff"]:.2e} (tolerance '
+                f'{BF16_TOLERANCE}), gradient cosine {a["grad_cosine"]:.5f} (least {GRAD_COSINE_MIN})'
+            )
     return found
 
 
@@ -521,6 +580,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
         environment=dict(device=torch.cuda.get_device_name(0) if cuda else f'CPU ({os.cpu_count()} cores, toy sizes)',
                          devices=max(gpus, 1), torch=torch.__version__, cuda=torch.version.cuda,
                          python=platform.python_version(), bf16_peak_tflops=peak / 1e12,
+                         bf16_spec_tflops=spec_peak_tflops(torch.cuda.get_device_name(0)) if cuda else None,
                          fp32_peak_tflops=matmul_peak(device, torch.float32) / 1e12),
         runs=[], agreement=[], skipped=[],
     )  # fmt: skip

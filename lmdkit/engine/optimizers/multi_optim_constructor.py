@@ -1,9 +1,11 @@
 """One optimiser per sub-module (autoencoder + discriminator), as an ``OptimWrapperDict``."""
 
 import torch.nn as nn
-from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapperDict
+from mmengine.optim import OptimWrapperDict
 
 from lmdkit.registry import OPTIM_WRAPPER_CONSTRUCTORS
+
+from .default_constructor import DefaultOptimWrapperConstructor  # plain-dict param groups (torch.compile)
 
 
 @OPTIM_WRAPPER_CONSTRUCTORS.register_module()
