@@ -37,6 +37,8 @@ def test_dit_against_diffusers_runs_both_steps_and_trains(tmp_path):
 
 def test_mae_against_transformers_pairs_the_steps():
     tool = load('compare_hf_mae')
+    (result,) = tool.main(['--sizes', 'tiny', '--dtypes', 'bfloat16', '--pairs', '1'])
+    assert result['params_ours'] == result['params_reference'] and result['ratio'] > 0  # the same network
     torch.manual_seed(0)
     x = torch.randn(4, 1, 32, 32)
     steps = [tool.make_step(tool.ours('tiny'), lambda m, x: m(x, mode='loss')['loss'], x, 'float32'),

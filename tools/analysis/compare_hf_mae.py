@@ -2,6 +2,8 @@
 
     python tools/analysis/compare_hf_mae.py [--sizes tiny base] [--dtypes float32 bfloat16] [--pairs 7] [--out FILE]
 
+(default size: base)
+
 Both models are built from equivalent settings with random weights (pixel MAE, mask ratio 0.75, no norm_pix,
 SDPA attention in both) and timed on the same random batch for a whole step: forward, loss, backward, AdamW.
 The steps alternate in one process; the ratio is the median of the per-pair ratios (``lmdkit.utils.paired_timing``).
@@ -9,13 +11,12 @@ bf16 runs under torch.autocast for both. Needs `pip install transformers` (a ben
 """
 
 import argparse
-import json
 
 import torch
 
 from lmdkit.registry import MODELS
 from lmdkit.utils import register_all_modules
-from lmdkit.utils.paired_timing import paired_step_times
+from lmdkit.utils.paired_timing import compare_models, comparison_arguments, run_comparisons
 
 SIZES = {
     # img, channels, patch, (width, depth, heads), (decoder width, depth, heads), batch
@@ -62,35 +63,21 @@ def make_step(model, loss_fn, x, dtype):
     return step
 
 
-def main() -> None:
+def compare(size: str, dtype: str, pairs: int) -> dict:
+    img, ch, *_, batch = SIZES[size]
+    torch.manual_seed(0)
+    x = torch.randn(batch, ch, img, img)
+    a, b = ours(size), hf(size)
+    return compare_models(a, b, make_step(a, lambda m, x: m(x, mode='loss')['loss'], x, dtype),
+                          make_step(b, lambda m, x: m(pixel_values=x).loss, x, dtype), batch, pairs)  # fmt: skip
+
+
+def main(argv=None) -> list:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('--sizes', nargs='+', default=['tiny', 'base'], choices=list(SIZES))
-    parser.add_argument('--dtypes', nargs='+', default=['float32', 'bfloat16'], choices=['float32', 'bfloat16'])
-    parser.add_argument('--pairs', type=int, default=7, help='timed pairs of steps per size and dtype')
-    parser.add_argument('--out')
-    args = parser.parse_args()
+    args = comparison_arguments(parser, list(SIZES), 'base').parse_args(argv)
     torch.set_flush_denormal(True)
     register_all_modules()
-    results = []
-    print('| size | dtype | batch | lmdkit s/step | transformers s/step | transformers / lmdkit (median of pairs) |')
-    print('|---|---|---|---|---|---|')
-    for size in args.sizes:
-        img, ch, *_, batch = SIZES[size]
-        torch.manual_seed(0)
-        x = torch.randn(batch, ch, img, img)
-        a, b = ours(size), hf(size)
-        params = (sum(p.numel() for p in a.parameters()), sum(p.numel() for p in b.parameters()))
-        for dtype in args.dtypes:
-            timing = paired_step_times(make_step(a, lambda m, x: m(x, mode='loss')['loss'], x, dtype),
-                                       make_step(b, lambda m, x: m(pixel_values=x).loss, x, dtype),
-                                       pairs=args.pairs)  # fmt: skip
-            t_ours, t_hf, ratio = timing['a_median'], timing['b_median'], timing['ratio']
-            results.append(dict(size=size, dtype=dtype, batch=batch, ours_s=t_ours, hf_s=t_hf, ratio=ratio,
-                                ratios=timing['ratios'], params_ours=params[0], params_hf=params[1]))  # fmt: skip
-            print(f'| {size} | {dtype} | {batch} | {t_ours:.4f} | {t_hf:.4f} | {ratio:.2f} |', flush=True)
-    if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(results, f, indent=2)
+    return run_comparisons(args, lambda size, dtype: compare(size, dtype, args.pairs), 'MAE-{size}', 'transformers')
 
 
 if __name__ == '__main__':

@@ -197,9 +197,9 @@ def count_syncs(step: Callable[[], object], device: str) -> int:
             torch.cuda.set_sync_debug_mode('warn')
             try:
                 step()
-                sync(device)
             finally:
                 torch.cuda.set_sync_debug_mode('default')
+        sync(device)  # after the mode is restored: an explicit synchronize would be reported too
         return sum('synchroniz' in str(w.message) for w in caught)
     with HostSyncCounter() as counter:
         step()
@@ -255,7 +255,8 @@ def single_run(name: str, precision: str, compiled: bool, args, device: str, pea
                   images_per_s_per_device=batch * args.steps / seconds, flops_per_step=flops,
                   mfu=flops * args.steps / seconds / peak, achieved_tflops=flops * args.steps / seconds / 1e12,
                   peak_memory_mb=peak_memory_mb(device),
-                  host_syncs_per_step=syncs, target=None if compiled else SPECS[name].target or None,
+                  host_syncs_per_step=syncs,
+                  target=SPECS[name].target if (precision, compiled) == ('bf16', False) else '',
                   first_loss=losses[0], last_loss=losses[-1], loss_fell=loss_fell(losses),
                   finite=all(map(_finite, losses)))  # fmt: skip
     if precision == 'fp16':
