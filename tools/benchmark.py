@@ -23,7 +23,7 @@ from mmengine.runner import Runner
 
 from lmdkit.datasets.latent_cache import bind_projector
 from lmdkit.engine.checkpoint import atomic_write
-from lmdkit.evaluation.flops import count_flops, matmul_peak
+from lmdkit.evaluation.flops import count_flops, matmul_peak, synchronize
 from lmdkit.registry import MODELS
 from lmdkit.utils import register_all_modules
 
@@ -47,11 +47,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def sync(device: str) -> None:
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-
-
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
@@ -63,10 +58,10 @@ def sampling_throughput(model, args, device: str) -> dict:
     overrides = {'steps': args.sample_steps} if args.sample_steps else {}
     steps = overrides.get('steps', model.sampling['steps'])
     model.sample(2, generator=torch.Generator().manual_seed(0), steps=2)
-    sync(device)
+    synchronize(device)
     t0 = time.perf_counter()
     model.sample(args.sample_num, generator=torch.Generator().manual_seed(0), **overrides)
-    sync(device)
+    synchronize(device)
     seconds = time.perf_counter() - t0
     return dict(num=args.sample_num, steps=steps, sampler=model.sampling.get('sampler', 'iterative-unmasking'),
                 cfg_scale=model.sampling.get('cfg_scale'), seconds=seconds, images_per_s=args.sample_num / seconds,
@@ -122,12 +117,12 @@ def main() -> None:
 
     data_times, step_times = [], []
     for i in range(args.warmup + args.repeat):
-        sync(device)
+        synchronize(device)
         t0 = time.perf_counter()
         data = next_batch()
         t1 = time.perf_counter()
         model.train_step(data, optim_wrapper)
-        sync(device)
+        synchronize(device)
         t2 = time.perf_counter()
         if i >= args.warmup:
             data_times.append(t1 - t0)

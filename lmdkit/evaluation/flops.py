@@ -51,14 +51,15 @@ def matmul_peak(device: str, dtype: torch.dtype, size: int = 0, repeat: int = 10
         a @ b
     best = float('inf')
     for _ in range(repeat):
-        _sync(device)
+        synchronize(device)
         start = time.perf_counter()
         a @ b
-        _sync(device)
+        synchronize(device)
         best = min(best, time.perf_counter() - start)
     return 2 * size**3 / best
 
 
-def _sync(device: str) -> None:
+def synchronize(device: str) -> None:
+    """Wait for the device's queued work (CUDA); nothing to wait for on the CPU."""
     if device.startswith('cuda'):
         torch.cuda.synchronize()

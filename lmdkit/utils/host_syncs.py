@@ -8,7 +8,6 @@ audits the CUDA path without a GPU (``tools/analysis/host_syncs.py``).
 
 import os.path as osp
 import sys
-import traceback
 from collections import Counter
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -49,17 +48,16 @@ def host_side(func: Callable) -> Callable:
 
 def _call_site() -> Optional[str]:
     """``file:line function`` of the innermost caller outside PyTorch and this module; None for host-side reads."""
-    stack = [(osp.abspath(frame.filename), frame) for frame in traceback.extract_stack()]  # '..' resolved
-    if any(path.startswith(_HOST_SIDE) for path, _ in stack):
-        return None
-    frame = sys._getframe()
+    frames = []  # innermost first
+    frame = sys._getframe(1)
     while frame is not None:
-        if frame.f_code in _HOST_SIDE_CODE:
-            return None
+        frames.append((osp.abspath(frame.f_code.co_filename), frame))  # '..' resolved
         frame = frame.f_back
-    for path, frame in reversed(stack):
+    if any(path.startswith(_HOST_SIDE) or frame.f_code in _HOST_SIDE_CODE for path, frame in frames):
+        return None
+    for path, frame in frames:
         if not path.startswith(_SKIP) and '<' not in path:
-            return f'{osp.join(*path.split(osp.sep)[-3:])}:{frame.lineno} {frame.name}'
+            return f'{osp.join(*path.split(osp.sep)[-3:])}:{frame.f_lineno} {frame.f_code.co_name}'
     return 'unknown'
 
 

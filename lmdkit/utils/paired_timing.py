@@ -5,6 +5,7 @@ so comparing two implementations means running their steps in turn, A then B the
 both alike, and summarising by the median ratio of the pairs rather than a ratio of separate medians.
 """
 
+import statistics
 import time
 from typing import Callable, Dict, List
 
@@ -39,7 +40,8 @@ def paired_step_times(step_a: Callable[[], object], step_b: Callable[[], object]
             b.append(timed(step_b))
             a.append(timed(step_a))
     ratios = [tb / ta for ta, tb in zip(a, b)]
-    return dict(a=a, b=b, a_median=median(a), b_median=median(b), ratio=median(ratios), ratios=ratios)
+    return dict(a=a, b=b, a_median=statistics.median(a), b_median=statistics.median(b),
+                ratio=statistics.median(ratios), ratios=ratios)  # fmt: skip
 
 
 def compare_models(ours, reference, step_ours: Callable[[], object], step_reference: Callable[[], object],
@@ -49,12 +51,6 @@ def compare_models(ours, reference, step_ours: Callable[[], object], step_refere
     return dict(batch=batch, ours_s=timing['a_median'], reference_s=timing['b_median'], ratio=timing['ratio'],
                 ratios=timing['ratios'], params_ours=sum(p.numel() for p in ours.parameters()),
                 params_reference=sum(p.numel() for p in reference.parameters()))  # fmt: skip
-
-
-def median(values: List[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 def comparison_arguments(parser, sizes: List[str], default_size: str):

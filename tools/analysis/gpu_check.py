@@ -27,6 +27,7 @@ small CPU; ``--compile-cpu`` runs it). The GPU machine's Python lacks mmengine a
 import argparse
 import json
 import logging
+import math
 import os
 import os.path as osp
 import platform
@@ -49,7 +50,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 
 from lmdkit.engine.step_readout import resolve  # noqa: E402
-from lmdkit.evaluation.flops import count_flops, matmul_peak  # noqa: E402
+from lmdkit.evaluation.flops import count_flops, matmul_peak, synchronize  # noqa: E402
 from lmdkit.registry import MODELS  # noqa: E402
 from lmdkit.utils import register_all_modules  # noqa: E402
 from lmdkit.utils.host_syncs import HostSyncCounter  # noqa: E402
@@ -115,11 +116,6 @@ FP16_MODEL = 'dit_xl2'
 
 
 # ----------------------------------------------------------------------------------------------- building blocks
-def sync(device: str) -> None:
-    if device.startswith('cuda'):
-        torch.cuda.synchronize()
-
-
 def build_model(name: str, toy: bool, device: str, seed: int = 0) -> tuple:
     """(model in train mode on ``device``, its config) from the spec's shipped config."""
     spec = SPECS[name]
@@ -199,7 +195,7 @@ def count_syncs(step: Callable[[], object], device: str) -> int:
                 step()
             finally:
                 torch.cuda.set_sync_debug_mode('default')
-        sync(device)  # after the mode is restored: an explicit synchronize would be reported too
+        synchronize(device)  # after the mode is restored: an explicit synchronize would be reported too
         return sum('synchroniz' in str(w.message) for w in caught)
     with HostSyncCounter() as counter:
         step()
@@ -220,10 +216,10 @@ def train_step(model, batch: dict, wrapper) -> Dict[str, float]:
 
 def train_steps(model, wrapper, batches: List[dict], steps: int, device: str) -> tuple:
     """``steps`` training steps over the cycled ``batches``: (seconds, losses)."""
-    sync(device)
+    synchronize(device)
     t0 = time.perf_counter()
     losses = [train_step(model, batches[i % len(batches)], wrapper)['loss'] for i in range(steps)]
-    sync(device)
+    synchronize(device)
     return time.perf_counter() - t0, losses
 
 
@@ -246,23 +242,28 @@ def single_run(name: str, precision: str, compiled: bool, args, device: str, pea
         model.train_step = torch.compile(model.train_step)
     if device.startswith('cuda'):
         torch.cuda.reset_peak_memory_stats()
-    t0 = time.perf_counter()
-    train_steps(model, wrapper, batches, args.warmup, device)
-    warmup_s = time.perf_counter() - t0
-    seconds, losses = train_steps(model, wrapper, batches, args.steps, device)
-    result = dict(model=name, precision=precision, compiled=compiled, parallel='single', devices=1, batch=batch,
-                  steps=args.steps, warmup_s=warmup_s, s_per_step=seconds / args.steps,
-                  images_per_s_per_device=batch * args.steps / seconds, flops_per_step=flops,
-                  mfu=flops * args.steps / seconds / peak, achieved_tflops=flops * args.steps / seconds / 1e12,
-                  peak_memory_mb=peak_memory_mb(device),
+    result = dict(model=name, precision=precision, compiled=compiled, parallel='single', devices=1,
                   host_syncs_per_step=syncs,
                   target=SPECS[name].target if (precision, compiled) == ('bf16', False) else '',
-                  first_loss=losses[0], last_loss=losses[-1], loss_fell=loss_fell(losses),
-                  finite=all(map(_finite, losses)))  # fmt: skip
+                  **timed_run(model, wrapper, batches, flops, args, device, peak))  # fmt: skip
     if precision == 'fp16':
         scaler = wrapper.loss_scaler
         result['loss_scale'] = float(scaler.get_scale())
     return result
+
+
+def timed_run(model, wrapper, batches: List[dict], flops: int, args, device: str, peak: float) -> dict:
+    """``args.warmup`` untimed then ``args.steps`` timed steps: speed, MFU, peak memory and the losses."""
+    t0 = time.perf_counter()
+    train_steps(model, wrapper, batches, args.warmup, device)
+    warmup_s = time.perf_counter() - t0
+    seconds, losses = train_steps(model, wrapper, batches, args.steps, device)
+    batch = len(batches[0]['data_samples']['gt_label'])
+    return dict(batch=batch, steps=args.steps, warmup_s=warmup_s, s_per_step=seconds / args.steps,
+                images_per_s_per_device=batch * args.steps / seconds, flops_per_step=flops,
+                mfu=flops * args.steps / seconds / peak, achieved_tflops=flops * args.steps / seconds / 1e12,
+                peak_memory_mb=peak_memory_mb(device), first_loss=losses[0], last_loss=losses[-1],
+                loss_fell=loss_fell(losses), finite=all(map(math.isfinite, losses)))  # fmt: skip
 
 
 def agreement(name: str, args, device: str) -> dict:
@@ -291,7 +292,7 @@ def first_gradients(model, wrapper, batch: dict) -> torch.Tensor:
     with wrapper.optim_context(model):
         data = model.data_preprocessor(batch, True)
         losses = model(**data, mode='loss')
-    loss = sum(v for k, v in losses.items() if 'loss' in k)
+    loss = total_loss(losses)
     model.zero_grad(set_to_none=True)
     loss.backward()
     flat = torch.cat([p.grad.float().flatten() for p in model.parameters() if p.grad is not None])
@@ -304,13 +305,18 @@ def guarded(run: Callable[[], dict], **labels) -> dict:
     try:
         return run()
     except Exception as exc:  # noqa: BLE001 - every failure is reported, none stops the other runs
-        import traceback
-
-        reason = f'{type(exc).__name__}: {exc}'.strip().splitlines()[0][:200]
-        return dict(parallel='single', **labels, reason=reason, error=traceback.format_exc()[-3000:])
+        return dict(parallel='single', **labels, **failure(exc))
     finally:
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
+
+
+def failure(exc: Exception) -> dict:
+    """``reason`` (the exception's first line) and ``error`` (the traceback's end) of a failed run."""
+    import traceback
+
+    return dict(reason=f'{type(exc).__name__}: {exc}'.strip().splitlines()[0][:200],
+                error=traceback.format_exc()[-3000:])  # fmt: skip
 
 
 def batch_size(name: str, args, agreement: bool = False) -> int:
@@ -318,10 +324,6 @@ def batch_size(name: str, args, agreement: bool = False) -> int:
         return 4
     full = max(2, int(SPECS[name].batch * args.batch_scale) // 2 * 2)  # even: mixup pairs the batch
     return min(full, 32) if agreement else full
-
-
-def _finite(value: float) -> bool:
-    return value == value and abs(value) != float('inf')
 
 
 # ------------------------------------------------------------------------------------------- distributed runs
@@ -372,11 +374,8 @@ def worker(args) -> None:
             result = parallel_run(name, args, device, rank, world, peak)
         except Exception as exc:  # record the reason; the job then ends (the other ranks may wait in a collective)
             if rank == 0:
-                import traceback
-
-                reason = f'{type(exc).__name__}: {exc}'.strip().splitlines()[0][:200]
                 with open(osp.join(args.out, f'{name}.json'), 'w') as f:
-                    json.dump(dict(model=name, parallel=args.worker, reason=reason, error=traceback.format_exc()), f)
+                    json.dump(dict(model=name, parallel=args.worker, **failure(exc)), f)
             raise
         if rank == 0:
             with open(osp.join(args.out, f'{name}.json'), 'w') as f:
@@ -406,19 +405,17 @@ def parallel_run(name: str, args, device: str, rank: int, world: int, peak: floa
     flops = count_flops(lambda: train_step(runner_model, batches[0], wrapper))
     if cuda:
         torch.cuda.reset_peak_memory_stats()
-    train_steps(runner_model, wrapper, batches, args.warmup, device)
-    seconds, losses = train_steps(runner_model, wrapper, batches, args.steps, device)
-    batch = batch_size(name, args)
-    result = dict(model=name, precision='bf16', compiled=False, parallel=args.worker, devices=world, batch=batch,
-                  steps=args.steps, s_per_step=seconds / args.steps,
-                  images_per_s_per_device=batch * args.steps / seconds, flops_per_step=flops,
-                  mfu=flops * args.steps / seconds / peak, achieved_tflops=flops * args.steps / seconds / 1e12,
-                  peak_memory_mb=peak_memory_mb(device),
-                  first_loss=losses[0], last_loss=losses[-1], loss_fell=loss_fell(losses),
-                  finite=all(map(_finite, losses)))  # fmt: skip
+    result = dict(model=name, precision='bf16', compiled=False, parallel=args.worker, devices=world,
+                  **timed_run(runner_model, wrapper, batches, flops, args, device, peak))  # fmt: skip
     if args.worker == 'fsdp2':
         result.update(fsdp2_checkpoint(name, model, probe, args, rank))
     return result
+
+
+def total_loss(losses: Dict[str, torch.Tensor]) -> torch.Tensor:
+    """The sum of a model's ``*loss*`` outputs, as MMEngine's ``parse_losses`` forms it (without announcing the
+    logged values to the step readout)."""
+    return sum(v for k, v in losses.items() if 'loss' in k)
 
 
 def probe_loss(model: torch.nn.Module, batch: dict) -> float:
@@ -427,7 +424,7 @@ def probe_loss(model: torch.nn.Module, batch: dict) -> float:
     with torch.no_grad():
         data = model.data_preprocessor(batch, True)
         losses = model(**data, mode='loss')
-        return float(sum(v for k, v in losses.items() if 'loss' in k))
+        return float(total_loss(losses))
 
 
 def fsdp2_checkpoint(name: str, model, batch: dict, args, rank: int) -> dict:
@@ -440,14 +437,8 @@ def fsdp2_checkpoint(name: str, model, batch: dict, args, rank: int) -> dict:
     reference = probe_loss(model, batch)
     path = osp.join(args.out, f'{name}_fsdp2_full.pth')
     if rank == 0:
-        torch.save(dict(state_dict=state, batch=_to_cpu(batch)), path)
+        torch.save(dict(state_dict=state, batch=batch), path)  # host tensors, as make_batches gives them
     return dict(fsdp2_checkpoint=path, fsdp2_loss=reference)
-
-
-def _to_cpu(value):
-    if isinstance(value, dict):
-        return {k: _to_cpu(v) for k, v in value.items()}
-    return value.cpu() if isinstance(value, torch.Tensor) else value
 
 
 def reload_on_one_device(result: dict, args, device: str) -> dict:
@@ -455,17 +446,10 @@ def reload_on_one_device(result: dict, args, device: str) -> dict:
     saved = torch.load(result['fsdp2_checkpoint'], map_location='cpu', weights_only=True)
     model, _ = build_model(result['model'], args.toy, device, seed=1)  # other initial weights: the load must matter
     model.load_state_dict(saved['state_dict'], strict=True)
-    batch = {k: _to_device(v, device) for k, v in saved['batch'].items()}
-    loss = probe_loss(model, batch)
+    loss = probe_loss(model, saved['batch'])  # the model's preprocessor moves it to the device
     os.remove(result['fsdp2_checkpoint'])  # a multi-GB file at full size
     diff = abs(loss - result['fsdp2_loss']) / max(abs(result['fsdp2_loss']), 1e-8)
     return dict(reloaded_loss=loss, reload_rel_diff=diff, reload_ok=diff <= FSDP2_RELOAD_TOLERANCE)
-
-
-def _to_device(value, device: str):
-    if isinstance(value, dict):
-        return {k: _to_device(v, device) for k, v in value.items()}
-    return value.to(device) if isinstance(value, torch.Tensor) else value
 
 
 # -------------------------------------------------------------------------------------------------------- main

@@ -37,7 +37,7 @@ def markdown(report: dict) -> str:
              '|---|---|---|---|---|---|---|---|---|---|---|---|']  # fmt: skip
     for r in report['runs']:
         if 'error' in r:
-            reason = r.get('reason') or r['error'].strip().splitlines()[-1][:200]
+            reason = r['reason']
             hint = ' (--batch-scale 0.5 halves the batches)' if 'out of memory' in reason else ''
             lines.append(f"| {r['model']} | {r.get('precision', '')} | {'yes' if r.get('compiled') else 'no'} | "
                          f"{r['parallel']} | | | | | | | | FAILED: {reason}{hint} |")  # fmt: skip
