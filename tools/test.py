@@ -1,6 +1,9 @@
 """Evaluate a checkpoint on a config's test set and print/save the metrics.
 
-python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out metrics.json]
+python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out metrics.json] [--partial]
+
+The checkpoint must fit the config's model (missing, unexpected or mis-shaped keys are refused, naming them);
+``--partial`` loads what fits and reports what was left at initial values.
 """
 
 import argparse
@@ -9,13 +12,15 @@ import os
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from lmdkit.datasets.latent_cache import bind_projector
 from lmdkit.engine import exit_distributed_process, init_distributed, shutdown_distributed
 from lmdkit.engine.checkpoint import atomic_write
+from lmdkit.engine.hooks import configure_checkpoint_load
 from lmdkit.utils import register_all_modules
+from lmdkit.utils.config_check import ConfigCycleError, load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -25,6 +30,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir')
     parser.add_argument('--out', help='write the metrics as JSON here (default: WORK_DIR/test_metrics.json)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument(
+        '--partial', action='store_true', help='load the weights that fit and leave the rest at initial values'
+    )
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
     parser.add_argument('--local-rank', '--local_rank', type=int, default=0)
     args = parser.parse_args()
@@ -40,14 +48,16 @@ def main() -> bool:
     register_all_modules()
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+    except (FileNotFoundError, ConfigCycleError) as e:
+        raise SystemExit(str(e)) from None
     cfg.launcher = args.launcher
     cfg.work_dir = (
         args.work_dir or cfg.get('work_dir') or osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     )
     cfg.load_from = args.checkpoint
+    configure_checkpoint_load(cfg, partial=args.partial)
     bind_projector(cfg)
     init_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)

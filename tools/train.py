@@ -25,9 +25,11 @@ from mmengine.runner import Runner
 
 from lmdkit.datasets.latent_cache import bind_projector
 from lmdkit.engine import Recipe, apply_recipe, exit_distributed_process, init_distributed, shutdown_distributed
+from lmdkit.engine.hooks import configure_checkpoint_load
+from lmdkit.engine.workdir_lock import WorkDirLockedError, lock_work_dir_for_job
 from lmdkit.registry import DATASETS
 from lmdkit.utils import register_all_modules
-from lmdkit.utils.config_check import check_config
+from lmdkit.utils.config_check import ConfigCycleError, check_config, check_values, load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -70,11 +72,10 @@ def parse_args() -> argparse.Namespace:
 
 def build_config(args: argparse.Namespace) -> Config:
     """Load the config and apply the command-line switches."""
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'config not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+    except (FileNotFoundError, ConfigCycleError) as e:
+        raise SystemExit(str(e)) from None
     cfg.launcher = args.launcher
     if args.work_dir:
         cfg.work_dir = args.work_dir
@@ -107,9 +108,15 @@ def build_config(args: argparse.Namespace) -> Config:
         # the newest complete checkpoint: checkpoints are written atomically, but MMEngine's `last_checkpoint`
         # pointer is not — a kill while it is written leaves it empty
         found = latest_checkpoint(cfg.work_dir)
-        cfg.resume, cfg.load_from = (True, found) if found else (False, None)  # nothing saved yet: start afresh
+        cfg.resume, cfg.load_from = (True, found) if found else (False, None)
+        if not found:
+            print_log(f'--resume: no checkpoint in {cfg.work_dir}; starting a fresh run', logger='current')
     elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise SystemExit(f'--resume {args.resume}: no such file (without a path, --resume takes the newest '
+                             f'checkpoint in {cfg.work_dir})')  # fmt: skip
         cfg.resume, cfg.load_from = True, args.resume
+    configure_checkpoint_load(cfg)  # refuse a checkpoint that does not fit the model, naming the file
     return cfg
 
 
@@ -195,17 +202,26 @@ def main() -> tuple:
     torch.set_flush_denormal(True)
     register_all_modules()
     cfg = build_config(args)
-    problems = check_config(cfg)  # typos in component keys fail here, naming the key, before anything is built
+    # typos in component keys and counts that would fail only after training stop here, before anything is built
+    problems = check_config(cfg) + check_values(cfg)
     if problems:
         raise SystemExit(f'{args.config}: {len(problems)} config problem(s):\n  ' + '\n  '.join(problems))
     # MMEngine's init_dist assumes CUDA; start the process group ourselves (gloo without a GPU).
     init_distributed(args.launcher)
-    resolve_recipe(cfg, args)
-    runner = build_runner(cfg)
-    runner.train()
-    distributed = runner.distributed
-    interrupted = any(getattr(h, 'interrupted_at', None) for h in runner.hooks)
-    del runner  # its DDP wrapper holds the process group
+    try:  # one run per work dir: a second one would overwrite this one's checkpoints and records
+        lock = lock_work_dir_for_job(cfg.work_dir)
+    except WorkDirLockedError as e:
+        raise SystemExit(str(e)) from None
+    try:
+        resolve_recipe(cfg, args)
+        runner = build_runner(cfg)
+        runner.train()
+        distributed = runner.distributed
+        interrupted = any(getattr(h, 'interrupted_at', None) for h in runner.hooks)
+        del runner  # its DDP wrapper holds the process group
+    finally:
+        if lock is not None:
+            lock.release()
     shutdown_distributed()
     return distributed, interrupted
 

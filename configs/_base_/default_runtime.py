@@ -31,7 +31,8 @@ vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 log_processor = dict(by_epoch=False, window_size=10)
 log_level = 'INFO'
-load_from = None
+# load_from: a checkpoint to start from, strictly (its weights must fit the model), or
+# dict(path=..., strict=False) to load what fits. Not set here, so that a config may give either form.
 resume = False
 randomness = dict(seed=0, diff_rank_seed=True, deterministic=False)
 # torch.compile the training step (MMEngine): True, or dict(dynamic=True) since a growing mask ratio changes the

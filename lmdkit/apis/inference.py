@@ -5,11 +5,14 @@ from typing import Dict, Optional, Union
 import numpy as np
 import torch
 from mmengine.config import Config
+from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from ..engine.checkpoint import load_from_local_safe
+from ..engine.weights_check import check_weights, drop_mismatched
 from ..registry import MODELS
 from ..utils import register_all_modules
+from ..utils.config_check import load_config
 from ..visualization import to_uint8
 
 
@@ -19,22 +22,30 @@ def init_model(
     device: Union[str, torch.device] = 'cpu',
     cfg_options: Optional[dict] = None,
     ema: bool = False,
+    strict: bool = True,
 ) -> torch.nn.Module:
-    """Build ``config``'s model, load ``checkpoint`` (safely, strict) and put it in eval mode on ``device``.
+    """Build ``config``'s model, load ``checkpoint`` (safely) and put it in eval mode on ``device``.
+
+    A checkpoint that does not fit the model raises ``WeightsMismatchError`` (missing, unexpected and mis-shaped
+    keys, and the config setting that likely differs); ``strict=False`` loads what fits and warns about the rest.
 
     Checkpoints of runs with MMEngine's ``EMAHook`` hold the EMA weights under ``state_dict`` and the raw training
     weights under ``ema_state_dict`` (the hook swaps them when saving, so that plain loading deploys the EMA). With
     ``ema=True`` those EMA weights are used, otherwise the raw ones; ``model.ema_loaded`` says which.
     """
     register_all_modules()
-    cfg = Config.fromfile(config) if isinstance(config, str) else config.copy()
-    if cfg_options:
+    cfg = load_config(config, cfg_options) if isinstance(config, str) else config.copy()
+    if cfg_options and not isinstance(config, str):
         cfg.merge_from_dict(cfg_options)
     model = MODELS.build(cfg.model)
     model.ema_loaded = False
     if checkpoint is not None:
         ckpt = load_from_local_safe(checkpoint, map_location='cpu')
-        _load_checkpoint_to_model(model, ckpt, strict=True)
+        fit = check_weights(model, ckpt, checkpoint, strict, cfg.get('model'), 'init_model(..., strict=False)')
+        if not fit.ok:
+            drop_mismatched(ckpt, fit)
+            print_log(f'partial load of {checkpoint}; left at initial values:\n  {fit.describe()}', level=30)
+        _load_checkpoint_to_model(model, ckpt, strict=False)
         has_ema = isinstance(ckpt, dict) and bool(ckpt.get('ema_state_dict'))
         if has_ema and not ema:
             _load_raw_weights(model, ckpt['ema_state_dict'])

@@ -3,8 +3,11 @@
 import gzip
 import os.path as osp
 import struct
+import zlib
 
 import numpy as np
+
+from ..fileio import CorruptFileError
 
 # idx type codes -> numpy dtypes (big-endian on disk).
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: '>i2', 0x0C: '>i4', 0x0D: '>f4', 0x0E: '>f8'}
@@ -15,17 +18,25 @@ def read_idx(path: str) -> np.ndarray:
     if not osp.isfile(path):
         raise FileNotFoundError(f'idx file not found: {path}')
     opener = gzip.open if path.endswith('.gz') else open
-    with opener(path, 'rb') as f:
-        data = f.read()
+    try:
+        with opener(path, 'rb') as f:
+            data = f.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error) as e:  # a cut-off download or a file that is not gzip
+        raise CorruptFileError(path, 'an idx file', e) from None
     if len(data) < 4 or data[0] != 0 or data[1] != 0:
-        raise ValueError(f'{path} is not an idx file (bad magic number {data[:4]!r})')
+        raise CorruptFileError(path, 'an idx file', ValueError(f'bad magic number {data[:4]!r}'))
     type_code, ndim = data[2], data[3]
     if type_code not in _IDX_DTYPES:
-        raise ValueError(f'{path}: unknown idx data type 0x{type_code:02x}')
+        raise CorruptFileError(path, 'an idx file', ValueError(f'unknown idx data type 0x{type_code:02x}'))
+    if len(data) < 4 + 4 * ndim:
+        raise CorruptFileError(path, 'an idx file', ValueError(f'header cut off after {len(data)} bytes'))
     shape = struct.unpack(f'>{ndim}I', data[4 : 4 + 4 * ndim])
-    array = np.frombuffer(data, dtype=_IDX_DTYPES[type_code], offset=4 + 4 * ndim)
-    if array.size != int(np.prod(shape)):
-        raise ValueError(f'{path}: header says shape {shape} but the file holds {array.size} values (truncated?)')
+    itemsize = np.dtype(_IDX_DTYPES[type_code]).itemsize
+    body = data[4 + 4 * ndim :]
+    if len(body) != int(np.prod(shape)) * itemsize:
+        said = f'header says shape {shape} but the file holds {len(body) // itemsize} values'
+        raise CorruptFileError(path, 'an idx file', ValueError(said))
+    array = np.frombuffer(body, dtype=_IDX_DTYPES[type_code])
     return array.reshape(shape).astype(np.dtype(_IDX_DTYPES[type_code]).newbyteorder('='))
 
 

@@ -25,9 +25,24 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
+from ..fileio import CorruptFileError
+
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds a pickled object outside the allow-list; it was not executed."""
+
+
+#: what torch.load raises on an empty (EOFError), non-torch (KeyError: a pickle opcode), truncated (OSError, or
+#: RuntimeError from the zip reader) or garbled (ValueError) file
+_DECODE_ERRORS = (EOFError, KeyError, RuntimeError, OSError, ValueError)
+
+
+def _as_corrupt(name: str, error: BaseException, expected: str = 'a checkpoint') -> BaseException:
+    """``error`` as a ``CorruptFileError`` naming ``name``, unless it is about something other than the file's bytes
+    (a missing file, or CUDA tensors on a machine without CUDA), which is returned unchanged."""
+    if isinstance(error, FileNotFoundError) or (isinstance(error, RuntimeError) and 'CUDA' in str(error)):
+        return error
+    return CorruptFileError(name, expected, error)
 
 
 def safe_torch_load(source: Union[str, io.BytesIO], map_location: Any = 'cpu') -> Any:
@@ -36,12 +51,16 @@ def safe_torch_load(source: Union[str, io.BytesIO], map_location: Any = 'cpu') -
     try:
         return torch.load(source, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
+        if not str(e).startswith('Weights only load failed'):  # a damaged pickle stream, not a refused object
+            raise CorruptFileError(name, cause=e) from None
         raise UnsafeCheckpointError(
             f'refused to load {name}: it pickles Python objects (not only tensors and plain data), and loading them '
             'could execute code from the file. lmdkit never falls back to unsafe loading. Checkpoints written with '
             'ExactResumeHook (in configs/_base_/default_runtime.py) are plain data; for any other file you trust, '
             f'extract its state dict in a separate, trusted process. Details: {e}'
         ) from None
+    except _DECODE_ERRORS as e:
+        raise _as_corrupt(name, e) from None
 
 
 def load_from_local_safe(filename: str, map_location: Any = None) -> Any:
@@ -208,7 +227,12 @@ def extract_tensors(path: str, map_location: Any = 'cpu') -> tuple:
     skipped: set = set()
     # weights_only=False only hands unpickling to our module, which resolves nothing beyond torch's
     # weights-only allow-list, so no global named by the file can run.
-    obj = torch.load(path, map_location=map_location, weights_only=False, pickle_module=_inert_pickle_module(skipped))
+    try:
+        obj = torch.load(
+            path, map_location=map_location, weights_only=False, pickle_module=_inert_pickle_module(skipped)
+        )
+    except (pickle.UnpicklingError, *_DECODE_ERRORS) as e:
+        raise _as_corrupt(path, e, 'a weights file') from None
     return obj, sorted(skipped)
 
 
@@ -220,7 +244,10 @@ def load_released_weights(path: str, map_location: Any = 'cpu') -> tuple:
 
         if not osp.isfile(path):
             raise FileNotFoundError(f'weights file not found: {path}')
-        return load_file(path, device=str(map_location)), []
+        try:
+            return load_file(path, device=str(map_location)), []
+        except Exception as e:  # safetensors raises its own SafetensorError for a bad header or size
+            raise CorruptFileError(path, 'a safetensors file', e) from None
     try:
         return load_from_local_safe(path, map_location), []
     except UnsafeCheckpointError:

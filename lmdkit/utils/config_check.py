@@ -5,8 +5,10 @@ components that swallow ``**kwargs`` — not at all. Here every dict with a ``ty
 keys to the class's constructor arguments; each problem names the full config key and the closest valid names.
 """
 
+import ast
 import difflib
 import inspect
+import os.path as osp
 from typing import Any, Iterable, List, Optional, Set
 
 _SKIP_KEYS = {'type', '_scope_', '_delete_'}
@@ -91,3 +93,81 @@ def check_config(cfg) -> List[str]:
         if cfg.get(name):
             _walk(cfg[name], name, [R.METRICS, R.FEATURE_EXTRACTORS], problems)
     return problems
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def check_values(cfg) -> List[str]:
+    """Problems with settings that would otherwise fail only after training (or fail to train without an error):
+    iteration, epoch and interval counts that are not positive integers, a recipe without a positive size."""
+    problems: List[str] = []
+    train_cfg = cfg.get('train_cfg') or {}
+    for key in ('max_iters', 'max_epochs', 'val_interval', 'val_begin'):
+        if key in train_cfg and train_cfg[key] is not None and not _positive_int(train_cfg[key]):
+            if key == 'val_begin' and train_cfg[key] == 0:
+                continue
+            problems.append(f'train_cfg.{key}={train_cfg[key]!r}: must be a positive integer')
+    recipe = cfg.get('recipe') or {}
+    for key in ('batch_size', 'epochs', 'base_batch_size'):
+        if key in recipe and not _positive_int(recipe[key]):
+            problems.append(f'recipe.{key}={recipe[key]!r}: must be a positive integer')
+    if 'base_lr' in recipe and not (isinstance(recipe['base_lr'], (int, float)) and recipe['base_lr'] > 0):
+        problems.append(f'recipe.base_lr={recipe["base_lr"]!r}: must be a positive number')
+    return problems
+
+
+def _base_files(path: str) -> List[str]:
+    """The ``_base_`` files ``path`` names (absolute), read without running the file."""
+    with open(path) as f:
+        tree = ast.parse(f.read(), filename=path)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == '_base_' for t in node.targets):
+            try:
+                bases = ast.literal_eval(node.value)
+            except ValueError:
+                return []
+            bases = [bases] if isinstance(bases, str) else list(bases)
+            return [osp.abspath(osp.join(osp.dirname(path), b)) for b in bases if isinstance(b, str)]
+    return []
+
+
+def find_base_cycle(path: str) -> Optional[List[str]]:
+    """A ``_base_`` inheritance cycle reachable from ``path`` (the files in order, the first repeated at the end),
+    or None."""
+
+    def visit(node: str, chain: List[str]) -> Optional[List[str]]:
+        if node in chain:
+            return chain[chain.index(node) :] + [node]
+        if not osp.isfile(node):
+            return None
+        for base in _base_files(node):
+            cycle = visit(base, chain + [node])
+            if cycle:
+                return cycle
+        return None
+
+    return visit(osp.abspath(path), [])
+
+
+class ConfigCycleError(ValueError):
+    """A config's ``_base_`` files inherit from each other in a circle."""
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None):
+    """``Config.fromfile(path)`` (plus ``cfg_options``) with one-line errors for a missing file and a ``_base_``
+    cycle (MMEngine recurses until Python's limit and prints thousands of lines)."""
+    from mmengine.config import Config
+
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config not found: {path}')
+    cycle = find_base_cycle(path)
+    if cycle:
+        raise ConfigCycleError(
+            f'{path}: _base_ inheritance cycle: {" -> ".join(cycle)}; remove one of these _base_ entries'
+        )
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg

@@ -168,3 +168,42 @@ def test_mixed_modes_and_truncated_files_follow_the_config(tmp_path):
     skipping = TRANSFORMS.build(dict(type='LoadImage', skip_corrupt=True))
     assert all(skipping.transform(dict(img_path=str(tmp_path / n))) is None for n in ('cut.jpg', 'notes.png'))
     assert skipping.num_skipped == 2
+
+
+def test_a_truncated_or_foreign_idx_file_is_named(tmp_path):
+    from lmdkit.fileio import CorruptFileError
+
+    path = str(tmp_path / 'train-images-idx3-ubyte.gz')
+    write_idx(path, np.arange(2 * 28 * 28, dtype=np.uint8).reshape(2, 28, 28) % 251)
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:  # a download cut off half-way
+        f.write(data[: len(data) // 2])
+    with pytest.raises(CorruptFileError, match=r'train-images-idx3-ubyte\.gz: corrupt, truncated or not an idx file'):
+        read_idx(path)
+    plain = str(tmp_path / 'labels-idx1-ubyte')
+    write_idx(plain, np.arange(10, dtype=np.uint8))
+    with open(plain, 'r+b') as f:
+        f.truncate(4 + 4 + 5)  # header + 5 of 10 labels
+    with pytest.raises(CorruptFileError, match=r'header says shape \(10,\) but the file holds 5 values'):
+        read_idx(plain)
+
+
+def test_a_folder_of_only_corrupt_images_stops_with_the_count_and_folder(tmp_path):
+    from lmdkit.datasets.transforms.loading import CORRUPT_AT_START_LIMIT
+
+    folder = tmp_path / 'broken' / 'class_a'
+    folder.mkdir(parents=True)
+    for i in range(CORRUPT_AT_START_LIMIT + 5):
+        (folder / f'{i:03d}.png').write_bytes(b'not a png')
+    skipping = [dict(type='LoadImage', skip_corrupt=True), dict(type='PackInputs')]
+    ds = DATASETS.build(dict(type='UnlabeledImageFolder', data_root=str(tmp_path / 'broken'), pipeline=skipping))
+    with pytest.raises(RuntimeError, match=rf'the first {CORRUPT_AT_START_LIMIT} images decoded \(under \S*broken'):
+        ds[0]
+    # after one good image, corrupt files are skipped one by one as before
+    save_png(str(folder / 'zz_good.png'), 9)
+    ds = DATASETS.build(dict(type='UnlabeledImageFolder', data_root=str(tmp_path / 'broken'), pipeline=skipping))
+    assert int(ds[len(ds) - 1]['inputs'].float().mean()) == 9
+    for i in range(CORRUPT_AT_START_LIMIT + 5):
+        ds.pipeline.transforms[0].transform(dict(img_path=str(folder / f'{i:03d}.png')))  # skipped, no error
+    assert ds.pipeline.transforms[0].num_skipped == CORRUPT_AT_START_LIMIT + 5

@@ -94,3 +94,27 @@ def test_atomic_backend_is_what_the_checkpoint_hook_gets(tmp_path):
 def test_missing_checkpoint_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match='nope.pth'):
         load_from_local_safe(str(tmp_path / 'nope.pth'))
+
+
+@pytest.mark.parametrize(
+    'content',
+    [b'', b'hello, not a checkpoint\n', 'truncated'],
+    ids=['empty', 'text', 'truncated'],
+)
+def test_a_damaged_file_is_named_and_called_corrupt(tmp_path, content):
+    from lmdkit.engine.checkpoint import load_released_weights
+    from lmdkit.fileio import CorruptFileError
+
+    path = tmp_path / 'damaged.pth'
+    if content == 'truncated':
+        torch.save({'state_dict': {'w': torch.randn(64, 64)}, 'meta': {}}, path)
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        path.write_bytes(content)
+    for load in (load_from_local_safe, load_released_weights):
+        with pytest.raises(CorruptFileError, match=r'damaged\.pth: corrupt, truncated or not'):
+            load(str(path))
+    (tmp_path / 'w.safetensors').write_bytes(b'\x08\x00\x00\x00\x00\x00\x00\x00{"a":1}')
+    with pytest.raises(CorruptFileError, match=r'w\.safetensors: corrupt, truncated or not a safetensors file'):
+        load_released_weights(str(tmp_path / 'w.safetensors'))

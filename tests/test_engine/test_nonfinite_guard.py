@@ -1,14 +1,19 @@
 """NonFiniteGuardHook: non-finite steps are skipped and counted, on every rank alike; too many in a row stop."""
 
+import os.path as osp
 from types import SimpleNamespace
 
 import pytest
 import torch
 import torch.multiprocessing as mp
+from mmengine.hooks import Hook
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
+from mmengine.runner import Runner
 
 from lmdkit.engine.hooks import NonFiniteGuardHook
+
+from ..conftest import tiny_runner_cfg
 
 
 def fake_runner(tmp_path, wrapper):
@@ -41,7 +46,10 @@ def test_skips_non_finite_steps_and_counts_them(tmp_path):
     runner.iter = 6
     for _ in range(2):
         wrapper.update_params(model(x).sum() * float('inf'))
-    with pytest.raises(FloatingPointError, match=r'3 optimiser steps in a row.*iteration 7.*iter_4\.pth'):
+    with pytest.raises(
+        FloatingPointError,
+        match=r'3 optimiser steps in a row.*iteration 7.*before the first skipped step, iteration 7.*iter_4\.pth',
+    ):
         wrapper.update_params(model(x).sum() * float('nan'))
     hook.before_train(runner)  # installing twice does not wrap twice
     assert hook.skipped_total == 4
@@ -91,3 +99,32 @@ def test_deepspeed_wrappers_are_left_to_deepspeed(tmp_path):
     step = wrapper.step
     NonFiniteGuardHook().before_train(runner)
     assert wrapper.step == step and 'DeepSpeed' in runner.logs[0]
+
+
+class PoisonFrom(Hook):
+    """Makes the patch embedding NaN from iteration ``start`` on, as a diverged run would."""
+
+    def __init__(self, start: int) -> None:
+        self.start = start
+
+    def before_run(self, runner) -> None:
+        def poison(module, inputs, output):
+            return output * float('nan') if runner.iter + 1 >= self.start else output
+
+        runner.model.backbone.patch_embed.register_forward_hook(poison)
+
+
+@pytest.mark.parametrize('hold', [True, False])
+def test_the_last_good_checkpoint_is_the_one_before_the_first_skip(tmp_path, hold):
+    cfg = tiny_runner_cfg(tmp_path, max_iters=10)
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.experiment_name = f'guard_{hold}'
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(NonFiniteGuardHook(max_consecutive=3, hold_checkpoints=hold), priority='HIGHEST')
+    runner.register_hook(PoisonFrom(5))
+    with pytest.raises(
+        FloatingPointError, match=r'iterations 5-7.*before the first skipped step, iteration 5\): \S*iter_4\.pth'
+    ):
+        runner.train()
+    # iteration 6 was skipped: its checkpoint is held back (or, with holding off, written but not recommended)
+    assert osp.isfile(tmp_path / 'iter_4.pth') and osp.isfile(tmp_path / 'iter_6.pth') == (not hold)

@@ -1,5 +1,6 @@
 """Image decoding from a file path or from bytes (LMDB), with an opt-in skip for corrupt files."""
 
+import os.path as osp
 from typing import Callable, Optional
 
 import cv2
@@ -28,11 +29,26 @@ def decode_bytes(data: bytes, flag: str = 'color', backend: str = 'cv2') -> np.n
     return img
 
 
+#: with ``skip_corrupt``, this many failed decodes before the first good one stop the run: the data is unreadable
+#: (a wrong folder, a broken copy), not a few bad files (MMEngine would otherwise retry 1,000 times, warning each)
+CORRUPT_AT_START_LIMIT = 50
+
+
+def _common_folder(paths: list) -> str:
+    """The deepest folder holding every path (LMDB keys and mixed relative/absolute paths: the first one's)."""
+    try:
+        common = osp.commonpath(paths)
+    except ValueError:
+        return osp.dirname(paths[0])
+    return common if len(paths) > 1 else osp.dirname(common)
+
+
 def decode_into(transform, results: dict, decode: Callable[[bytes], np.ndarray]) -> Optional[dict]:
     """Read ``results['img_bytes']`` or the file at ``results['img_path']``, ``decode`` it into ``results['img']``.
 
     An undecodable file raises naming its path, or — with ``transform.skip_corrupt`` — is logged, counted in
-    ``transform.num_skipped`` and gives None, so the dataset draws another sample.
+    ``transform.num_skipped`` and gives None, so the dataset draws another sample; ``CORRUPT_AT_START_LIMIT``
+    failures before any success raise, naming the count and the folder.
     """
     path = results.get('img_path', '<bytes>')
     try:
@@ -45,8 +61,17 @@ def decode_into(transform, results: dict, decode: Callable[[bytes], np.ndarray])
             raise ValueError(f'cannot decode image {path}: {e}. Remove the file, or set skip_corrupt=True in '
                              f'{type(transform).__name__} to skip corrupt images during training') from e  # fmt: skip
         transform.num_skipped += 1
+        if not transform.num_decoded:
+            transform.failed_at_start.append(path)
+            if transform.num_skipped >= CORRUPT_AT_START_LIMIT:
+                folder = _common_folder(transform.failed_at_start)
+                raise RuntimeError(
+                    f'the first {transform.num_skipped} images decoded (under {folder}) were all corrupt or '
+                    f'unreadable, e.g. {path}: {e}. Check that the dataset points to the right, complete copy.'
+                ) from e
         print_log(f'skipped corrupt image {path} ({transform.num_skipped} skipped so far)', logger='current', level=30)
         return None
+    transform.num_decoded += 1
     results['img'] = np.ascontiguousarray(img)
     results['img_shape'] = results['ori_shape'] = img.shape[:2]
     return results
@@ -70,6 +95,8 @@ class LoadImage(BaseTransform):
             raise ValueError(f"LoadImage: backend must be 'cv2' or 'pillow', got {backend!r}")
         self.color_type, self.skip_corrupt, self.backend = color_type, skip_corrupt, backend
         self.num_skipped = 0
+        self.num_decoded = 0
+        self.failed_at_start: list = []  # paths that failed before the first good decode
 
     def transform(self, results: dict) -> Optional[dict]:
         return decode_into(self, results, self._decode)
@@ -107,6 +134,8 @@ class LoadRandomResizedCrop(BaseTransform):
         self.crop = RandomResizedCrop(scale, crop_ratio_range, aspect_ratio_range, interpolation, max_attempts)
         self.skip_corrupt = skip_corrupt
         self.num_skipped = 0
+        self.num_decoded = 0
+        self.failed_at_start: list = []  # paths that failed before the first good decode
 
     def _decode_crop(self, data: bytes) -> np.ndarray:
         import io

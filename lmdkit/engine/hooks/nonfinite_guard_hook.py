@@ -2,7 +2,7 @@
 
 import functools
 import os.path as osp
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 import torch.distributed as dist
@@ -11,14 +11,16 @@ from mmengine.hooks import Hook
 from lmdkit.registry import HOOKS
 
 from .. import step_readout
+from .checkpoint_hook import HOLD_CHECKPOINTS
 
 
-def _last_checkpoint(work_dir: str) -> str:
-    path = osp.join(work_dir, 'last_checkpoint')  # written by MMEngine's CheckpointHook
+def _last_checkpoint(work_dir: str) -> Optional[str]:
+    """The file MMEngine's ``last_checkpoint`` pointer names, if any."""
+    path = osp.join(work_dir, 'last_checkpoint')  # written by the CheckpointHook
     if osp.isfile(path):
         with open(path) as f:
-            return f.read().strip()
-    return 'none saved yet'
+            return f.read().strip() or None
+    return None
 
 
 @HOOKS.register_module()
@@ -26,7 +28,10 @@ class NonFiniteGuardHook(Hook):
     """Before each optimiser step, check that the gradients are finite; if any rank sees NaN/Inf, every rank skips
     the step (an all-reduce of the verdict keeps the replicas identical), the skip is counted
     (``train/skipped_steps`` in the logs and ``summary.json``) and logged. After ``max_consecutive`` skipped steps
-    in a row, training stops with an error naming the iteration and the last good checkpoint.
+    in a row, training stops with an error naming the iteration and the last good checkpoint: the last one saved
+    before the first step of the current run of skips (the weights a broken step left behind are saved with finite
+    gradients; the skips come after). While steps are skipped, the CheckpointHook saves nothing
+    (``hold_checkpoints``, default on; ``lmdkit.engine.hooks.checkpoint_hook``).
 
     The check is the total gradient norm (one fused reduction; non-finite exactly when a gradient is), logged as
     ``train/grad_norm``. Its host read is the step's only one: it also copies the values the model logs
@@ -42,18 +47,22 @@ class NonFiniteGuardHook(Hook):
 
     priority = 'HIGHEST'  # turn the step's logged tensors into floats before RuntimeInfoHook reads them one by one
 
-    def __init__(self, max_consecutive: int = 5) -> None:
+    def __init__(self, max_consecutive: int = 5, hold_checkpoints: bool = True) -> None:
         if max_consecutive < 1:
             raise ValueError(f'max_consecutive must be >= 1, got {max_consecutive}')
         self.max_consecutive = max_consecutive
+        self.hold_checkpoints = hold_checkpoints
         self.skipped_total = 0
         self.in_a_row = 0
+        self.first_skipped = None  # iteration of the first skip of the current run of skips
+        self.good_checkpoint = None  # the last checkpoint saved before it
 
     def before_train(self, runner) -> None:
         wrapper = runner.optim_wrapper
         named = list(wrapper.items()) if hasattr(wrapper, 'items') else [('', wrapper)]  # OptimWrapperDict (GANs)
         hub = runner.message_hub
         self.skipped_total = int(hub.get_info('skipped_steps', 0) or 0)  # restored on resume
+        hub.update_info(HOLD_CHECKPOINTS, False)  # a resumed run starts from a saved, good state
         for name, w in named:
             if getattr(w, 'loss_scaler', None) is not None:
                 runner.logger.info('NonFiniteGuardHook: the fp16 loss scaler handles overflowing steps itself')
@@ -68,6 +77,14 @@ class NonFiniteGuardHook(Hook):
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if isinstance(outputs, dict):
             step_readout.resolve(outputs)
+
+    def good_checkpoint_message(self) -> str:
+        """Which checkpoint to resume from, in words (only one saved before the first skipped step counts)."""
+        if self.good_checkpoint is None:
+            return (f'No checkpoint was saved before the first skipped step (iteration {self.first_skipped}): '
+                    'start again from the beginning or from a checkpoint you trust.')  # fmt: skip
+        return (f'Last good checkpoint (saved before the first skipped step, iteration {self.first_skipped}): '
+                f'{self.good_checkpoint}; resume with --resume {self.good_checkpoint}.')  # fmt: skip
 
     @staticmethod
     @torch.no_grad()
@@ -95,6 +112,8 @@ class NonFiniteGuardHook(Hook):
             finite, norm_value = step_readout.read(self.agreed_verdict(whole), whole)  # the step's one host read
             runner.message_hub.update_scalar(f'train/{log_name}', norm_value)
             if finite:
+                if self.in_a_row:
+                    runner.message_hub.update_info(HOLD_CHECKPOINTS, False)
                 self.in_a_row = 0
                 if not by_norm:
                     return step(**kwargs)
@@ -104,19 +123,22 @@ class NonFiniteGuardHook(Hook):
                     return step(**kwargs)
                 finally:
                     wrapper.clip_grad_kwargs = clip
+            it = runner.iter + 1
+            if self.in_a_row == 0:  # the pointer still names what was saved before this step
+                self.first_skipped, self.good_checkpoint = it, _last_checkpoint(runner.work_dir)
+                runner.message_hub.update_info(HOLD_CHECKPOINTS, self.hold_checkpoints)
             self.skipped_total += 1
             self.in_a_row += 1
             runner.message_hub.update_info('skipped_steps', self.skipped_total)
             runner.message_hub.update_scalar('train/skipped_steps', self.skipped_total)
-            it = runner.iter + 1
             runner.logger.warning(f'non-finite gradients at iteration {it}: step skipped ({self.in_a_row} in a row, '
                                   f'{self.skipped_total} in total)')  # fmt: skip
             if self.in_a_row >= self.max_consecutive:
+                span = f'iteration {it}' if it == self.first_skipped else f'iterations {self.first_skipped}-{it}'
                 raise FloatingPointError(
-                    f'{self.in_a_row} optimiser steps in a row had non-finite gradients (last at iteration {it}); '
-                    f'training stopped. Last good checkpoint: {_last_checkpoint(runner.work_dir)}. Lower the '
-                    'learning rate, enable gradient clipping (optim_wrapper.clip_grad=dict(max_norm=...)) or check '
-                    'the data, then resume with --resume.'
+                    f'{self.in_a_row} optimiser steps in a row had non-finite gradients ({span}); training stopped. '
+                    f'{self.good_checkpoint_message()} Lower the learning rate, enable gradient clipping '
+                    '(optim_wrapper.clip_grad=dict(max_norm=...)) or check the data before resuming.'
                 )
             return None
 

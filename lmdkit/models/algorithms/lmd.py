@@ -52,6 +52,9 @@ class LMD(BaseAlgorithm):
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if not 0.0 < val_mask_ratio < 1.0:  # checked here, not at the first validation after a whole run
+            raise ValueError(f'model.val_mask_ratio must be in (0, 1) (a share of patches masked at validation), '
+                             f'got {val_mask_ratio}')  # fmt: skip
         self.projector = build_frozen_projector(projector)
         self.backbone = MODELS.build(backbone)
         check_latent_channels(self.projector, self.backbone.in_channels, 'backbone')
@@ -70,12 +73,14 @@ class LMD(BaseAlgorithm):
         self.register_buffer('prior_mean', torch.zeros(num_tokens, patch_dim))
         self.register_buffer('prior_std', torch.ones(num_tokens, patch_dim))
         self.register_buffer('prior_count', torch.zeros((), dtype=torch.long))
+        self.register_load_state_dict_pre_hook(self._prior_defaults)
 
-    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs) -> None:
-        # checkpoints from before the latent prior existed load as "not fitted"
+    @staticmethod
+    def _prior_defaults(module, state_dict, prefix, *args) -> None:
+        """Load-state-dict pre-hook: checkpoints from before the latent prior existed load as "not fitted" (a
+        pre-hook, so weight checks see these keys as present: ``lmdkit.engine.weights_check``)."""
         for name in ('prior_mean', 'prior_std', 'prior_count'):
-            state_dict.setdefault(prefix + name, getattr(self, name).clone())
-        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+            state_dict.setdefault(prefix + name, getattr(module, name).clone())
 
     # ------------------------------------------------------------------ schedule
     def set_progress(self, progress: float, step: Optional[int] = None) -> float:

@@ -1,0 +1,29 @@
+"""MMEngine's CheckpointHook, holding its saves while NonFiniteGuardHook skips steps."""
+
+from mmengine.hooks import CheckpointHook as MMEngineCheckpointHook
+
+from lmdkit.registry import HOOKS
+
+#: message-hub info key NonFiniteGuardHook sets while a run of skipped steps lasts and saving is held
+HOLD_CHECKPOINTS = 'nonfinite_guard/hold_checkpoints'
+
+
+@HOOKS.register_module(name='CheckpointHook')
+class HoldingCheckpointHook(MMEngineCheckpointHook):
+    """MMEngine's ``CheckpointHook`` (registered under its name in lmdkit's scope, so ``type='CheckpointHook'``
+    builds this one) that does not save while optimiser steps are being skipped for non-finite gradients.
+
+    A step that blew the weights up usually has finite gradients itself; the skips follow. A checkpoint written
+    during the skips holds those weights and, once called "the last checkpoint", would be resumed into the same
+    failure. ``NonFiniteGuardHook`` raises the ``HOLD_CHECKPOINTS`` flag in the message hub at the first skip and
+    lowers it at the next good step (``nonfinite_guard=dict(hold_checkpoints=False)`` turns holding off).
+    """
+
+    def _save_checkpoint(self, runner) -> None:
+        if runner.message_hub.get_info(HOLD_CHECKPOINTS, False):
+            runner.logger.warning(
+                f'checkpoint at iteration {runner.iter + 1} not saved: optimiser steps are being skipped for '
+                'non-finite gradients, so the weights may be broken'
+            )
+            return
+        super()._save_checkpoint(runner)
