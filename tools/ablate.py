@@ -32,6 +32,7 @@ from typing import Dict, List, Sequence, Tuple
 
 from mmengine.config import Config
 
+from lmdkit.utils.config_check import load_config
 from lmdkit.visualization import plot_loss_and_mask_ratio, plot_val_metric, read_record, read_val_history
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -77,7 +78,7 @@ def apply_options(cfg: Config, options: dict) -> Config:
 def resolve(variant: dict, common: dict, work_dir: str) -> str:
     """Apply the options to the variant's config and write the resolved config into the work dir: it is exactly
     what runs, and what the run records."""
-    cfg = apply_options(Config.fromfile(variant['config']), {**common, **variant.get('cfg_options', {})})
+    cfg = apply_options(load_config(variant['config']), {**common, **variant.get('cfg_options', {})})
     os.makedirs(work_dir, exist_ok=True)
     path = osp.join(work_dir, f'{variant["name"]}.py')
     cfg.dump(path)
@@ -222,7 +223,7 @@ def main() -> None:
             found = torch.cuda.device_count()
             raise SystemExit(f'--gpus {args.gpus}: this machine has {found} CUDA device(s); variants sharing a '
                              'device (or CPU cores) give timings that cannot be compared')  # fmt: skip
-    spec = Config.fromfile(args.ablation)
+    spec = load_config(args.ablation)
     work_root = (
         args.work_root
         or spec.get('work_root')

@@ -17,7 +17,7 @@ import resource
 import time
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 
@@ -26,6 +26,7 @@ from lmdkit.engine.checkpoint import atomic_write
 from lmdkit.evaluation.flops import count_flops, matmul_peak, synchronize
 from lmdkit.registry import MODELS
 from lmdkit.utils import register_all_modules
+from lmdkit.utils.config_check import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -72,7 +73,7 @@ def main() -> None:
     args = parse_args()
     torch.set_flush_denormal(True)
     register_all_modules()
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     bind_projector(cfg)

@@ -14,11 +14,12 @@ Train on the cache with ``LatentCacheDataset`` (docs/datasets.md).
 import argparse
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 from lmdkit.apis import write_latent_cache
 from lmdkit.engine import init_distributed, shutdown_distributed
 from lmdkit.utils import register_all_modules
+from lmdkit.utils.config_check import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -41,7 +42,7 @@ def main() -> None:
     args = parse_args()
     torch.set_flush_denormal(True)
     register_all_modules()
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_distributed(args.launcher)

@@ -14,7 +14,7 @@ import os
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.dataset import default_collate
 from mmengine.utils import ProgressBar
 
@@ -22,6 +22,7 @@ from lmdkit.apis import init_model
 from lmdkit.engine.checkpoint import atomic_write
 from lmdkit.evaluation.metrics import psnr, ssim
 from lmdkit.registry import DATASETS
+from lmdkit.utils.config_check import load_config
 from lmdkit.visualization import save_image_rows, to_uint8
 
 
@@ -42,7 +43,7 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     torch.set_flush_denormal(True)
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     model = init_model(cfg, args.checkpoint, device=args.device)

@@ -108,11 +108,11 @@ def build_config(args: argparse.Namespace) -> Config:
         # the newest complete checkpoint: checkpoints are written atomically, but MMEngine's `last_checkpoint`
         # pointer is not — a kill while it is written leaves it empty
         found = latest_checkpoint(cfg.work_dir)
-        cfg.resume, cfg.load_from = (True, found) if found else (False, None)
-        if not found:
-            print_log(f'--resume: no checkpoint in {cfg.work_dir}; starting a fresh run', logger='current')
+        cfg.resume = bool(found)  # nothing saved yet: a fresh run (from the config's load_from, if any)
+        if found:
+            cfg.load_from = found
     elif args.resume is not None:
-        if not osp.isfile(args.resume):
+        if not osp.exists(args.resume):  # DeepSpeed checkpoints are folders
             raise SystemExit(f'--resume {args.resume}: no such file (without a path, --resume takes the newest '
                              f'checkpoint in {cfg.work_dir})')  # fmt: skip
         cfg.resume, cfg.load_from = True, args.resume
@@ -212,6 +212,9 @@ def main() -> tuple:
         lock = lock_work_dir_for_job(cfg.work_dir)
     except WorkDirLockedError as e:
         raise SystemExit(str(e)) from None
+    if args.resume == 'auto' and not cfg.resume:
+        start = f'from {cfg.load_from}' if cfg.get('load_from') else 'from scratch'
+        print_log(f'--resume: no checkpoint in {cfg.work_dir}; starting a fresh run {start}', logger='current')
     try:
         resolve_recipe(cfg, args)
         runner = build_runner(cfg)

@@ -9,7 +9,7 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from ..engine.checkpoint import load_from_local_safe
-from ..engine.weights_check import check_weights, drop_mismatched
+from ..engine.weights_check import check_weights, compare_weights, drop_mismatched
 from ..registry import MODELS
 from ..utils import register_all_modules
 from ..utils.config_check import load_config
@@ -41,25 +41,30 @@ def init_model(
     model.ema_loaded = False
     if checkpoint is not None:
         ckpt = load_from_local_safe(checkpoint, map_location='cpu')
-        fit = check_weights(model, ckpt, checkpoint, strict, cfg.get('model'), 'init_model(..., strict=False)')
+        fit = check_weights(
+            model, ckpt, checkpoint, strict, cfg.get('model'), 'or load what fits with init_model(..., strict=False)'
+        )
         if not fit.ok:
             drop_mismatched(ckpt, fit)
             print_log(f'partial load of {checkpoint}; left at initial values:\n  {fit.describe()}', level=30)
         _load_checkpoint_to_model(model, ckpt, strict=False)
         has_ema = isinstance(ckpt, dict) and bool(ckpt.get('ema_state_dict'))
         if has_ema and not ema:
-            _load_raw_weights(model, ckpt['ema_state_dict'])
+            _load_raw_weights(model, ckpt['ema_state_dict'], strict)
         model.ema_loaded = ema and has_ema
     model.cfg = cfg
     return model.to(device).eval()
 
 
-def _load_raw_weights(model: torch.nn.Module, swapped: dict) -> None:
+def _load_raw_weights(model: torch.nn.Module, swapped: dict, strict: bool = True) -> None:
     """Load the raw training weights that EMAHook left in ``ema_state_dict`` (keys ``module.<name>``, plus the
-    hook's ``steps``) after swapping the EMA weights into ``state_dict``."""
+    hook's ``steps``) after swapping the EMA weights into ``state_dict``; ``strict=False`` loads what fits."""
     state = {k[len('module.') :]: v for k, v in swapped.items() if k.startswith('module.')}
+    if not strict:
+        fit = compare_weights(model, state)
+        drop_mismatched(state, fit)
     missing, unexpected = model.load_state_dict(state, strict=False)
-    if unexpected or [k for k in missing if not k.startswith('projector.')]:
+    if strict and (unexpected or [k for k in missing if not k.startswith('projector.')]):
         raise ValueError(f'raw weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}')
 
 

@@ -25,7 +25,10 @@ from mmengine.dataset import BaseDataset
 
 from lmdkit.registry import DATASETS
 
+from ..fileio import load_npy
+
 MANIFEST = 'manifest.json'
+_SHARD = 'a latent-cache shard (rebuild the cache with tools/cache_latents.py)'
 FORMAT_VERSION = 2
 DIFFUSERS_WEIGHTS = ('diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.bin')
 #: projector settings that change what a cache stores (scaling and posterior sampling are applied when reading)
@@ -140,7 +143,7 @@ class LatentCacheDataset(BaseDataset):
         shards = self.manifest['shards']
         self._starts = np.cumsum([0] + [s['rows'] for s in shards])  # first global row of each shard
         self._labels = np.concatenate(
-            [np.load(osp.join(self.cache_dir, f'{s["name"]}.gt_label.npy')) for s in shards]
+            [load_npy(osp.join(self.cache_dir, f'{s["name"]}.gt_label.npy'), what=_SHARD) for s in shards]
         ).astype(np.int64)  # 8 bytes per image: small enough to hold
         self._fully_initialized = True
 
@@ -159,7 +162,7 @@ class LatentCacheDataset(BaseDataset):
         """Memory-map every field of every shard (per process: maps are not pickled to dataloader workers)."""
         if self._arrays is None:
             self._arrays = {
-                k: [np.load(osp.join(self.cache_dir, f'{s["name"]}.{k}.npy'), mmap_mode='r')
+                k: [load_npy(osp.join(self.cache_dir, f'{s["name"]}.{k}.npy'), 'r', _SHARD)
                     for s in self.manifest['shards']]
                 for k in self.fields
             }  # fmt: skip

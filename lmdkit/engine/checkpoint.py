@@ -10,6 +10,7 @@
   an interrupted save leaves the previous checkpoint intact.
 """
 
+import errno
 import io
 import os
 import os.path as osp
@@ -32,17 +33,28 @@ class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds a pickled object outside the allow-list; it was not executed."""
 
 
-#: what torch.load raises on an empty (EOFError), non-torch (KeyError: a pickle opcode), truncated (OSError, or
-#: RuntimeError from the zip reader) or garbled (ValueError) file
+#: what torch.load raises on an empty (EOFError), non-torch (KeyError: a pickle opcode), truncated (OSError
+#: EINVAL, or RuntimeError from the zip reader) or garbled (ValueError, UnpicklingError) file
 _DECODE_ERRORS = (EOFError, KeyError, RuntimeError, OSError, ValueError)
+#: RuntimeErrors of the zip container (the rest, e.g. a device map_location, are not about the file)
+_ZIP_WORDS = ('PytorchStreamReader', 'zip archive', 'central directory', 'not in a subdirectory')
 
 
 def _as_corrupt(name: str, error: BaseException, expected: str = 'a checkpoint') -> BaseException:
-    """``error`` as a ``CorruptFileError`` naming ``name``, unless it is about something other than the file's bytes
-    (a missing file, or CUDA tensors on a machine without CUDA), which is returned unchanged."""
-    if isinstance(error, FileNotFoundError) or (isinstance(error, RuntimeError) and 'CUDA' in str(error)):
-        return error
-    return CorruptFileError(name, expected, error)
+    """``error`` as a ``CorruptFileError`` naming ``name`` when it says the file's bytes cannot be decoded; any other
+    error (a missing or unreadable file, a full disk, a device that does not exist) is returned unchanged."""
+    if isinstance(error, OSError):
+        damaged = type(error) is OSError and error.errno in (None, errno.EINVAL)  # not Permission/NotFound/…
+    elif isinstance(error, RuntimeError):
+        damaged = any(word in str(error) for word in _ZIP_WORDS)
+    else:
+        damaged = True
+    return CorruptFileError(name, expected, error) if damaged else error
+
+
+def _refused_object(error: pickle.UnpicklingError) -> bool:
+    """Whether torch's weights-only unpickler refused an object the file names (rather than failing to parse it)."""
+    return 'GLOBAL' in str(error) or 'allowlisted' in str(error)
 
 
 def safe_torch_load(source: Union[str, io.BytesIO], map_location: Any = 'cpu') -> Any:
@@ -51,7 +63,7 @@ def safe_torch_load(source: Union[str, io.BytesIO], map_location: Any = 'cpu') -
     try:
         return torch.load(source, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        if not str(e).startswith('Weights only load failed'):  # a damaged pickle stream, not a refused object
+        if not _refused_object(e):  # a damaged pickle stream, not a refused object
             raise CorruptFileError(name, cause=e) from None
         raise UnsafeCheckpointError(
             f'refused to load {name}: it pickles Python objects (not only tensors and plain data), and loading them '
@@ -244,9 +256,11 @@ def load_released_weights(path: str, map_location: Any = 'cpu') -> tuple:
 
         if not osp.isfile(path):
             raise FileNotFoundError(f'weights file not found: {path}')
+        from safetensors import SafetensorError
+
         try:
             return load_file(path, device=str(map_location)), []
-        except Exception as e:  # safetensors raises its own SafetensorError for a bad header or size
+        except SafetensorError as e:  # a bad header, or a file shorter than its header says
             raise CorruptFileError(path, 'a safetensors file', e) from None
     try:
         return load_from_local_safe(path, map_location), []

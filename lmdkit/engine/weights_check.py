@@ -12,6 +12,8 @@ from typing import Any, Iterator, List, Mapping, Optional, Tuple
 
 import torch
 
+#: a block count is a setting named like these (a width of the same value is not a depth)
+_DEPTH_WORDS = ('depth', 'layers', 'blocks')
 #: MMEngine strips this prefix (DDP's) before loading: compare the same keys
 _WRAPPER_PREFIX = re.compile(r'^module\.')
 #: a numbered block in a parameter name, e.g. ``neck.decoder_blocks.7.attn.qkv.weight`` -> ('neck.decoder_blocks', 7)
@@ -60,15 +62,15 @@ def state_dict_of(checkpoint: Mapping) -> Mapping:
 
 def compare_weights(model: torch.nn.Module, state_dict: Mapping) -> WeightsFit:
     """Compare ``state_dict`` (keys without a ``module.`` prefix) with ``model``'s parameters and persistent
-    buffers. The modules' load-state-dict pre-hooks run first on a copy, as loading would run them: a key a hook
-    fills in for older files (e.g. LMD's latent prior) counts as present."""
-    state_dict = dict(state_dict)
-    for prefix, module in model.named_modules():
-        for hook in module._load_state_dict_pre_hooks.values():  # PyTorch's registry of those hooks
-            hook(state_dict, f'{prefix}.' if prefix else '', {}, True, [], [], [])
+    buffers. Keys an algorithm fills in when loading older files (``BaseAlgorithm.state_filled_on_load``, e.g.
+    LMD's latent prior) are not missing."""
+    # imported here: lmdkit.models imports lmdkit.engine (step_readout), so a module-level import would be circular
+    from ..models.algorithms.base import BaseAlgorithm
+
+    filled = set(model.state_filled_on_load()) if isinstance(model, BaseAlgorithm) else set()
     own = model.state_dict()
     fit = WeightsFit(model_blocks=_block_counts(own), file_blocks=_block_counts(state_dict))
-    fit.missing = [k for k in own if k not in state_dict]
+    fit.missing = [k for k in own if k not in state_dict and k not in filled]
     fit.unexpected = [k for k in state_dict if k not in own]
     for key, value in own.items():
         theirs = state_dict.get(key)
@@ -113,18 +115,21 @@ def likely_config_keys(fit: WeightsFit, model_cfg: Optional[Mapping], limit: int
     # a changed width also changes sizes derived from it (4x in an MLP) in fewer keys: keep the common differences
     top = max(counts.values(), default=0)
     differing = [pair for pair, n in counts.most_common() if 2 * n >= top]
+    depths = []
     for name in sorted(set(fit.model_blocks) & set(fit.file_blocks)):
         model_n, file_n = fit.model_blocks[name], fit.file_blocks[name]
         if model_n != file_n:  # a depth differs
-            differing.append((name.split('.')[0], model_n, file_n))
+            depths.append((name.split('.')[0], model_n, file_n))
     guesses: List[str] = []
-    for component, mine, theirs in differing:
-        part = model_cfg.get(component) if isinstance(model_cfg.get(component), Mapping) else model_cfg
-        prefix = f'model.{component}' if part is not model_cfg else 'model'
-        for setting, value in _int_settings(part, prefix):
-            guess = f'{setting}={theirs} (here {mine})'
-            if value == mine and guess not in guesses:
-                guesses.append(guess)
+    for kinds, found in ((None, differing), (_DEPTH_WORDS, depths)):
+        for component, mine, theirs in found:
+            part = model_cfg.get(component) if isinstance(model_cfg.get(component), Mapping) else model_cfg
+            prefix = f'model.{component}' if part is not model_cfg else 'model'
+            for setting, value in _int_settings(part, prefix):
+                guess = f'{setting}={theirs} (here {mine})'
+                name = setting.rsplit('.', 1)[-1]
+                if value == mine and guess not in guesses and (kinds is None or any(w in name for w in kinds)):
+                    guesses.append(guess)
     return guesses[:limit]
 
 
@@ -136,7 +141,7 @@ class WeightsMismatchError(ValueError):
         hint = f'\nLikely differing setting(s): {"; ".join(hints)}.' if hints else ''
         super().__init__(
             f'{path} does not fit the model built from this config:\n  {fit.describe()}{hint}\nUse the config the '
-            f'checkpoint was trained with, or load what fits and leave the rest at initial values: {how_partial}.'
+            f'checkpoint was trained with; {how_partial}.'
         )
 
 
@@ -146,7 +151,7 @@ def check_weights(
     path: str,
     strict: bool = True,
     model_cfg: Optional[Mapping] = None,
-    how_partial: str = 'strict=False',
+    how_partial: str = 'or load what fits with strict=False',
 ) -> WeightsFit:
     """Raise ``WeightsMismatchError`` if ``checkpoint`` does not fit ``model`` and ``strict``; otherwise return the
     fit (the caller reports what was left at initial values)."""

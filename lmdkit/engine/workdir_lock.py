@@ -5,6 +5,10 @@ Two runs writing one work dir overwrite each other's checkpoints and interleave 
 holder. The lock is an ``flock`` on ``WORK_DIR/.lmdkit.lock``, so the kernel releases it when its process dies,
 however it dies; the file's contents then describe a stale holder, which the next run reports and replaces. There
 is deliberately no way to override a live holder.
+
+Some shared filesystems lock only within one machine (Lustre's ``localflock``) or not at all: a lock left by a
+run on another host is therefore refused rather than replaced (delete the file once that run is known to have
+ended), and where ``flock`` is unsupported the holder's pid decides on this host.
 """
 
 import datetime
@@ -14,6 +18,7 @@ import os
 import os.path as osp
 import socket
 import sys
+import time
 from typing import Optional
 
 LOCK_FILE = '.lmdkit.lock'
@@ -46,12 +51,14 @@ class WorkDirLock:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                holder = self._read(fd)
+                holder = self._read(fd, wait=True)
                 os.close(fd)
-                raise WorkDirLockedError(
-                    f'{self.work_dir} is in use by another training run ({_describe(holder)}); its lock is '
-                    f'{self.path}. Wait for that run to end, stop it, or train into another --work-dir.'
-                ) from None
+                raise WorkDirLockedError(self._in_use(holder)) from None
+            except OSError:  # no flock on this filesystem: the holder's pid decides (this host only)
+                holder = self._read(fd)
+                if holder and (holder.get('host') != socket.gethostname() or _alive(holder.get('pid'))):
+                    os.close(fd)
+                    raise WorkDirLockedError(self._in_use(holder)) from None
             # the holder we waited on may have removed the file after we opened it: lock the file at the path
             try:
                 same = os.fstat(fd).st_ino == os.stat(self.path).st_ino
@@ -61,6 +68,12 @@ class WorkDirLock:
                 break
             os.close(fd)
         previous = self._read(fd)
+        if previous and previous.get('host') != socket.gethostname():  # its flock may not reach this host
+            os.close(fd)  # drops our flock with it
+            raise WorkDirLockedError(
+                self._in_use(previous) + ' It ran on another host, whose lock this one cannot see: if that run has '
+                f'ended, delete {self.path}.'
+            )
         self.stale = previous or None  # contents left behind: that holder died without releasing the lock
         me = dict(
             host=socket.gethostname(),
@@ -74,6 +87,10 @@ class WorkDirLock:
         self._fd = fd
         return self
 
+    def _in_use(self, holder: dict) -> str:
+        return (f'{self.work_dir} is in use by another training run ({_describe(holder)}); its lock is {self.path}. '
+                'Wait for that run to end, stop it, or train into another --work-dir.')  # fmt: skip
+
     def stale_message(self) -> Optional[str]:
         """A line reporting a stale lock this run replaced, or None."""
         if not self.stale:
@@ -85,16 +102,25 @@ class WorkDirLock:
         if self._fd is None:
             return
         try:
-            os.remove(self.path)  # before unlocking: a run that locks next finds no stale holder
+            if os.stat(self.path).st_ino == os.fstat(self._fd).st_ino:  # still our file (not deleted and re-made)
+                os.remove(self.path)  # before unlocking: a run that locks next finds no stale holder
         except FileNotFoundError:
             pass
-        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+        except OSError:  # a filesystem without flock (see the module docstring)
+            pass
         os.close(self._fd)
         self._fd = None
 
     @staticmethod
-    def _read(fd: int) -> dict:
-        data = os.pread(fd, 1 << 16, 0)
+    def _read(fd: int, wait: bool = False) -> dict:
+        """The holder's details; with ``wait``, give a holder that has just locked a moment to write them."""
+        for _ in range(20 if wait else 1):
+            data = os.pread(fd, 1 << 16, 0)
+            if data.strip():
+                break
+            time.sleep(0.05)
         try:
             return json.loads(data) if data.strip() else {}
         except ValueError:
@@ -105,6 +131,17 @@ class WorkDirLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def _alive(pid) -> bool:
+    """Whether a process ``pid`` exists on this host."""
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, TypeError, ValueError):
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def lock_work_dir_for_job(work_dir: str) -> Optional[WorkDirLock]:

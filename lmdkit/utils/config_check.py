@@ -110,11 +110,13 @@ def check_values(cfg) -> List[str]:
                 continue
             problems.append(f'train_cfg.{key}={train_cfg[key]!r}: must be a positive integer')
     recipe = cfg.get('recipe') or {}
-    for key in ('batch_size', 'epochs', 'base_batch_size'):
+    for key in ('batch_size', 'base_batch_size'):
         if key in recipe and not _positive_int(recipe[key]):
             problems.append(f'recipe.{key}={recipe[key]!r}: must be a positive integer')
-    if 'base_lr' in recipe and not (isinstance(recipe['base_lr'], (int, float)) and recipe['base_lr'] > 0):
-        problems.append(f'recipe.base_lr={recipe["base_lr"]!r}: must be a positive number')
+    for key in ('epochs', 'base_lr'):  # fractions of an epoch are fine (a short rehearsal of a recipe)
+        value = recipe.get(key)
+        if key in recipe and not (isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0):
+            problems.append(f'recipe.{key}={value!r}: must be a positive number')
     return problems
 
 

@@ -102,14 +102,14 @@ def test_deepspeed_wrappers_are_left_to_deepspeed(tmp_path):
 
 
 class PoisonFrom(Hook):
-    """Makes the patch embedding NaN from iteration ``start`` on, as a diverged run would."""
+    """Makes the patch embedding NaN from iteration ``start`` to ``until`` (inclusive), as a diverged run would."""
 
-    def __init__(self, start: int) -> None:
-        self.start = start
+    def __init__(self, start: int, until: int = 10**9) -> None:
+        self.start, self.until = start, until
 
     def before_run(self, runner) -> None:
         def poison(module, inputs, output):
-            return output * float('nan') if runner.iter + 1 >= self.start else output
+            return output * float('nan') if self.start <= runner.iter + 1 <= self.until else output
 
         runner.model.backbone.patch_embed.register_forward_hook(poison)
 
@@ -128,3 +128,31 @@ def test_the_last_good_checkpoint_is_the_one_before_the_first_skip(tmp_path, hol
         runner.train()
     # iteration 6 was skipped: its checkpoint is held back (or, with holding off, written but not recommended)
     assert osp.isfile(tmp_path / 'iter_4.pth') and osp.isfile(tmp_path / 'iter_6.pth') == (not hold)
+
+
+def test_saving_resumes_once_steps_are_good_again(tmp_path):
+    cfg = tiny_runner_cfg(tmp_path, max_iters=10)
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.experiment_name = 'guard_recovers'
+    runner = Runner.from_cfg(cfg)
+    runner.register_hook(NonFiniteGuardHook(max_consecutive=3), priority='HIGHEST')
+    runner.register_hook(PoisonFrom(5, until=6))  # iterations 5 and 6 skipped, then training recovers
+    runner.train()
+    saved = sorted(int(p.stem.split('_')[1]) for p in tmp_path.glob('iter_*.pth'))
+    assert saved == [4, 8, 10]  # (max_keep_ckpts 3) iteration 6 was held back
+    assert open(tmp_path / 'last_checkpoint').read().endswith('iter_10.pth')
+
+
+def test_an_interrupt_while_skipping_saves_nothing(tmp_path):
+    from lmdkit.engine.hooks import HOLD_CHECKPOINTS, InterruptCheckpointHook
+
+    hub = MessageHub.get_instance('interrupt-hold')
+    hub.update_info(HOLD_CHECKPOINTS, True)
+    warnings = []
+    runner = SimpleNamespace(iter=6, message_hub=hub, work_dir=str(tmp_path), train_loop=SimpleNamespace(),
+                             logger=SimpleNamespace(warning=warnings.append), save_checkpoint=None)  # fmt: skip
+    hook = InterruptCheckpointHook()
+    hook.requested = True
+    hook.after_train_iter(runner, 0)  # save_checkpoint=None: calling it would fail
+    assert runner.train_loop.stop_training and hook.interrupted_at == 7
+    assert 'no checkpoint saved' in warnings[0] and not list(tmp_path.iterdir())

@@ -64,3 +64,21 @@ def test_the_job_level_lock_raises_for_every_rank(tmp_path):
     with WorkDirLock(str(tmp_path)):
         with pytest.raises(WorkDirLockedError, match='in use by another training run'):
             lock_work_dir_for_job(str(tmp_path))  # the same process, a second open file: refused too
+
+
+def test_a_lock_left_on_another_host_is_refused_not_replaced(tmp_path):
+    holder = dict(host='another-node', pid=123, started='2026-01-01T00:00:00', command='tools/train.py x.py')
+    (tmp_path / LOCK_FILE).write_text(json.dumps(holder))
+    with pytest.raises(
+        WorkDirLockedError, match=r'pid 123 on another-node.*another host.*if that run has ended, delete'
+    ):
+        WorkDirLock(str(tmp_path)).acquire()
+    assert json.loads((tmp_path / LOCK_FILE).read_text()) == holder  # left as it was
+
+
+def test_release_removes_only_its_own_file(tmp_path):
+    lock = WorkDirLock(str(tmp_path)).acquire()
+    os.remove(lock.path)  # someone deleted it, and another run made a new one
+    (tmp_path / LOCK_FILE).write_text('{"pid": 1}')
+    lock.release()
+    assert (tmp_path / LOCK_FILE).read_text() == '{"pid": 1}'

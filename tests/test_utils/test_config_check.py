@@ -14,13 +14,17 @@ def test_counts_that_cannot_train_are_reported():
     assert check_values(cfg) == []
     cfg.train_cfg.max_iters = -1
     cfg.train_cfg.val_interval = 0
-    cfg.recipe = dict(batch_size=256, base_lr=0, epochs=2.5)
+    cfg.recipe = dict(batch_size=25.6, base_lr=0, epochs=-2)
     assert check_values(cfg) == [
         'train_cfg.max_iters=-1: must be a positive integer',
         'train_cfg.val_interval=0: must be a positive integer',
-        'recipe.epochs=2.5: must be a positive integer',
+        'recipe.batch_size=25.6: must be a positive integer',
+        'recipe.epochs=-2: must be a positive number',
         'recipe.base_lr=0: must be a positive number',
     ]
+    cfg.train_cfg.max_iters, cfg.train_cfg.val_interval = 10, 5
+    cfg.recipe = dict(batch_size=4, base_lr=1.5e-4, epochs=0.6)  # a fraction of an epoch is a valid rehearsal
+    assert check_values(cfg) == []
 
 
 def test_a_base_cycle_is_one_line_naming_the_files(tmp_path):

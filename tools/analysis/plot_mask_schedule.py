@@ -20,6 +20,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from lmdkit.registry import MASK_SCHEDULERS  # noqa: E402
 from lmdkit.utils import register_all_modules  # noqa: E402
+from lmdkit.utils.config_check import load_config  # noqa: E402
 
 
 def main() -> None:
@@ -31,9 +32,7 @@ def main() -> None:
     args = parser.parse_args()
     register_all_modules()
     if args.config:
-        from mmengine.config import Config
-
-        cfgs = [dict(Config.fromfile(args.config).model.mask_scheduler)]
+        cfgs = [dict(load_config(args.config).model.mask_scheduler)]
     else:
         names = args.schedulers or sorted(MASK_SCHEDULERS.module_dict)
         cfgs = [dict(type=name) for name in names]

@@ -21,6 +21,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
 from lmdkit.engine.checkpoint import atomic_torch_save, atomic_write  # noqa: E402
 from lmdkit.models.converters import export_timm_vit, read_lmdkit_state  # noqa: E402
+from lmdkit.utils.config_check import load_config  # noqa: E402
 from lmdkit.utils.progress import describe_file, stage  # noqa: E402
 
 
@@ -36,11 +37,9 @@ def main() -> None:
     if args.num_heads:
         kwargs['num_heads'] = args.num_heads
     elif args.config:
-        from mmengine.config import Config
-
         from lmdkit.models.backbones.vit_mae import resolve_arch
 
-        backbone = Config.fromfile(args.config).model.backbone
+        backbone = load_config(args.config).model.backbone
         kwargs['num_heads'] = resolve_arch(backbone.get('arch', 'b'), backbone.get('embed_dim'), backbone.get('depth'),
                                            backbone.get('num_heads'))[2]  # fmt: skip
         kwargs['norm_layer_eps'] = backbone.get('norm_eps', 1e-6)

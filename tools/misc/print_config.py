@@ -11,7 +11,9 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import DictAction  # noqa: E402
+
+from lmdkit.utils.config_check import load_config  # noqa: E402
 
 
 def main() -> None:
@@ -20,7 +22,7 @@ def main() -> None:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override keys (k=v)')
     parser.add_argument('--out', help='also write the resolved config here (a config that runs as it is)')
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     print(f'# resolved from {args.config}\n{cfg.pretty_text}')

@@ -51,7 +51,12 @@ class CheckpointLoadHook(Hook):
                     'of --resume.'
                 )
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        how = 'tools/test.py --partial, or load_from=dict(path=..., strict=False) in the config'
+        if self.resume:  # resuming needs every weight (and the optimiser state that goes with them)
+            how = ('a resumed run cannot load partially, but a new run can start from what fits: '
+                   'load_from=dict(path=..., strict=False)')  # fmt: skip
+        else:
+            how = ('or load what fits, leaving the rest at initial values: tools/test.py --partial, or '
+                   'load_from=dict(path=..., strict=False) in the config')  # fmt: skip
         fit = check_weights(model, checkpoint, self.path, self.strict, runner.cfg.get('model'), how)
         if not fit.ok:
             drop_mismatched(checkpoint, fit)

@@ -11,6 +11,7 @@ from mmengine.hooks import Hook
 from lmdkit.registry import HOOKS
 
 from ..checkpoint import atomic_write
+from .checkpoint_hook import HOLD_CHECKPOINTS
 
 
 @HOOKS.register_module()
@@ -65,6 +66,12 @@ class InterruptCheckpointHook(Hook):
         if not self._agreed(runner):
             return
         it = runner.iter + 1  # runner.iter counts completed iterations only after this hook
+        self.interrupted_at = it
+        runner.train_loop.stop_training = True
+        if runner.message_hub.get_info(HOLD_CHECKPOINTS, False):  # the same flag on every rank
+            runner.logger.warning(f'interrupted at iteration {it} while steps were being skipped for non-finite '
+                                  'gradients: no checkpoint saved (the weights may be broken)')  # fmt: skip
+            return
         filename = f'iter_{it}.pth'
         backend_args = runner.cfg.get('default_hooks', {}).get('checkpoint', {}).get('backend_args')
         for hook in runner.hooks:  # every rank is here: ExactResumeHook can collect each rank's RNG state
@@ -76,8 +83,6 @@ class InterruptCheckpointHook(Hook):
             target = osp.join(runner.work_dir, filename)
             atomic_write(osp.join(runner.work_dir, 'last_checkpoint'), lambda f: f.write(target), mode='w')
         runner.logger.warning(f'interrupted: saved {filename} at iteration {it}; continue with --resume')
-        self.interrupted_at = it
-        runner.train_loop.stop_training = True
 
     def after_train(self, runner) -> None:
         self._restore()

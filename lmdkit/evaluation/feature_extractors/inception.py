@@ -11,6 +11,7 @@ which resizes inside (TF1 bilinear without half-pixel centres), so its FIDs diff
 second decimal for 256 px images) — compare numbers from the same evaluator.
 """
 
+import pickle
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -19,6 +20,8 @@ import torch.nn.functional as F
 from torchvision.models.inception import Inception3, InceptionA, InceptionC, InceptionE
 
 from lmdkit.registry import FEATURE_EXTRACTORS
+
+from ...fileio import CorruptFileError
 
 Path = Sequence[Union[str, Tuple[str, str]]]
 
@@ -122,7 +125,10 @@ class InceptionV3FID(nn.Module):
                 if isinstance(m, (nn.Conv2d, nn.Linear)):
                     nn.init.kaiming_normal_(m.weight, nonlinearity='relu')
         else:
-            state = torch.load(checkpoint, map_location='cpu', weights_only=True)
+            try:
+                state = torch.load(checkpoint, map_location='cpu', weights_only=True)
+            except (EOFError, pickle.UnpicklingError, RuntimeError) as e:  # empty, garbled, truncated zip
+                raise CorruptFileError(checkpoint, 'Inception weights (pt_inception-2015-12-05)', e) from None
             self.net.load_state_dict(state.get('state_dict', state), strict=True)
         self.eval().requires_grad_(False)
 

@@ -13,6 +13,7 @@ import torch
 import torch.nn as nn
 from PIL import Image
 
+from ...fileio import read_npz
 from .fid import feature_statistics, frechet_distance
 from .inception_score import inception_score
 from .precision_recall import precision_recall
@@ -24,11 +25,11 @@ def load_images(path: str, limit: Optional[int] = None) -> Tuple[torch.Tensor, O
     """uint8 (N, C, H, W) images and optional (N,) labels from an ADM-style ``.npz`` (``arr_0`` NHWC uint8,
     ``arr_1`` labels), a folder of images, or a Python config whose ``test_dataloader.dataset`` yields them."""
     if path.endswith('.npz'):
-        with np.load(path) as f:
-            if 'arr_0' not in f:
-                raise ValueError(f'{path} holds no images (arr_0); keys: {sorted(f.keys())}')
-            images = f['arr_0'][:limit]
-            labels = f['arr_1'][:limit] if 'arr_1' in f else None
+        arrays = read_npz(path, what='an .npz of images (arr_0, ADM format)')
+        if 'arr_0' not in arrays:
+            raise ValueError(f'{path} holds no images (arr_0); keys: {sorted(arrays)}')
+        images = arrays['arr_0'][:limit]
+        labels = arrays['arr_1'][:limit] if 'arr_1' in arrays else None
         if images.ndim == 3:
             images = images[..., None]
         return torch.from_numpy(images).permute(0, 3, 1, 2).contiguous(), (
@@ -130,15 +131,14 @@ class GenerativeEvaluator:
             return self._ref_stats
         cache = self._cache_path()
         if cache and osp.isfile(cache):
-            with np.load(cache) as f:
-                self._ref_stats = dict(f)
+            self._ref_stats = read_npz(cache, what='cached reference statistics (delete it to recompute)')
             return self._ref_stats
         stats: Dict[str, np.ndarray] = {}
         has_images = True
         if self.ref.endswith('.npz'):
-            with np.load(self.ref) as f:
-                stats.update({k: f[k] for k in ('mu', 'sigma', 'mu_s', 'sigma_s') if k in f})
-                has_images = 'arr_0' in f
+            stats.update(read_npz(self.ref, ('mu', 'sigma', 'mu_s', 'sigma_s'), 'a reference batch (.npz)'))
+            with np.load(self.ref) as f:  # the listing only: arrays are read on access
+                has_images = 'arr_0' in f.files
         if has_images:
             images, _ = load_images(self.ref, self.max_ref)
             feats = self.features(images, progress)

@@ -24,6 +24,11 @@ class BaseAlgorithm(BaseModel):
         self._labels_checked = self._labels_checked or training
         return bool((labels < 0).any())
 
+    def state_filled_on_load(self) -> Tuple[str, ...]:
+        """State-dict keys that loading fills in when a checkpoint lacks them (written by older versions); weight
+        checks (``lmdkit.engine.weights_check``) count them as present. None by default."""
+        return ()
+
     def parse_losses(self, losses: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
         loss, log_vars = super().parse_losses(losses)
         step_readout.expect(log_vars)

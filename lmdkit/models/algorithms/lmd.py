@@ -75,12 +75,16 @@ class LMD(BaseAlgorithm):
         self.register_buffer('prior_count', torch.zeros((), dtype=torch.long))
         self.register_load_state_dict_pre_hook(self._prior_defaults)
 
+    PRIOR_KEYS = ('prior_mean', 'prior_std', 'prior_count')
+
     @staticmethod
     def _prior_defaults(module, state_dict, prefix, *args) -> None:
-        """Load-state-dict pre-hook: checkpoints from before the latent prior existed load as "not fitted" (a
-        pre-hook, so weight checks see these keys as present: ``lmdkit.engine.weights_check``)."""
-        for name in ('prior_mean', 'prior_std', 'prior_count'):
+        """Load-state-dict pre-hook: checkpoints from before the latent prior existed load as "not fitted"."""
+        for name in LMD.PRIOR_KEYS:
             state_dict.setdefault(prefix + name, getattr(module, name).clone())
+
+    def state_filled_on_load(self) -> Tuple[str, ...]:
+        return self.PRIOR_KEYS
 
     # ------------------------------------------------------------------ schedule
     def set_progress(self, progress: float, step: Optional[int] = None) -> float:
