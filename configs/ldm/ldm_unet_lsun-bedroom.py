@@ -1,4 +1,5 @@
-# Latent diffusion on LSUN bedroom 256x256 with an ADM U-Net (the LDM/LMD Table 4 baseline setting): SD-VAE
+# Latent diffusion on LSUN bedroom 256x256 with an ADM U-Net (an LDM-style latent baseline, not one of LMD's Table 3
+# pixel-space DDPM/iDDPM/DDIM rows): SD-VAE
 # (ft-MSE) latents 32x32x4 x 0.18215, unconditional, 224 base channels with multipliers 1-2-3-4, attention at
 # 16/8/4 latent resolutions, linear betas over 1000 steps, ε target, AdamW 1e-4, EMA 0.9999.
 #   tools/dist_train.sh configs/ldm/ldm_unet_lsun-bedroom.py 8

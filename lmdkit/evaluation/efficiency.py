@@ -55,7 +55,7 @@ def efficiency_metrics(
 
 
 def mat_at_k(val_history: Sequence[dict], k: int = 1, key: str = 'accuracy/top{k}') -> Dict[str, Union[float, str]]:
-    """MAT@k (DESIGN.md): fine-tuning seconds between the first and the last evaluation divided by the top-k
+    """MAT@k (docs/metrics.md): fine-tuning seconds between the first and the last evaluation divided by the top-k
     accuracy gain in points between them — seconds per point, lower is better.
 
     ``val_history`` rows hold ``wall`` (training seconds at that evaluation) and the accuracy in percent, as the

@@ -1,4 +1,5 @@
-# ViT-B/16 classifier for ImageNet-1k with MAE's fine-tuning recipe (DESIGN.md): global pool + fc_norm, drop path
+# ViT-B/16 classifier for ImageNet-1k with MAE's fine-tuning recipe (facebookresearch/mae FINETUNE.md and the MAE
+# paper's Table 9; docs/classification.md): global pool + fc_norm, drop path
 # 0.1, mixup 0.8 / cutmix 1.0 with label smoothing 0.1 (timm's Mixup makes the soft targets), random erasing 0.25.
 model = dict(
     type='ImageClassifier',

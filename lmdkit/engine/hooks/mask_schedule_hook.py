@@ -16,7 +16,8 @@ def unwrap(model):
 
 
 def optimizer_progress(iteration: int, max_iters: int, accumulative_counts: int = 1) -> tuple:
-    """(progress, step): step = optimizer updates completed, progress = step / total updates (DESIGN.md)."""
+    """(progress, step): step = optimizer updates completed, progress = step / total updates
+    (docs/components.md, "Mask schedulers"): with gradient accumulation the ratio changes once per update."""
     step = iteration // accumulative_counts
     total = max(1, math.ceil(max_iters / accumulative_counts))
     return step / total, step
