@@ -15,7 +15,8 @@ class CorruptFileError(ValueError):
         detail = ''
         if cause is not None:
             said = str(cause)
-            detail = f' ({type(cause).__name__}: {said[:200] + "..." if len(said) > 200 else said})'
+            said = said[:200] + '...' if len(said) > 200 else said
+            detail = f' ({type(cause).__name__}: {said})' if said else f' ({type(cause).__name__})'
         super().__init__(
             f'{self.path}: corrupt, truncated or not {expected}{detail}. Re-create or re-download the file, '
             'or point to another one.'
