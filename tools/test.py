@@ -46,7 +46,7 @@ def main() -> bool:
     # Denormal floats (e.g. Adam moments of long-unused codebook entries) make CPU kernels up to 50x slower.
     torch.set_flush_denormal(True)
     register_all_modules()
-    if not osp.isfile(args.checkpoint):
+    if not osp.exists(args.checkpoint):  # a file, or an exported model folder
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     try:
         cfg = load_config(args.config, args.cfg_options)

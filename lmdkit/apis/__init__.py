@@ -1,6 +1,7 @@
 """High-level Python API."""
 
+from .export import export_pretrained
 from .inference import classify, init_model, reconstruct
 from .latent_cache import cache_pipeline, write_latent_cache
 
-__all__ = ['cache_pipeline', 'classify', 'init_model', 'reconstruct', 'write_latent_cache']
+__all__ = ['cache_pipeline', 'classify', 'export_pretrained', 'init_model', 'reconstruct', 'write_latent_cache']

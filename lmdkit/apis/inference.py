@@ -1,5 +1,6 @@
 """Python entry points for notebooks and scripts: build a model from a config, reconstruct images."""
 
+import os.path as osp
 from typing import Dict, Optional, Union
 
 import numpy as np
@@ -8,7 +9,7 @@ from mmengine.config import Config
 from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from ..engine.checkpoint import load_from_local_safe
+from ..engine.checkpoint import is_model_folder, load_from_local_safe
 from ..engine.weights_check import check_weights, compare_weights, drop_mismatched
 from ..registry import MODELS
 from ..utils import register_all_modules
@@ -32,8 +33,14 @@ def init_model(
     Checkpoints of runs with MMEngine's ``EMAHook`` hold the EMA weights under ``state_dict`` and the raw training
     weights under ``ema_state_dict`` (the hook swaps them when saving, so that plain loading deploys the EMA). With
     ``ema=True`` those EMA weights are used, otherwise the raw ones; ``model.ema_loaded`` says which.
+
+    ``config`` may be an exported model folder (``export_pretrained``): its ``config.py`` and the one set of weights
+    it holds (EMA or raw, as exported; ``ema_loaded`` says which).
     """
     register_all_modules()
+    if isinstance(config, str) and is_model_folder(config):
+        checkpoint = checkpoint or config
+        config = osp.join(config, 'config.py')
     cfg = load_config(config, cfg_options) if isinstance(config, str) else config.copy()
     if cfg_options and not isinstance(config, str):
         cfg.merge_from_dict(cfg_options)
@@ -51,7 +58,9 @@ def init_model(
         has_ema = isinstance(ckpt, dict) and bool(ckpt.get('ema_state_dict'))
         if has_ema and not ema:
             _load_raw_weights(model, ckpt['ema_state_dict'], strict)
-        model.ema_loaded = ema and has_ema
+        # an exported folder holds one set of weights, whichever was exported: ema_loaded says which
+        exported_ema = ckpt.get('meta', {}).get('exported', {}).get('weights') == 'ema'
+        model.ema_loaded = (ema and has_ema) or exported_ema
     model.cfg = cfg
     return model.to(device).eval()
 

@@ -75,9 +75,37 @@ def safe_torch_load(source: Union[str, io.BytesIO], map_location: Any = 'cpu') -
         raise _as_corrupt(name, e) from None
 
 
+#: the weights file of an exported model folder (``lmdkit.apis.export_pretrained``)
+MODEL_WEIGHTS = 'model.safetensors'
+
+
+def is_model_folder(path: str) -> bool:
+    """Whether ``path`` is an exported model folder (it holds ``model.safetensors``)."""
+    return osp.isdir(path) and osp.isfile(osp.join(path, MODEL_WEIGHTS))
+
+
+def load_model_folder(folder: str, map_location: Any = None) -> dict:
+    """An exported model folder as a checkpoint: ``state_dict`` from its ``model.safetensors``, ``meta`` from that
+    file's header (which weights these are, the iteration)."""
+    from safetensors import SafetensorError, safe_open
+    from safetensors.torch import load_file
+
+    path = osp.join(folder, MODEL_WEIGHTS)
+    try:
+        with safe_open(path, framework='pt') as f:
+            meta = dict(f.metadata() or {})
+        state = load_file(path, device=str(map_location or 'cpu'))
+    except SafetensorError as e:
+        raise CorruptFileError(path, 'a safetensors file', e) from None
+    return dict(state_dict=state, meta=dict(exported=meta))
+
+
 def load_from_local_safe(filename: str, map_location: Any = None) -> Any:
-    """Replacement for MMEngine's local-path checkpoint loader (also used by ``--resume`` and ``load_from``)."""
+    """Replacement for MMEngine's local-path checkpoint loader (also used by ``--resume`` and ``load_from``); an
+    exported model folder loads as its weights."""
     filename = osp.expanduser(filename)
+    if is_model_folder(filename):
+        return load_model_folder(filename, map_location)
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint not found: {filename}')
     return safe_torch_load(filename, map_location=map_location)
