@@ -57,6 +57,7 @@ def main() -> bool:
         args.work_dir or cfg.get('work_dir') or osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     )
     cfg.load_from = args.checkpoint
+    cfg.resume = False  # a run's saved config may say resume=True: testing loads weights only
     configure_checkpoint_load(cfg, partial=args.partial)
     bind_projector(cfg)
     init_distributed(args.launcher)

@@ -19,7 +19,7 @@ import sys
 
 import torch
 from mmengine.config import Config, DictAction
-from mmengine.dist import broadcast_object_list, get_rank, get_world_size
+from mmengine.dist import barrier, broadcast_object_list, get_rank, get_world_size
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
@@ -104,6 +104,8 @@ def build_config(args: argparse.Namespace) -> Config:
     hooks = [h.get('type') for h in cfg.get('custom_hooks', [])]
     if 'ExactResumeHook' in hooks and 'RngGatherHook' not in hooks:
         cfg.custom_hooks = [*cfg.custom_hooks, dict(type='RngGatherHook')]
+    if args.resume is None and cfg.get('resume') and not cfg.get('load_from'):
+        args.resume = 'auto'  # resume=True in a config: MMEngine would look for the latest checkpoint itself
     if args.resume == 'auto':
         # the newest complete checkpoint: checkpoints are written atomically, but MMEngine's `last_checkpoint`
         # pointer is not — a kill while it is written leaves it empty
@@ -210,8 +212,12 @@ def main() -> tuple:
     init_distributed(args.launcher)
     try:  # one run per work dir: a second one would overwrite this one's checkpoints and records
         lock = lock_work_dir_for_job(cfg.work_dir)
-    except WorkDirLockedError as e:
-        raise SystemExit(str(e)) from None
+    except WorkDirLockedError as e:  # every rank: the message once (rank 0), then a clean exit
+        if get_rank() == 0:
+            print(e, file=sys.stderr, flush=True)
+        barrier()  # no rank exits (and gets the job torn down) before rank 0 has said why
+        shutdown_distributed()
+        raise SystemExit(1) from None
     if args.resume == 'auto' and not cfg.resume:
         start = f'from {cfg.load_from}' if cfg.get('load_from') else 'from scratch'
         print_log(f'--resume: no checkpoint in {cfg.work_dir}; starting a fresh run {start}', logger='current')

@@ -57,7 +57,7 @@ def init_model(
         _load_checkpoint_to_model(model, ckpt, strict=False)
         has_ema = isinstance(ckpt, dict) and bool(ckpt.get('ema_state_dict'))
         if has_ema and not ema:
-            _load_raw_weights(model, ckpt['ema_state_dict'], strict)
+            _load_raw_weights(model, ckpt['ema_state_dict'], strict, checkpoint)
         # an exported folder holds one set of weights, whichever was exported: ema_loaded says which
         exported_ema = ckpt.get('meta', {}).get('exported', {}).get('weights') == 'ema'
         model.ema_loaded = (ema and has_ema) or exported_ema
@@ -65,7 +65,7 @@ def init_model(
     return model.to(device).eval()
 
 
-def _load_raw_weights(model: torch.nn.Module, swapped: dict, strict: bool = True) -> None:
+def _load_raw_weights(model: torch.nn.Module, swapped: dict, strict: bool = True, path: str = '') -> None:
     """Load the raw training weights that EMAHook left in ``ema_state_dict`` (keys ``module.<name>``, plus the
     hook's ``steps``) after swapping the EMA weights into ``state_dict``; ``strict=False`` loads what fits."""
     state = {k[len('module.') :]: v for k, v in swapped.items() if k.startswith('module.')}
@@ -74,7 +74,8 @@ def _load_raw_weights(model: torch.nn.Module, swapped: dict, strict: bool = True
         drop_mismatched(state, fit)
     missing, unexpected = model.load_state_dict(state, strict=False)
     if strict and (unexpected or [k for k in missing if not k.startswith('projector.')]):
-        raise ValueError(f'raw weights do not fit the model: missing {missing[:5]}, unexpected {unexpected[:5]}')
+        raise ValueError(f'{path}: its raw (non-EMA) weights do not fit the model: missing {missing[:5]}, unexpected '
+                         f'{unexpected[:5]}; load its EMA weights (ema=True) or pass strict=False')  # fmt: skip
 
 
 def _as_batch(images: Union[torch.Tensor, np.ndarray]) -> torch.Tensor:

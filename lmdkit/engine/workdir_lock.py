@@ -156,6 +156,8 @@ def lock_work_dir_for_job(work_dir: str) -> Optional[WorkDirLock]:
             lock = WorkDirLock(work_dir).acquire()
         except WorkDirLockedError as e:
             refused[0] = str(e)
+        except OSError as e:  # a read-only or foreign folder: the other ranks must not wait for rank 0
+            refused[0] = f'cannot take the lock {osp.join(work_dir, LOCK_FILE)}: {e}'
         else:
             if lock.stale_message():
                 print_log(lock.stale_message(), logger='current', level=30)

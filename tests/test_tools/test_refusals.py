@@ -62,6 +62,14 @@ def test_a_second_run_in_a_busy_work_dir_stops_at_once(tmp_path):
     assert refused.returncode == 1
     assert 'iter_2.pth does not fit the model built from this config' in refused.stderr
     assert 'model.neck.embed_dim=64 (here 32)' in refused.stderr and 'tools/test.py --partial' in refused.stderr
-    partial = tool('tools/test.py', QUICK_START, str(work / 'iter_2.pth'), '--work-dir', str(work), *narrow,
-                   '--partial')  # fmt: skip
+    partial = tool(
+        'tools/test.py',
+        QUICK_START,
+        str(work / 'iter_2.pth'),
+        '--work-dir',
+        str(work),
+        *narrow,
+        'resume=True',  # as the saved config of a resumed run says: testing must not resume
+        '--partial',
+    )
     assert 'left at initial values' in partial.stdout + partial.stderr and '"recon/mse"' in partial.stdout

@@ -19,11 +19,17 @@ class HoldingCheckpointHook(MMEngineCheckpointHook):
     lowers it at the next good step (``nonfinite_guard=dict(hold_checkpoints=False)`` turns holding off).
     """
 
-    def _save_checkpoint(self, runner) -> None:
+    def _held(self, runner, what: str) -> bool:
         if runner.message_hub.get_info(HOLD_CHECKPOINTS, False):
-            runner.logger.warning(
-                f'checkpoint at iteration {runner.iter + 1} not saved: optimiser steps are being skipped for '
-                'non-finite gradients, so the weights may be broken'
-            )
-            return
-        super()._save_checkpoint(runner)
+            runner.logger.warning(f'{what} not saved: optimiser steps are being skipped for non-finite gradients, '
+                                  'so the weights may be broken')  # fmt: skip
+            return True
+        return False
+
+    def _save_checkpoint(self, runner) -> None:
+        if not self._held(runner, f'checkpoint at iteration {runner.iter + 1}'):
+            super()._save_checkpoint(runner)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        if not self._held(runner, 'best checkpoint'):
+            super()._save_best_checkpoint(runner, metrics)

@@ -4,6 +4,7 @@ from typing import Optional
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
+from torch.distributed.fsdp import FullyShardedDataParallel
 
 from lmdkit.registry import HOOKS
 
@@ -51,12 +52,18 @@ class CheckpointLoadHook(Hook):
                     'of --resume.'
                 )
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
+        if any(isinstance(m, FullyShardedDataParallel) for m in model.modules()):
+            # FSDP1 (FSDPStrategy) units hold flat shards and take over state_dict(): comparing would misreport
+            # shapes and disturb their lazy initialisation. FSDP2 (FSDP2Strategy) is checked like a plain model.
+            runner.logger.warning(f'{self.path}: not checked against the model (FSDP1 units); FSDP2Strategy is')
+            return
         if self.resume:  # resuming needs every weight (and the optimiser state that goes with them)
             how = ('a resumed run cannot load partially, but a new run can start from what fits: '
                    'load_from=dict(path=..., strict=False)')  # fmt: skip
         else:
             how = ('or load what fits, leaving the rest at initial values: tools/test.py --partial, or '
-                   'load_from=dict(path=..., strict=False) in the config')  # fmt: skip
+                   'load_from=dict(path=..., strict=False) in the config (on the command line: --cfg-options '
+                   'load_from.path=... load_from.strict=False)')  # fmt: skip
         fit = check_weights(model, checkpoint, self.path, self.strict, runner.cfg.get('model'), how)
         if not fit.ok:
             drop_mismatched(checkpoint, fit)
