@@ -60,10 +60,43 @@ def test_a_dead_holders_lock_is_reported_and_replaced(tmp_path):
         lock.release()
 
 
-def test_the_job_level_lock_raises_for_every_rank(tmp_path):
-    with WorkDirLock(str(tmp_path)):
-        with pytest.raises(WorkDirLockedError, match='in use by another training run'):
-            lock_work_dir_for_job(str(tmp_path))  # the same process, a second open file: refused too
+def _job_rank(rank, work_dir, init_file, results):
+    """One rank of a 2-rank gloo job asking for the job-level lock."""
+    import torch.distributed as dist
+
+    dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank, world_size=2)
+    try:
+        lock = lock_work_dir_for_job(work_dir)
+        results[rank] = ('held' if lock is not None else 'not rank 0', None)
+        if lock is not None:
+            lock.release()
+    except WorkDirLockedError as e:
+        results[rank] = ('refused', str(e))
+    finally:
+        dist.destroy_process_group()
+
+
+def run_job(work_dir, init_file):
+    ctx = mp.get_context('fork')  # the ranks need nothing of torch's threads: forking is seconds faster
+    results = ctx.Manager().dict()
+    procs = [ctx.Process(target=_job_rank, args=(r, work_dir, init_file, results)) for r in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+    return dict(results)
+
+
+def test_the_job_level_lock_is_rank_0s_and_its_refusal_reaches_every_rank(tmp_path):
+    work = str(tmp_path / 'run')
+    assert run_job(work, tmp_path / 'init1') == {0: ('held', None), 1: ('not rank 0', None)}
+    with WorkDirLock(work):  # another run holds it: both ranks are told, with rank 0's message
+        results = run_job(work, tmp_path / 'init2')
+    assert [results[r][0] for r in (0, 1)] == ['refused', 'refused']
+    assert results[0][1] == results[1][1] and f'(pid {os.getpid()} on ' in results[1][1]
+    (tmp_path / 'a_file').write_text('')  # rank 0 cannot make the work dir (an OSError): shared as well
+    results = run_job(str(tmp_path / 'a_file' / 'run'), tmp_path / 'init3')
+    assert [results[r][0] for r in (0, 1)] == ['refused', 'refused'] and 'cannot take the lock' in results[1][1]
 
 
 def test_a_lock_left_on_another_host_is_refused_not_replaced(tmp_path):
