@@ -17,6 +17,7 @@ from mmengine.config import Config
 from ..engine.checkpoint import MODEL_WEIGHTS, atomic_write, load_from_local_safe
 from ..utils.config_check import load_config
 from ..version import __version__
+from .inference import raw_weights_of
 
 CONFIG_FILE = 'config.py'
 CARD_FILE = 'README.md'
@@ -118,10 +119,10 @@ def export_pretrained(config: Union[str, Config], checkpoint: str, out_dir: str,
     state = ckpt.get('state_dict', ckpt)
     which = 'raw'
     raw = ckpt.get('ema_state_dict')
-    if raw:  # EMAHook swapped the EMA weights into state_dict and kept the raw ones here (keys module.<name>)
+    if raw:  # an EMAHook run: state_dict holds the EMA weights
         which = 'ema' if ema else 'raw'
         if not ema:
-            state = {**state, **{k[len('module.') :]: v for k, v in raw.items() if k.startswith('module.')}}
+            state = {**state, **raw_weights_of(raw)}
     # safetensors refuses tensors that share memory (tied weights): every tensor gets its own, contiguous copy
     tensors = {k: v.detach().clone().contiguous() for k, v in state.items() if isinstance(v, torch.Tensor)}
     meta = dict(

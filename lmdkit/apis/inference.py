@@ -65,10 +65,16 @@ def init_model(
     return model.to(device).eval()
 
 
+def raw_weights_of(ema_state_dict: dict) -> dict:
+    """The raw training weights in a checkpoint's ``ema_state_dict``: EMAHook swaps the EMA weights into
+    ``state_dict`` when saving and keeps the raw ones there as ``module.<name>`` (beside its ``steps``)."""
+    return {k[len('module.') :]: v for k, v in ema_state_dict.items() if k.startswith('module.')}
+
+
 def _load_raw_weights(model: torch.nn.Module, swapped: dict, strict: bool = True, path: str = '') -> None:
     """Load the raw training weights that EMAHook left in ``ema_state_dict`` (keys ``module.<name>``, plus the
     hook's ``steps``) after swapping the EMA weights into ``state_dict``; ``strict=False`` loads what fits."""
-    state = {k[len('module.') :]: v for k, v in swapped.items() if k.startswith('module.')}
+    state = raw_weights_of(swapped)
     if not strict:
         fit = compare_weights(model, state)
         drop_mismatched(state, fit)

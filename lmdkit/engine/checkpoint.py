@@ -10,7 +10,6 @@
   an interrupted save leaves the previous checkpoint intact.
 """
 
-import errno
 import io
 import os
 import os.path as osp
@@ -26,30 +25,11 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from ..fileio import CorruptFileError
+from ..fileio import TORCH_LOAD_ERRORS, CorruptFileError, as_corrupt
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
     """A checkpoint holds a pickled object outside the allow-list; it was not executed."""
-
-
-#: what torch.load raises on an empty (EOFError), non-torch (KeyError: a pickle opcode), truncated (OSError
-#: EINVAL, or RuntimeError from the zip reader) or garbled (ValueError, UnpicklingError) file
-_DECODE_ERRORS = (EOFError, KeyError, RuntimeError, OSError, ValueError)
-#: RuntimeErrors of the zip container (the rest, e.g. a device map_location, are not about the file)
-_ZIP_WORDS = ('PytorchStreamReader', 'zip archive', 'central directory', 'not in a subdirectory')
-
-
-def _as_corrupt(name: str, error: BaseException, expected: str = 'a checkpoint') -> BaseException:
-    """``error`` as a ``CorruptFileError`` naming ``name`` when it says the file's bytes cannot be decoded; any other
-    error (a missing or unreadable file, a full disk, a device that does not exist) is returned unchanged."""
-    if isinstance(error, OSError):
-        damaged = type(error) is OSError and error.errno in (None, errno.EINVAL)  # not Permission/NotFound/…
-    elif isinstance(error, RuntimeError):
-        damaged = any(word in str(error) for word in _ZIP_WORDS)
-    else:
-        damaged = True
-    return CorruptFileError(name, expected, error) if damaged else error
 
 
 def _refused_object(error: pickle.UnpicklingError) -> bool:
@@ -71,8 +51,8 @@ def safe_torch_load(source: Union[str, io.BytesIO], map_location: Any = 'cpu') -
             'ExactResumeHook (in configs/_base_/default_runtime.py) are plain data; for any other file you trust, '
             f'extract its state dict in a separate, trusted process. Details: {e}'
         ) from None
-    except _DECODE_ERRORS as e:
-        raise _as_corrupt(name, e) from None
+    except TORCH_LOAD_ERRORS as e:
+        raise as_corrupt(name, e) from None
 
 
 #: the weights file of an exported model folder (``lmdkit.apis.export_pretrained``)
@@ -271,8 +251,8 @@ def extract_tensors(path: str, map_location: Any = 'cpu') -> tuple:
         obj = torch.load(
             path, map_location=map_location, weights_only=False, pickle_module=_inert_pickle_module(skipped)
         )
-    except (pickle.UnpicklingError, *_DECODE_ERRORS) as e:
-        raise _as_corrupt(path, e, 'a weights file') from None
+    except (pickle.UnpicklingError, *TORCH_LOAD_ERRORS) as e:
+        raise as_corrupt(path, e, 'a weights file') from None
     return obj, sorted(skipped)
 
 

@@ -21,7 +21,7 @@ from torchvision.models.inception import Inception3, InceptionA, InceptionC, Inc
 
 from lmdkit.registry import FEATURE_EXTRACTORS
 
-from ...fileio import CorruptFileError
+from ...fileio import TORCH_LOAD_ERRORS, as_corrupt
 
 Path = Sequence[Union[str, Tuple[str, str]]]
 
@@ -127,8 +127,8 @@ class InceptionV3FID(nn.Module):
         else:
             try:
                 state = torch.load(checkpoint, map_location='cpu', weights_only=True)
-            except (EOFError, pickle.UnpicklingError, RuntimeError) as e:  # empty, garbled, truncated zip
-                raise CorruptFileError(checkpoint, 'Inception weights (pt_inception-2015-12-05)', e) from None
+            except (pickle.UnpicklingError, *TORCH_LOAD_ERRORS) as e:
+                raise as_corrupt(checkpoint, e, 'Inception weights (pt_inception-2015-12-05)') from None
             self.net.load_state_dict(state.get('state_dict', state), strict=True)
         self.eval().requires_grad_(False)
 
