@@ -8,7 +8,9 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
+from lmdkit.apis.prerequisites import prerequisites_of
 from lmdkit.engine import apply_recipe
+from lmdkit.fileio import resolve_path
 from lmdkit.registry import DATASETS, HOOKS, MODELS
 
 from .conftest import ROOT
@@ -25,9 +27,12 @@ def test_configs_are_found():
 @pytest.mark.parametrize('path', CONFIGS)
 def test_config_builds(path):
     cfg = Config.fromfile(osp.join(ROOT, path))
+    # every `prerequisites` entry names a key of this config and one way to make it; a making config exists
+    for needed in prerequisites_of(cfg, strict=True):
+        assert needed.source_config is None or osp.isfile(osp.join(ROOT, needed.source_config)), needed
     projector = cfg.model.get('projector', {})
-    if projector.get('checkpoint') and not osp.isfile(projector.checkpoint):
-        projector.checkpoint = None  # a projector trained by another config: test the architecture
+    if projector.get('checkpoint') and not osp.exists(resolve_path(projector.checkpoint)):
+        projector.checkpoint = None  # weights to fetch or train first: test the architecture
     # a recipe (images per step, lr per 256 images, epochs) resolves as on one process of ImageNet's size
     apply_recipe(cfg, world_size=1, dataset_size=lambda: 1_281_167)
     torch.manual_seed(0)

@@ -1,7 +1,7 @@
 """Train any lmdkit config.
 
-python tools/train.py configs/lmd/lmd_vitp_fmnist-mini_cos.py [--work-dir DIR] [--resume [CKPT]] [--amp] [--tensorboard]
-                     [--accumulate N] [--auto-scale-lr] [--cfg-options k=v ...]
+python tools/train.py configs/lmd/lmd_vitp_fmnist-mini_cos.py [--work-dir DIR] [--resume [CKPT]] [--amp]
+                     [--tracker tensorboard|wandb|mlflow ...] [--accumulate N] [--auto-scale-lr] [--cfg-options k=v ...]
 tools/dist_train.sh CONFIG NUM_PROCS [args]      # torchrun; gloo on CPU-only machines, nccl on GPUs
 
 A config with a ``strategy`` (MMEngine's FlexibleRunner: ``DDPStrategy``, ``FSDPStrategy``, ``DeepSpeedStrategy``;
@@ -23,9 +23,11 @@ from mmengine.dist import barrier, broadcast_object_list, get_rank, get_world_si
 from mmengine.logging import print_log
 from mmengine.runner import Runner
 
+from lmdkit.apis.prerequisites import MissingPrerequisiteError, PrerequisiteError, check_prerequisites
 from lmdkit.datasets.latent_cache import bind_projector
 from lmdkit.engine import Recipe, apply_recipe, exit_distributed_process, init_distributed, shutdown_distributed
 from lmdkit.engine.hooks import configure_checkpoint_load
+from lmdkit.engine.trackers import TRACKERS, TrackerUnavailableError, needs_file_store, tracker_backend
 from lmdkit.engine.workdir_lock import WorkDirLockedError, lock_work_dir_for_job
 from lmdkit.registry import DATASETS
 from lmdkit.utils import register_all_modules
@@ -36,7 +38,15 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a model with an lmdkit config')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--work-dir', help='where logs, checkpoints, records and summary.json go')
-    parser.add_argument('--tensorboard', action='store_true', help='also log to TensorBoard (WORK_DIR/<time>/vis_data)')
+    parser.add_argument(
+        '--tracker',
+        nargs='+',
+        choices=sorted(TRACKERS),
+        default=[],
+        help='also log to these trackers (WORK_DIR/<time>/vis_data; wandb offline unless WANDB_MODE is set, mlflow '
+        'to MLFLOW_TRACKING_URI or a local file store)',
+    )
+    parser.add_argument('--tensorboard', action='store_true', help='the same as --tracker tensorboard')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -89,12 +99,15 @@ def build_config(args: argparse.Namespace) -> Config:
         else:
             cfg.optim_wrapper.type = 'AutocastOptimWrapper'
             cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
-    if args.tensorboard:
+    trackers = dict.fromkeys([*args.tracker, *(['tensorboard'] if args.tensorboard else [])])  # ordered, once each
+    for name in trackers:
         try:
-            import tensorboard  # noqa: F401
-        except ImportError:
-            raise SystemExit('--tensorboard needs the optional package tensorboard (pip install tensorboard)') from None
-        cfg.visualizer.vis_backends = [*cfg.visualizer.get('vis_backends', []), dict(type='TensorboardVisBackend')]
+            backend = tracker_backend(name, osp.splitext(osp.basename(args.config))[0])
+        except TrackerUnavailableError as e:
+            raise SystemExit(str(e)) from None
+        if needs_file_store(name):
+            os.environ.setdefault('MLFLOW_ALLOW_FILE_STORE', 'true')
+        cfg.visualizer.vis_backends = [*cfg.visualizer.get('vis_backends', []), backend]
     # safety hooks every run gets (config keys nonfinite_guard / interrupt_checkpoint: arguments, or None = off)
     for key, hook in (('nonfinite_guard', 'NonFiniteGuardHook'), ('interrupt_checkpoint', 'InterruptCheckpointHook')):
         kwargs = cfg.get(key, {})
@@ -208,6 +221,10 @@ def main() -> tuple:
     problems = check_config(cfg) + check_values(cfg)
     if problems:
         raise SystemExit(f'{args.config}: {len(problems)} config problem(s):\n  ' + '\n  '.join(problems))
+    try:  # a missing checkpoint, dataset or latent cache: say which commands make it, before anything starts
+        check_prerequisites(cfg, args.config)
+    except (MissingPrerequisiteError, PrerequisiteError) as e:
+        raise SystemExit(str(e)) from None
     # MMEngine's init_dist assumes CUDA; start the process group ourselves (gloo without a GPU).
     init_distributed(args.launcher)
     try:  # one run per work dir: a second one would overwrite this one's checkpoints and records

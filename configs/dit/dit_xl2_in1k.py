@@ -42,3 +42,6 @@ custom_hooks = [
     dict(type='SampleVisHook', interval=50_000, num_per_class=1, classes=[88, 207, 279, 360, 387, 388, 417, 979]),
 ]
 default_hooks = dict(checkpoint=dict(interval=50_000), logger=dict(interval=100))
+prerequisites = dict(
+    sd_vae=dict(key='model.projector.checkpoint', manual='Fetch stabilityai/sd-vae-ft-mse here (docs/model_zoo.md)'),
+)

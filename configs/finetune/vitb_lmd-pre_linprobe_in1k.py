@@ -9,3 +9,7 @@ model = dict(
     backbone=dict(img_size=28, patch_size=4, in_channels=4,
                   init_cfg=dict(checkpoint='work_dirs/lmd_vitb_in1k/iter_250000.pth')),
 )
+prerequisites = dict(
+    pretrained=dict(_delete_=True, key='model.backbone.init_cfg.checkpoint', train='configs/lmd/lmd_vitb_in1k.py'),
+    sd_vae=dict(key='model.projector.checkpoint', manual='Fetch stabilityai/sd-vae-ft-mse here (docs/model_zoo.md)'),
+)

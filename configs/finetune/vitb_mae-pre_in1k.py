@@ -13,3 +13,12 @@ model = dict(
     )
 )
 default_hooks = dict(checkpoint=dict(interval=6_255), logger=dict(interval=100))
+prerequisites = dict(
+    pretrained=dict(
+        key='model.backbone.init_cfg.checkpoint',
+        manual=(
+            'Put the MAE release mae_pretrain_vit_base.pth (or an lmdkit MAE checkpoint; HF facebook/vit-mae-base'
+            ' via tools/convert/mae_to_lmdkit.py) at checkpoints/mae_pretrain_vit_base.pth'
+        ),
+    )
+)

@@ -26,3 +26,12 @@ train_pipeline = [
 ]
 train_dataloader = dict(batch_size=2048, dataset=dict(pipeline=train_pipeline))
 default_hooks = dict(checkpoint=dict(interval=782), logger=dict(interval=20))
+prerequisites = dict(
+    pretrained=dict(
+        key='model.backbone.init_cfg.checkpoint',
+        manual=(
+            'Put the MAE release mae_pretrain_vit_base.pth (or an lmdkit MAE checkpoint; HF facebook/vit-mae-base'
+            ' via tools/convert/mae_to_lmdkit.py) at checkpoints/mae_pretrain_vit_base.pth'
+        ),
+    )
+)

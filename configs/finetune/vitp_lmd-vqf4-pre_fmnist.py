@@ -19,3 +19,10 @@ model = dict(
     )
 )
 default_hooks = dict(checkpoint=dict(interval=500), logger=dict(interval=50))
+prerequisites = dict(
+    pretrained=dict(
+        key='model.backbone.init_cfg.checkpoint',
+        train='configs/lmd/lmd_vitp_vqf4-fmnist-cache_cos.py',
+        minutes=22,
+    )
+)

@@ -20,3 +20,10 @@ model = dict(
     loss=dict(label_smoothing=0.0),
 )
 default_hooks = dict(checkpoint=dict(interval=500), logger=dict(interval=50))
+prerequisites = dict(
+    pretrained=dict(
+        key='model.backbone.init_cfg.checkpoint',
+        train='configs/mae/mae_vitp_fmnist.py',
+        minutes=16,
+    )
+)

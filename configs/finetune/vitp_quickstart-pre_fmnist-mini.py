@@ -17,3 +17,10 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=300, val_interval=100)
 default_hooks = dict(checkpoint=dict(interval=300), logger=dict(interval=50))
+prerequisites = dict(
+    pretrained=dict(
+        key='model.backbone.init_cfg.checkpoint',
+        train='configs/lmd/lmd_vitp_fmnist-mini_cos.py',
+        minutes=1.2,
+    )
+)

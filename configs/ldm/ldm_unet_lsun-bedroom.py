@@ -31,3 +31,6 @@ custom_hooks = [
     dict(type='SampleVisHook', interval=50_000, num_per_class=16),
 ]
 default_hooks = dict(checkpoint=dict(interval=50_000), logger=dict(interval=100))
+prerequisites = dict(
+    sd_vae=dict(key='model.projector.checkpoint', manual='Fetch stabilityai/sd-vae-ft-mse here (docs/model_zoo.md)'),
+)

@@ -13,3 +13,12 @@ train_dataloader = dict(
     sampler=dict(type='EpochInfiniteSampler', shuffle=True),
     dataset=dict(_delete_=True, type='LatentCacheDataset', cache_dir='data/imagenet_latents/sd-vae-224', image_size=224),
 )
+prerequisites = dict(
+    train_cache=dict(
+        key='train_dataloader.dataset.cache_dir',
+        file='manifest.json',
+        # on GPUs: torchrun --nproc_per_node N tools/cache_latents.py ... (every rank encodes its own shards)
+        command='python tools/cache_latents.py configs/lmd/lmd_vitb_in1k.py --out {path} --flip',
+        config='configs/lmd/lmd_vitb_in1k.py',
+    )
+)

@@ -10,3 +10,12 @@ train_dataloader = dict(
     sampler=dict(type='EpochInfiniteSampler', shuffle=True),
     dataset=dict(_delete_=True, type='LatentCacheDataset', cache_dir='data/imagenet_latents/sd-vae-256', image_size=256),
 )
+prerequisites = dict(
+    train_cache=dict(
+        key='train_dataloader.dataset.cache_dir',
+        file='manifest.json',
+        # on GPUs: torchrun --nproc_per_node N tools/cache_latents.py ... (every rank encodes its own shards)
+        command='python tools/cache_latents.py configs/mdt/mdtv2_xl2_in1k.py --out {path} --flip',
+        config='configs/mdt/mdtv2_xl2_in1k.py',
+    )
+)

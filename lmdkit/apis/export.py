@@ -14,7 +14,8 @@ from typing import List, Optional, Union
 import torch
 from mmengine.config import Config
 
-from ..engine.checkpoint import MODEL_WEIGHTS, atomic_write, load_from_local_safe
+from ..engine.checkpoint import atomic_write, load_from_local_safe
+from ..fileio import MODEL_WEIGHTS
 from ..utils.config_check import load_config
 from ..version import __version__
 from .inference import raw_weights_of

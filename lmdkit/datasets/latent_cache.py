@@ -25,7 +25,7 @@ from mmengine.dataset import BaseDataset
 
 from lmdkit.registry import DATASETS
 
-from ..fileio import load_npy
+from ..fileio import MODEL_WEIGHTS, load_npy, resolve_path
 
 MANIFEST = 'manifest.json'
 _SHARD = 'a latent-cache shard (rebuild the cache with tools/cache_latents.py)'
@@ -36,13 +36,16 @@ STORED_SETTINGS = ('quantize_latents', 'latent_channels', 'embed_dim', 'num_code
 
 
 def file_sha256(path: Optional[str]) -> Optional[str]:
-    """sha256 of a weights file, or of a diffusers folder's weights file (None for projectors without weights)."""
+    """sha256 of a weights file, or of a diffusers or exported model folder's weights file (None for projectors
+    without weights)."""
     if not path:
         return None
-    if osp.isdir(path):  # a diffusers folder: hash its weights file
-        found = [osp.join(path, n) for n in DIFFUSERS_WEIGHTS if osp.isfile(osp.join(path, n))]
+    path = resolve_path(path)
+    if osp.isdir(path):  # a diffusers or model folder: hash its weights file
+        names = (*DIFFUSERS_WEIGHTS, MODEL_WEIGHTS)
+        found = [osp.join(path, n) for n in names if osp.isfile(osp.join(path, n))]
         if not found:
-            raise FileNotFoundError(f'{path} is a folder without {" or ".join(DIFFUSERS_WEIGHTS)}')
+            raise FileNotFoundError(f'{path} is a folder without {" or ".join(names)}')
         path = found[0]
     h = hashlib.sha256()
     with open(path, 'rb') as f:

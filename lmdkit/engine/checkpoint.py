@@ -25,7 +25,7 @@ from mmengine.fileio.backends import LocalBackend
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import CheckpointLoader
 
-from ..fileio import TORCH_LOAD_ERRORS, CorruptFileError, as_corrupt
+from ..fileio import MODEL_WEIGHTS, TORCH_LOAD_ERRORS, CorruptFileError, as_corrupt, resolve_path
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -55,12 +55,9 @@ def safe_torch_load(source: Union[str, io.BytesIO], map_location: Any = 'cpu') -
         raise as_corrupt(name, e) from None
 
 
-#: the weights file of an exported model folder (``lmdkit.apis.export_pretrained``)
-MODEL_WEIGHTS = 'model.safetensors'
-
-
 def is_model_folder(path: str) -> bool:
-    """Whether ``path`` is an exported model folder (it holds ``model.safetensors``)."""
+    """Whether ``path`` (a local or ``lmdkit://`` path) is an exported model folder (it holds ``model.safetensors``)."""
+    path = resolve_path(path)
     return osp.isdir(path) and osp.isfile(osp.join(path, MODEL_WEIGHTS))
 
 
@@ -70,7 +67,7 @@ def load_model_folder(folder: str, map_location: Any = None) -> dict:
     from safetensors import SafetensorError, safe_open
     from safetensors.torch import load_file
 
-    path = osp.join(folder, MODEL_WEIGHTS)
+    path = osp.join(resolve_path(folder), MODEL_WEIGHTS)
     try:
         with safe_open(path, framework='pt') as f:
             meta = dict(f.metadata() or {})
@@ -82,8 +79,8 @@ def load_model_folder(folder: str, map_location: Any = None) -> dict:
 
 def load_from_local_safe(filename: str, map_location: Any = None) -> Any:
     """Replacement for MMEngine's local-path checkpoint loader (also used by ``--resume`` and ``load_from``); an
-    exported model folder loads as its weights."""
-    filename = osp.expanduser(filename)
+    exported model folder loads as its weights; ``lmdkit://`` names a file or folder shipped in the package."""
+    filename = osp.expanduser(resolve_path(filename))
     if is_model_folder(filename):
         return load_model_folder(filename, map_location)
     if not osp.isfile(filename):
@@ -259,6 +256,7 @@ def extract_tensors(path: str, map_location: Any = 'cpu') -> tuple:
 def load_released_weights(path: str, map_location: Any = 'cpu') -> tuple:
     """A released weights file as plain data: ``.safetensors`` directly; pickled files with ``weights_only=True``,
     or, when they pickle foreign objects, through ``extract_tensors``. Returns ``(obj, skipped_globals)``."""
+    path = resolve_path(path)
     if path.endswith('.safetensors'):
         from safetensors.torch import load_file
 

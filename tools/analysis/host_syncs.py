@@ -65,7 +65,8 @@ def audit(config: str, iters: int = 3, warmup: int = 2, amp: bool = False, cfg_o
     counters = []
     with tempfile.TemporaryDirectory() as work_dir:
         args = argparse.Namespace(config=config, cfg_options=options, launcher='none', work_dir=work_dir, amp=amp,
-                                  tensorboard=False, auto_scale_lr=False, resume=None, accumulate=None)  # fmt: skip
+                                  tensorboard=False, tracker=[], auto_scale_lr=False, resume=None,
+                                  accumulate=None)  # fmt: skip
         cfg = train.build_config(args)
         train.resolve_recipe(cfg, args)
         if cfg.train_cfg.get('type', 'IterBasedTrainLoop') not in ('AccumulatingTrainLoop', 'EpochBasedTrainLoop'):

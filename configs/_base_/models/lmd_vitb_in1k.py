@@ -18,3 +18,6 @@ model = dict(
     mask_scheduler=dict(type='CosineMaskScheduler', min_ratio=0.15, max_ratio=0.75),
     val_mask_ratio=0.75,
 )
+prerequisites = dict(
+    sd_vae=dict(key='model.projector.checkpoint', manual='Fetch stabilityai/sd-vae-ft-mse here (docs/model_zoo.md)'),
+)

@@ -10,17 +10,22 @@ import torch.nn as nn
 from mmengine.logging import print_log
 
 from lmdkit.engine.checkpoint import load_released_weights
+from lmdkit.fileio import MODEL_WEIGHTS, resolve_path
 
 DIFFUSERS_FILES = ('diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.bin')
+#: what a weights folder may hold: a diffusers ``vae/`` folder's file or an exported lmdkit model folder's
+FOLDER_WEIGHTS = (*DIFFUSERS_FILES, MODEL_WEIGHTS)
 
 
 def resolve_weights_path(path: str) -> str:
-    """A file, or a diffusers folder (``vae/`` with ``diffusion_pytorch_model.{safetensors,bin}``)."""
+    """A file, a diffusers folder (``vae/`` with ``diffusion_pytorch_model.{safetensors,bin}``) or an exported
+    lmdkit model folder (``model.safetensors``); ``lmdkit://`` names one shipped in the package."""
+    path = resolve_path(path)
     if osp.isdir(path):
-        for name in DIFFUSERS_FILES:
+        for name in FOLDER_WEIGHTS:
             if osp.isfile(osp.join(path, name)):
                 return osp.join(path, name)
-        raise FileNotFoundError(f'{path} is a folder without {" or ".join(DIFFUSERS_FILES)}')
+        raise FileNotFoundError(f'{path} is a folder without {" or ".join(FOLDER_WEIGHTS)}')
     if not osp.isfile(path):
         raise FileNotFoundError(f'weights file not found: {path}')
     return path
