@@ -32,12 +32,11 @@ from typing import Dict, List, Sequence, Tuple
 
 from mmengine.config import Config
 
+from lmdkit.apis.results import add_deltas, columns_of, fmt, row_of
 from lmdkit.utils.config_check import load_config
 from lmdkit.visualization import plot_loss_and_mask_ratio, plot_val_metric, read_record, read_val_history
 
 HERE = osp.dirname(osp.abspath(__file__))
-COLUMNS = ('variant', 'iters', 'train_s', 'MIT', 'MLI', 'MLT', 'dMIT', 'dMLT', 'final_loss', 'val_nmse', 'val_mse')
-CLS_COLUMNS = ('top1', 'top5', 'MAT@1', 'MAT@5')
 
 
 def expand(spec: Config) -> List[dict]:
@@ -132,67 +131,6 @@ def run_on_devices(jobs: Sequence[Tuple[str, List[str], str]], devices: Sequence
             status[name] = 'ran' if code == 0 else f'failed (exit {code}, see {log})'
             print(f'[ablate] {name}: {status[name]} ({len(running)} running, {len(pending)} waiting)', flush=True)
     return status
-
-
-def _tag_iter(tag: str) -> int:
-    tail = tag.rsplit('_', 1)[-1]
-    return int(tail) if tail.isdigit() else -1
-
-
-def generative_columns(summary: dict) -> dict:
-    """``FID-<net>`` and ``cls-<net>`` (class consistency) of the latest evaluation tools/eval_gen.py merged into
-    the summary for each feature network."""
-    out = {}
-    for net, tags in (summary.get('generative') or {}).items():
-        if not tags:
-            continue
-        latest = tags[max(tags, key=_tag_iter)]
-        out[f'FID-{net}'] = latest.get('fid')
-        if 'class_consistency' in latest:
-            out[f'cls-{net}'] = latest['class_consistency']
-    return out
-
-
-def row_of(name: str, work_dir: str) -> dict:
-    with open(osp.join(work_dir, 'summary.json')) as f:
-        s = json.load(f)
-    e, val = s['efficiency'], s.get('val') or {}
-    mat = s.get('MAT') or {}
-    return dict(variant=name, iters=s['iters'], train_s=s['train_seconds'], MIT=e['MIT'], MLI=e['MLI'], MLT=e['MLT'],
-                final_loss=s['final_loss'], val_nmse=val.get('recon/nmse'), val_mse=val.get('recon/mse'),
-                top1=val.get('accuracy/top1'), top5=val.get('accuracy/top5'),
-                **{k: (mat.get(k) or {}).get('MAT') for k in ('MAT@1', 'MAT@5')}, **generative_columns(s))  # fmt: skip
-
-
-def _num(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
-
-
-def add_deltas(rows: List[dict]) -> List[dict]:
-    ref = rows[0]
-    for r in rows:
-        for key in ('MIT', 'MLT'):
-            ok = _num(r[key]) and _num(ref[key]) and ref[key]
-            r[f'd{key}'] = f'{100 * (r[key] - ref[key]) / ref[key]:+.1f}%' if ok else 'n/a'
-    mean = dict(variant='mean')
-    for key in ('iters', 'train_s', 'MIT', 'MLI', 'MLT', 'final_loss', 'val_nmse', 'val_mse', *CLS_COLUMNS):
-        values = [r[key] for r in rows if _num(r[key])]
-        mean[key] = sum(values) / len(values) if values else 'n/a'
-    mean.update(dMIT='', dMLT='')
-    return rows + [mean]
-
-
-def fmt(v) -> str:
-    if isinstance(v, float):
-        return f'{v:.4g}'
-    return '' if v is None else str(v)
-
-
-def columns_of(rows: List[dict]) -> tuple:
-    """The table's columns: accuracy and MAT when any run is a classification run, masked MSE when any has it."""
-    cols = [c for c in COLUMNS if not c.startswith('val_') or any(_num(r.get(c)) for r in rows)]
-    gen = sorted({k for r in rows for k in r if k.startswith(('FID-', 'cls-'))})
-    return tuple(cols) + (CLS_COLUMNS if any(_num(r.get('top1')) for r in rows) else ()) + tuple(gen)
 
 
 def write_table(rows: List[dict], work_root: str) -> None:

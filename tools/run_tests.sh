@@ -9,4 +9,4 @@ cd "$(dirname "$0")/.."
     | grep -v -E '^(WARNING: Location|$)' || true
 .venv/bin/ruff check lmdkit tools tests configs
 .venv/bin/ruff format --check lmdkit tools tests
-.venv/bin/python -m pytest tests -q "$@"
+.venv/bin/python -m pytest tests -q -rs "$@"  # -rs: every skip says why

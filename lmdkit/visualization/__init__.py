@@ -1,11 +1,19 @@
 """Plots and image grids for runs (loss curves, reconstructions)."""
 
-from .curves import generative_history, plot_loss_and_mask_ratio, plot_val_metric, read_record, read_val_history
+from .curves import (
+    generative_history,
+    plot_loss_and_mask_ratio,
+    plot_record_series,
+    plot_val_metric,
+    read_record,
+    read_val_history,
+)
 from .grids import save_image_rows, to_uint8
 
 __all__ = [
     'generative_history',
     'plot_loss_and_mask_ratio',
+    'plot_record_series',
     'plot_val_metric',
     'read_record',
     'read_val_history',

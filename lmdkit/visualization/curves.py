@@ -121,3 +121,21 @@ def generative_history(work_dir: str, net: str) -> List[dict]:
         it = int(tail)
         history.append(dict(result, iter=it, wall=walls.get(it, float('nan')), median_wall=it * median_step))
     return sorted(history, key=lambda h: h['iter'])
+
+
+def plot_record_series(
+    runs: Sequence[tuple], key: str, out_file: str, x_axis: str = 'iter', title: Optional[str] = None
+) -> str:
+    """One line per run of a per-iteration record column (e.g. ``mask_ratio``, ``lr``) against iterations or
+    seconds; ``runs`` = [(label, rows)]; runs without that column are left out."""
+    if x_axis not in ('iter', 'wall'):
+        raise ValueError(f"x_axis must be 'iter' or 'wall', got {x_axis!r}")
+    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=120)
+    for i, (label, rows) in enumerate(runs):
+        points = [(r[x_axis], r[key]) for r in rows if r.get(key) is not None]
+        if points:
+            ax.plot(*zip(*points), color=f'C{i}', label=label)
+    ax.set_xlabel('iteration' if x_axis == 'iter' else 'wall-clock seconds')
+    ax.set_ylabel(key)
+    ax.legend(fontsize=8)
+    return _save(fig, ax, out_file, title)

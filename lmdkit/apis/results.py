@@ -1,0 +1,75 @@
+"""The results table of one or more runs, from their ``summary.json``: the columns of the LMD paper's Table 5
+(MIT, MLI, MLT and their change against the first run), validation metrics, MAT@k for fine-tuning runs and the
+generative metrics tools/eval_gen.py merged in. Used by tools/ablate.py and the HTML report."""
+
+import json
+import os.path as osp
+from typing import List
+
+COLUMNS = ('variant', 'iters', 'train_s', 'MIT', 'MLI', 'MLT', 'dMIT', 'dMLT', 'final_loss', 'val_nmse', 'val_mse')
+CLS_COLUMNS = ('top1', 'top5', 'MAT@1', 'MAT@5')
+
+
+def _tag_iter(tag: str) -> int:
+    tail = tag.rsplit('_', 1)[-1]
+    return int(tail) if tail.isdigit() else -1
+
+
+def generative_columns(summary: dict) -> dict:
+    """``FID-<net>`` and ``cls-<net>`` (class consistency) of the latest evaluation tools/eval_gen.py merged into
+    the summary for each feature network."""
+    out = {}
+    for net, tags in (summary.get('generative') or {}).items():
+        if not tags:
+            continue
+        latest = tags[max(tags, key=_tag_iter)]
+        out[f'FID-{net}'] = latest.get('fid')
+        if 'class_consistency' in latest:
+            out[f'cls-{net}'] = latest['class_consistency']
+    return out
+
+
+def row_of(name: str, work_dir: str) -> dict:
+    """One table row from a finished run's ``summary.json``."""
+    with open(osp.join(work_dir, 'summary.json')) as f:
+        s = json.load(f)
+    e, val = s['efficiency'], s.get('val') or {}
+    mat = s.get('MAT') or {}
+    return dict(variant=name, iters=s['iters'], train_s=s['train_seconds'], MIT=e['MIT'], MLI=e['MLI'], MLT=e['MLT'],
+                final_loss=s['final_loss'], val_nmse=val.get('recon/nmse'), val_mse=val.get('recon/mse'),
+                top1=val.get('accuracy/top1'), top5=val.get('accuracy/top5'),
+                **{k: (mat.get(k) or {}).get('MAT') for k in ('MAT@1', 'MAT@5')}, **generative_columns(s))  # fmt: skip
+
+
+def is_number(x) -> bool:
+    """A real number (not a bool, not 'n/a')."""
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def add_deltas(rows: List[dict]) -> List[dict]:
+    """ΔMIT and ΔMLT of each row against the first, and a closing row of means."""
+    ref = rows[0]
+    for r in rows:
+        for key in ('MIT', 'MLT'):
+            ok = is_number(r[key]) and is_number(ref[key]) and ref[key]
+            r[f'd{key}'] = f'{100 * (r[key] - ref[key]) / ref[key]:+.1f}%' if ok else 'n/a'
+    mean = dict(variant='mean')
+    for key in ('iters', 'train_s', 'MIT', 'MLI', 'MLT', 'final_loss', 'val_nmse', 'val_mse', *CLS_COLUMNS):
+        values = [r[key] for r in rows if is_number(r[key])]
+        mean[key] = sum(values) / len(values) if values else 'n/a'
+    mean.update(dMIT='', dMLT='')
+    return rows + [mean]
+
+
+def fmt(v) -> str:
+    """A table cell: floats to 4 significant digits, None empty."""
+    if isinstance(v, float):
+        return f'{v:.4g}'
+    return '' if v is None else str(v)
+
+
+def columns_of(rows: List[dict]) -> tuple:
+    """The table's columns: accuracy and MAT when any run is a classification run, masked MSE when any has it."""
+    cols = [c for c in COLUMNS if not c.startswith('val_') or any(is_number(r.get(c)) for r in rows)]
+    gen = sorted({k for r in rows for k in r if k.startswith(('FID-', 'cls-'))})
+    return tuple(cols) + (CLS_COLUMNS if any(is_number(r.get('top1')) for r in rows) else ()) + tuple(gen)
