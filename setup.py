@@ -29,7 +29,7 @@ setup(
     license='Apache-2.0',
     python_requires='>=3.9',
     packages=find_packages(exclude=('tests', 'tests.*', 'configs', 'tools')),
-    package_data={'lmdkit': ['datasets/data/*.npz']},
+    package_data={'lmdkit': ['datasets/data/*.npz', 'pretrained/*/*']},
     include_package_data=True,
     install_requires=read_requirements('runtime'),
     extras_require={'tests': read_requirements('tests'), 'optional': read_requirements('optional')},

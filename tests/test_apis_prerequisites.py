@@ -58,6 +58,8 @@ def test_entries_name_their_path_by_config_key_and_overrides_are_followed(tmp_pa
 def test_a_key_an_override_removed_does_not_apply_but_strict_parsing_refuses_it():
     cfg = Config(dict(prerequisites=dict(cache=dict(key='train_dataloader.dataset.cache_dir', command='python t.py'))))
     assert prerequisites_of(cfg) == []
+    cfg.merge_from_dict({'train_dataloader.dataset.cache_dir': None})  # set to None: not needed either
+    assert prerequisites_of(cfg) == []
     with pytest.raises(PrerequisiteError, match=r"prerequisites.cache.key = 'train_dataloader.dataset.cache_dir'"):
         prerequisites_of(cfg, strict=True)
 
@@ -80,14 +82,15 @@ def test_malformed_entries_are_refused_naming_the_entry(spec, match):
 
 def test_commands_substitute_the_path_and_use_this_interpreter(tmp_path):
     make = dict(key='cache_dir', file='manifest.json', command='python tools/cache.py A --out {path}')
-    cfg = Config(dict(cache_dir=str(tmp_path / 'c'), prerequisites=dict(c=make)))
+    cache = tmp_path / 'my cache'  # a space: still one argument
+    cfg = Config(dict(cache_dir=str(cache), prerequisites=dict(c=make)))
     (p,) = prerequisites_of(cfg)
-    assert p.target == str(tmp_path / 'c' / 'manifest.json')
-    assert p.argv() == [sys.executable, 'tools/cache.py', 'A', '--out', str(tmp_path / 'c')]
-    assert p.commands() == [f'python tools/cache.py A --out {tmp_path / "c"}']
-    os.makedirs(tmp_path / 'c')
+    assert p.target == str(cache / 'manifest.json')
+    assert p.argv() == [sys.executable, 'tools/cache.py', 'A', '--out', str(cache)]
+    assert p.commands() == [f"python tools/cache.py A --out '{cache}'"]
+    os.makedirs(cache)
     assert not p.exists()  # the folder alone is not done: the manifest is written last
-    (tmp_path / 'c' / 'manifest.json').write_text('{}')
+    (cache / 'manifest.json').write_text('{}')
     assert p.exists()
 
 

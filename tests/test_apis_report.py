@@ -83,6 +83,20 @@ def test_a_grid_report_holds_the_table_curves_and_grids_and_nothing_external(tmp
     assert '-20.0%' in page.cells and 'MLT' in page.cells
 
 
+def test_a_run_still_going_is_in_the_curves_and_named_as_such(tmp_path):
+    fake_run(str(tmp_path / 'done'), loss_scale=1.0, seconds_per_iter=0.2)
+    going = tmp_path / 'lr$1e-3'  # a '$' in a folder name must not reach matplotlib's maths parser
+    os.makedirs(going)
+    rows = [dict(iter=i, loss=1.0 / i, mask_ratio=0.5, time=0.1, wall=0.1 * i) for i in range(1, 11)]
+    with open(going / 'train_record.jsonl', 'w') as f:
+        f.writelines(json.dumps(r) + '\n' for r in rows)
+        f.write('{"iter": 11, "lo')  # killed while writing its last line
+    made = build_report([str(tmp_path / 'done'), str(going)], str(tmp_path / 'r.html'))
+    assert made['runs'] == ['done', 'lr$1e-3'] and [r['variant'] for r in made['rows']] == ['done']
+    page = open(made['out_file'], encoding='utf-8').read()
+    assert '10 so far; no summary.json (running or stopped)' in page
+
+
 def test_a_folder_without_runs_is_refused_naming_it(tmp_path):
     with pytest.raises(FileNotFoundError, match='neither a run'):
         build_report([str(tmp_path)], str(tmp_path / 'r.html'))

@@ -20,6 +20,21 @@ CONFIGS = [p for p in ALL if '_base_' not in p and '/grids/' not in p]
 ABLATIONS = [p for p in ALL if '/grids/' in p]
 
 
+def _paths_read(node, key: str = ''):
+    """(config key, path) of every weights file and latent cache a config names."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            sub = f'{key}.{k}' if key else k
+            if (k in ('checkpoint', 'cache_dir') and 'type' in node) or k == 'load_from':
+                if isinstance(v, str) and v:
+                    yield sub, v
+            else:
+                yield from _paths_read(v, sub)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths_read(v, f'{key}.{i}')
+
+
 def test_configs_are_found():
     assert len(CONFIGS) >= 15
 
@@ -28,8 +43,14 @@ def test_configs_are_found():
 def test_config_builds(path):
     cfg = Config.fromfile(osp.join(ROOT, path))
     # every `prerequisites` entry names a key of this config and one way to make it; a making config exists
-    for needed in prerequisites_of(cfg, strict=True):
+    declared = prerequisites_of(cfg, strict=True)
+    for needed in declared:
         assert needed.source_config is None or osp.isfile(osp.join(ROOT, needed.source_config)), needed
+    # and every weights file or latent cache the config reads that is not there is declared, so that
+    # tools/train.py names the commands that make it instead of failing later
+    undeclared = [f'{key} = {value}' for key, value in _paths_read(cfg._cfg_dict.to_dict())
+                  if not osp.exists(resolve_path(value)) and value not in {p.path for p in declared}]  # fmt: skip
+    assert not undeclared, f'{path} reads files no `prerequisites` entry makes: {undeclared}'
     projector = cfg.model.get('projector', {})
     if projector.get('checkpoint') and not osp.exists(resolve_path(projector.checkpoint)):
         projector.checkpoint = None  # weights to fetch or train first: test the architecture
@@ -65,7 +86,7 @@ def test_ablation_specs_expand_to_buildable_variants(path):
     common = Config.fromfile(osp.join(ROOT, path)).get('cfg_options', {})
     for v in variants:
         cfg = ablate.apply_options(Config.fromfile(osp.join(ROOT, v['config'])), {**common, **v.get('cfg_options', {})})
-        if cfg.model.projector.get('checkpoint') and not osp.isfile(cfg.model.projector.checkpoint):
+        if cfg.model.projector.get('checkpoint') and not osp.exists(resolve_path(cfg.model.projector.checkpoint)):
             cfg.model.projector.checkpoint = None
         MODELS.build(cfg.model)
 

@@ -1,7 +1,7 @@
 """Train any lmdkit config.
 
 python tools/train.py configs/lmd/lmd_vitp_fmnist-mini_cos.py [--work-dir DIR] [--resume [CKPT]] [--amp]
-                     [--tracker tensorboard|wandb|mlflow ...] [--accumulate N] [--auto-scale-lr] [--cfg-options k=v ...]
+                     [--tracker tensorboard,wandb,mlflow] [--accumulate N] [--auto-scale-lr] [--cfg-options k=v ...]
 tools/dist_train.sh CONFIG NUM_PROCS [args]      # torchrun; gloo on CPU-only machines, nccl on GPUs
 
 A config with a ``strategy`` (MMEngine's FlexibleRunner: ``DDPStrategy``, ``FSDPStrategy``, ``DeepSpeedStrategy``;
@@ -40,11 +40,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--work-dir', help='where logs, checkpoints, records and summary.json go')
     parser.add_argument(
         '--tracker',
-        nargs='+',
-        choices=sorted(TRACKERS),
+        type=lambda s: s.split(','),
         default=[],
-        help='also log to these trackers (WORK_DIR/<time>/vis_data; wandb offline unless WANDB_MODE is set, mlflow '
-        'to MLFLOW_TRACKING_URI or a local file store)',
+        metavar='NAME[,NAME]',
+        help=f'also log to these trackers, of {",".join(sorted(TRACKERS))} (WORK_DIR/<time>/vis_data; wandb offline '
+        'unless WANDB_MODE is set, mlflow to MLFLOW_TRACKING_URI or a local file store)',
     )
     parser.add_argument('--tensorboard', action='store_true', help='the same as --tracker tensorboard')
     parser.add_argument(
@@ -103,7 +103,7 @@ def build_config(args: argparse.Namespace) -> Config:
     for name in trackers:
         try:
             backend = tracker_backend(name, osp.splitext(osp.basename(args.config))[0])
-        except TrackerUnavailableError as e:
+        except (TrackerUnavailableError, ValueError) as e:
             raise SystemExit(str(e)) from None
         if needs_file_store(name):
             os.environ.setdefault('MLFLOW_ALLOW_FILE_STORE', 'true')

@@ -1,6 +1,6 @@
 # Class-conditional DiT (~5 M parameters: width 192, 8 blocks) on cached f4 VQ-GAN latents of full Fashion-MNIST
-# (64 tokens: the 8x8 latent grid with patch 1 — DiT-S/2's patch 2 would leave only 16 tokens). Needs the f4
-# VQ-GAN and its latent cache (docs/projectors.md). Samples: python tools/sample.py CONFIG CKPT --num 100.
+# (64 tokens: the 8x8 latent grid with patch 1 — DiT-S/2's patch 2 would leave only 16 tokens). Needs the latent
+# cache of the shipped f4 VQ-GAN: python tools/prepare.py CONFIG. Samples: python tools/sample.py CONFIG CKPT --num 100.
 # bf16 autocast (0.60 s/iter on the 2-core CPU, fp32: 1.34; tools/benchmark.py): 3,000 iterations in ~30 minutes.
 _base_ = [
     '../_base_/models/dit_vqf4.py',

@@ -1,5 +1,5 @@
 # LMD in the latent space of the f4 VQGAN on the full Fashion-MNIST (64 tokens of 4 channels), cosine schedule;
-# images are encoded on the fly. Needs work_dirs/vqgan_f4_fmnist/iter_4000.pth (configs/vqgan/vqgan_f4_fmnist.py).
+# images are encoded on the fly by the VQ-GAN shipped with lmdkit (lmdkit://pretrained/vqgan_f4_fmnist).
 _base_ = [
     '../_base_/models/lmd_vitp_vqf4.py',
     '../_base_/datasets/fmnist.py',

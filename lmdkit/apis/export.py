@@ -77,15 +77,17 @@ def _card(name: str, cfg: Config, meta: dict, summary: Optional[dict], removed: 
         )
     if summary:
         lines += ['', '## Measured', '', '| metric | value |', '|---|---|']
+        num = lambda v: f'{v:.5g}' if isinstance(v, float) else v  # noqa: E731
         lines.append(f'| training iterations | {summary.get("iters")} |')
-        lines.append(f'| training seconds | {summary.get("train_seconds")} |')
-        lines.append(f'| final training loss | {summary.get("final_loss")} |')
+        lines.append(f'| training seconds | {num(summary.get("train_seconds"))} |')
+        lines.append(f'| final training loss | {num(summary.get("final_loss"))} |')
         for key, value in (summary.get('val') or {}).items():
-            lines.append(f'| validation {key} | {value} |')
+            if key not in ('iter', 'wall'):
+                lines.append(f'| validation {key} | {num(value)} |')
         for key in ('MIT', 'MLT', 'MLI'):
             value = (summary.get('efficiency') or {}).get(key)
             if value is not None:
-                lines.append(f'| {key} | {value} |')
+                lines.append(f'| {key} | {num(value)} |')
         env = summary.get('environment') or {}
         if env:
             lines.append(f'| measured on | {env.get("device", "?")}, {env.get("gpu", env.get("platform", ""))} |')

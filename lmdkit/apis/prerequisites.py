@@ -17,13 +17,14 @@ the path (so ``--cfg-options`` overrides are honoured) and how the path is made:
 
 ``train=CONFIG`` makes the path by training CONFIG into the path's folder (resumable); ``command`` runs a command
 (``{path}`` is the path; ``root=True`` when it needs root, e.g. ``apt-get``); ``manual`` is text for a step only a
-person can do (downloading ImageNet). An entry set to ``None`` removes one a base config declared; an entry whose
-key an override removed does not apply.
+person can do (fetching released weights). An entry set to ``None`` removes one a base config declared; an entry
+whose key an override removed (or set to None) does not apply.
 """
 
 import os
 import os.path as osp
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -100,11 +101,11 @@ class Prerequisite:
 
     def argv(self) -> Optional[List[str]]:
         """The command that makes the path (``python`` is this interpreter); None for a manual step."""
+        path = resolve_path(self.path)
         if self.train:
-            work_dir = osp.dirname(self.path)
-            return [sys.executable, 'tools/train.py', self.train, '--work-dir', work_dir, '--resume']
-        if self.command:
-            argv = shlex.split(self.command.replace('{path}', self.path))
+            return [sys.executable, 'tools/train.py', self.train, '--work-dir', osp.dirname(path), '--resume']
+        if self.command:  # {path} is replaced in each word: a path with spaces stays one argument
+            argv = [word.replace('{path}', path) for word in shlex.split(self.command)]
             return [sys.executable, *argv[1:]] if argv[0] == 'python' else argv
         return None
 
@@ -140,8 +141,8 @@ def prerequisites_of(cfg: Config, strict: bool = False) -> List[Prerequisite]:
             raise PrerequisiteError(f'{where} must say how it is made with exactly one of train, command, manual '
                                     f'(found {makers or "none"})')  # fmt: skip
         path = config_value(cfg, spec['key'])
-        if path is _MISSING and not strict:
-            continue
+        if (path is _MISSING or path in (None, '')) and not strict:
+            continue  # an override removed that part (or set it to None, e.g. a projector without weights)
         if path is _MISSING or not isinstance(path, str) or not path:
             value = None if path is _MISSING else path
             raise PrerequisiteError(f'{where}.key = {spec["key"]!r} does not name a path in this config (value: '
@@ -198,9 +199,24 @@ def describe_plan(steps: Sequence[Prerequisite]) -> str:
     return '\n'.join(lines)
 
 
+def run_child(argv: List[str]) -> int:
+    """Run a step to its end. Ctrl-C reaches the child from the terminal (a training step then saves a checkpoint
+    and exits 130): keep waiting for it rather than killing it. SIGTERM is passed on, so no step outlives us."""
+    child = subprocess.Popen(argv)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signum))
+    try:
+        while True:
+            try:
+                return child.wait()
+            except KeyboardInterrupt:
+                continue
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_steps(
     steps: Sequence[Prerequisite],
-    run: Callable[[List[str]], int] = lambda argv: subprocess.call(argv),
+    run: Callable[[List[str]], int] = run_child,
     log: Callable[[str], None] = lambda s: print(s, flush=True),
 ) -> None:
     """Make each step's path in order: a training step resumes from its work dir's latest checkpoint, a latent
@@ -219,6 +235,9 @@ def run_steps(
         log(f'[{i}/{len(steps)}] {p.name}: {_minutes(p.minutes)} ({_minutes(left)} left in all; '
             f'{(time.monotonic() - start) / 60:.1f} min so far)\n    {p.commands()[0]}')  # fmt: skip
         code = run(p.argv())
+        if code == 130:
+            raise SystemExit(f'[{i}/{len(steps)}] {p.name} was interrupted; rerun prepare to go on from where it '
+                             'stopped (training steps resume from their latest checkpoint).')  # fmt: skip
         if code != 0:
             raise SystemExit(f'[{i}/{len(steps)}] {p.name} failed (exit {code}); fix it and rerun prepare: finished '
                              'steps are kept and training steps resume.')  # fmt: skip

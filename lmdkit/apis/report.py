@@ -91,9 +91,14 @@ def _table(rows: List[dict]) -> str:
     return f'<table><tr>{head}</tr>{"".join(body)}</table>'
 
 
+def _plain(label: str) -> str:
+    return label.replace('$', r'\$')
+
+
 def _plots(runs: List[Tuple[str, str]], tmp: str, title: str) -> List[str]:
     """Training and validation curves of all runs together, as figures."""
-    records = [(label, read_record(d)) for label, d in runs if osp.isfile(osp.join(d, RECORD_FILE))]
+    # labels are folder names: a '$' would start matplotlib's maths mode
+    records = [(_plain(label), read_record(d)) for label, d in runs if osp.isfile(osp.join(d, RECORD_FILE))]
     records = [(label, rows) for label, rows in records if rows]
     out = []
 
@@ -103,18 +108,18 @@ def _plots(runs: List[Tuple[str, str]], tmp: str, title: str) -> List[str]:
     if records:
         for x, words in (('iter', 'iterations'), ('wall', 'wall-clock seconds')):
             add(f'loss_{x}.png', f'training loss (raw, EMA-smoothed) and mask ratio against {words}',
-                lambda p, x=x: plot_loss_and_mask_ratio(records, p, x_axis=x, title=title))  # fmt: skip
+                lambda p, x=x: plot_loss_and_mask_ratio(records, p, x_axis=x, title=_plain(title)))  # fmt: skip
         if any(r.get('mask_ratio') is not None for _, rows in records for r in rows):
             add('mask_ratio.png', 'mask-ratio schedule as trained',
-                lambda p: plot_record_series(records, 'mask_ratio', p, title=title))  # fmt: skip
-    histories = [(label, read_val_history(d)) for label, d in runs if osp.isfile(osp.join(d, SUMMARY_FILE))]
+                lambda p: plot_record_series(records, 'mask_ratio', p, title=_plain(title)))  # fmt: skip
+    histories = [(_plain(label), read_val_history(d)) for label, d in runs if osp.isfile(osp.join(d, SUMMARY_FILE))]
     metrics = sorted({k for _, h in histories for v in h for k, value in v.items()
                       if is_number(value) and k not in ('iter', 'wall', 'median_wall', 'epoch')})  # fmt: skip
     for metric in metrics:
         having = [(label, h) for label, h in histories if any(metric in v for v in h)]
         for x, words in (('iter', 'iterations'), ('wall', 'training seconds')):
             add(f'val_{metric.replace("/", "_")}_{x}.png', f'validation {metric} against {words}',
-                lambda p, x=x, m=metric, h=having: plot_val_metric(h, m, p, x_axis=x, title=title))  # fmt: skip
+                lambda p, x=x, m=metric, h=having: plot_val_metric(h, m, p, x_axis=x, title=_plain(title)))  # fmt: skip
     return out
 
 
@@ -141,10 +146,12 @@ def build_report(paths: Sequence[str], out_file: str, title: Optional[str] = Non
     rows = [row_of(label, d) for label, d in finished]
     if len(rows) > 1:
         rows = add_deltas(rows)
+    reference = f'{html.escape(rows[0]["variant"])} is the reference of the Δ columns; ' if len(rows) > 1 else ''
     parts = [f'<h1>{html.escape(title)}</h1>',
              f'<p class="note">lmdkit {__version__} report of {len(runs)} run(s), written '
-             f'{datetime.datetime.now().isoformat(timespec="seconds")}. The first run is the reference of the Δ '
-             'columns; MIT/MLI/MLT: the LMD paper\'s training-efficiency metrics (docs/metrics.md).</p>']  # fmt: skip
+             f'{datetime.datetime.now().isoformat(timespec="seconds")}. {reference}MIT/MLI/MLT: the LMD paper\'s '
+             'training-efficiency metrics (docs/metrics.md). Runs without a summary appear in the curves only.'
+             '</p>']  # fmt: skip
     parts.append('<h2>Runs</h2><table><tr><th>run</th><th>config</th><th>config hash</th><th>iterations</th>'
                  '<th>measured on</th></tr>')  # fmt: skip
     for label, d in runs:
@@ -154,9 +161,9 @@ def build_report(paths: Sequence[str], out_file: str, title: Optional[str] = Non
                 summary = json.load(f)
         env = summary.get('environment') or {}
         device = env.get('gpu') or (f'{env["device"]}, {env.get("cpu_count")} cores' if env.get('device') else '?')
-        iters = summary.get('iters', f'{len(read_record(d))} so far (running)' if is_run(d) else '?')
+        iters = summary['iters'] if summary else f'{len(read_record(d))} so far; no {SUMMARY_FILE} (running or stopped)'
         parts.append(f'<tr><td>{html.escape(label)}</td><td>{html.escape(str(summary.get("config", "?")))}</td>'
-                     f'<td>{html.escape(str(summary.get("config_hash", "")))}</td><td>{iters}</td>'
+                     f'<td>{html.escape(str(summary.get("config_hash", "")))}</td><td>{html.escape(str(iters))}</td>'
                      f'<td>{html.escape(device)}</td></tr>')  # fmt: skip
     parts.append('</table>')
     if rows:

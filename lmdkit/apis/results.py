@@ -6,7 +6,20 @@ import json
 import os.path as osp
 from typing import List
 
-COLUMNS = ('variant', 'iters', 'train_s', 'MIT', 'MLI', 'MLT', 'dMIT', 'dMLT', 'final_loss', 'val_nmse', 'val_mse')
+COLUMNS = (
+    'variant',
+    'iters',
+    'train_s',
+    'MIT',
+    'MLI',
+    'MLT',
+    'dMIT',
+    'dMLT',
+    'final_loss',
+    'val_nmse',
+    'val_mse',
+    'val_diffusion_mse',
+)
 CLS_COLUMNS = ('top1', 'top5', 'MAT@1', 'MAT@5')
 
 
@@ -37,6 +50,7 @@ def row_of(name: str, work_dir: str) -> dict:
     mat = s.get('MAT') or {}
     return dict(variant=name, iters=s['iters'], train_s=s['train_seconds'], MIT=e['MIT'], MLI=e['MLI'], MLT=e['MLT'],
                 final_loss=s['final_loss'], val_nmse=val.get('recon/nmse'), val_mse=val.get('recon/mse'),
+                val_diffusion_mse=val.get('diffusion/mse'),
                 top1=val.get('accuracy/top1'), top5=val.get('accuracy/top5'),
                 **{k: (mat.get(k) or {}).get('MAT') for k in ('MAT@1', 'MAT@5')}, **generative_columns(s))  # fmt: skip
 
@@ -54,7 +68,18 @@ def add_deltas(rows: List[dict]) -> List[dict]:
             ok = is_number(r[key]) and is_number(ref[key]) and ref[key]
             r[f'd{key}'] = f'{100 * (r[key] - ref[key]) / ref[key]:+.1f}%' if ok else 'n/a'
     mean = dict(variant='mean')
-    for key in ('iters', 'train_s', 'MIT', 'MLI', 'MLT', 'final_loss', 'val_nmse', 'val_mse', *CLS_COLUMNS):
+    for key in (
+        'iters',
+        'train_s',
+        'MIT',
+        'MLI',
+        'MLT',
+        'final_loss',
+        'val_nmse',
+        'val_mse',
+        'val_diffusion_mse',
+        *CLS_COLUMNS,
+    ):
         values = [r[key] for r in rows if is_number(r[key])]
         mean[key] = sum(values) / len(values) if values else 'n/a'
     mean.update(dMIT='', dMLT='')

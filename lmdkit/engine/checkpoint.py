@@ -14,7 +14,7 @@ import io
 import os
 import os.path as osp
 import pickle
-import tempfile
+import uuid
 from collections import OrderedDict
 from typing import Any, Callable, Union
 
@@ -151,9 +151,10 @@ def atomic_write(path: str, write: Callable, mode: str = 'wb') -> None:
     """Call ``write(file)`` on a temporary file next to ``path`` and move it into place only when it succeeded."""
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f'.{osp.basename(path)}.', suffix='.tmp')
+    # a fresh name opened exclusively ('x'): unlike mkstemp's 0600, the file gets the mode open() gives (umask)
+    tmp = osp.join(folder, f'.{osp.basename(path)}.{uuid.uuid4().hex}.tmp')
     try:
-        with os.fdopen(fd, mode) as f:
+        with open(tmp, mode.replace('w', 'x')) as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())

@@ -22,7 +22,14 @@ def read_record(path: str) -> List[dict]:
     if not osp.isfile(path):
         raise FileNotFoundError(f'no per-iteration record at {path} (written by TrainRecordHook during training)')
     with open(path) as f:
-        rows = [json.loads(line) for line in f if line.strip()]
+        lines = [line for line in f if line.strip()]
+    rows = []
+    for i, line in enumerate(lines):
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            if i < len(lines) - 1:  # only the last line may be cut short (a run killed while writing it)
+                raise ValueError(f'{path}: line {i + 1} is not JSON') from None
     return [r for r in rows if r.get('loss') is not None]  # steps skipped for non-finite gradients have no loss
 
 

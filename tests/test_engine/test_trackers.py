@@ -44,8 +44,8 @@ def test_a_run_logs_the_same_losses_to_every_tracker(tmp_path):
     work = str(tmp_path / 'run')
     env = {k: v for k, v in os.environ.items() if not k.startswith(('WANDB_', 'MLFLOW_'))}
     env.update(PYTHONPATH=ROOT, OMP_NUM_THREADS='1', WANDB_SILENT='true')
-    args = [sys.executable, 'tools/train.py', QUICK_START, '--work-dir', work, '--tracker', 'tensorboard', 'wandb',
-            'mlflow', '--cfg-options', 'train_cfg.max_iters=6', 'default_hooks.logger.interval=2',
+    args = [sys.executable, 'tools/train.py', QUICK_START, '--work-dir', work, '--tracker', 'tensorboard,wandb,mlflow',
+            '--cfg-options', 'train_cfg.max_iters=6', 'default_hooks.logger.interval=2',
             'train_dataloader.batch_size=8', 'val_dataloader.dataset.indices=20']  # fmt: skip
     proc = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-4000:]

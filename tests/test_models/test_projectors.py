@@ -164,3 +164,60 @@ def test_frozen_projector_stays_in_eval():
     vae.freeze()
     vae.train()
     assert not vae.training and not any(p.requires_grad for p in vae.parameters())
+
+
+def test_an_exported_model_folder_loads_into_a_projector(tmp_path):
+    """A folder written by export_pretrained (``model.safetensors`` with ``projector.*`` keys, as an Autoencoder
+    run holds them) is a projector checkpoint; the latent-cache hash reads its weights file."""
+    from safetensors.torch import save_file
+
+    from lmdkit.datasets.latent_cache import file_sha256
+
+    torch.manual_seed(0)
+    trained = VQGANProjector(**dict(VQ_SHAPE, in_channels=1)).eval()
+    state = {f'projector.{k}': v.clone().contiguous() for k, v in trained.state_dict().items()}
+    state['discriminator.main.0.weight'] = torch.zeros(2)  # the run's discriminator: not the projector's
+    os.makedirs(tmp_path / 'model')
+    save_file(state, str(tmp_path / 'model' / 'model.safetensors'))
+    loaded = VQGANProjector(checkpoint=str(tmp_path / 'model'), **dict(VQ_SHAPE, in_channels=1)).eval()
+    assert loaded.load_report['missing'] == [] and loaded.load_report['unexpected'] == []
+    x = torch.randn(2, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.equal(loaded.decode(loaded.encode(x)), trained.decode(trained.encode(x)))
+    assert file_sha256(str(tmp_path / 'model')) == file_sha256(str(tmp_path / 'model' / 'model.safetensors'))
+
+
+def test_the_shipped_fmnist_vqgan_is_the_one_its_card_describes_and_reconstructs_the_test_images():
+    """lmdkit://pretrained/vqgan_f4_fmnist, which every Fashion-MNIST latent-space config uses: the file's sha256
+    is the one in its model card, and it reconstructs the embedded test images (500, never trained on) at the
+    card's quality (PSNR computed here from uint8 images, independently of lmdkit's metric)."""
+    import hashlib
+    import os.path as osp
+    import re
+
+    import numpy as np
+    from mmengine.config import Config
+
+    from lmdkit.fileio import resolve_path
+    from lmdkit.registry import DATASETS, MODELS
+
+    from ..conftest import ROOT
+
+    cfg = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'models', 'projectors', 'vqgan_f4_32px.py'))
+    folder = resolve_path(cfg.vqgan_f4_32px.checkpoint)
+    with open(osp.join(folder, 'model.safetensors'), 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    card = open(osp.join(folder, 'README.md')).read()
+    assert f'sha256 `{digest}`' in card
+    card_psnr = float(re.search(r'\| test PSNR \(embedded 500\) \| ([\d.]+) dB', card).group(1))
+    projector = MODELS.build(cfg.vqgan_f4_32px).eval()
+    data = Config.fromfile(osp.join(ROOT, 'configs', '_base_', 'datasets', 'fmnist_mini.py'))
+    dataset = DATASETS.build(data.test_dataloader.dataset)
+    images = torch.stack([dataset[i]['inputs'] for i in range(len(dataset))])  # (500, 1, 32, 32) uint8
+    with torch.no_grad():
+        out = projector.decode(projector.encode(images.float() / 127.5 - 1))
+    recon = ((out.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    mse = ((recon.double() - images.double()) ** 2).flatten(1).mean(1)
+    psnr = float(np.mean(10 * np.log10(255.0**2 / mse.clamp_min(1e-10).numpy())))
+    assert len(dataset) == 500 and abs(psnr - card_psnr) < 0.05  # the card's number is this computation's
+    assert psnr > 25

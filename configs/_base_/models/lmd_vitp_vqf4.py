@@ -1,6 +1,6 @@
-# LMD in the latent space of the f4 Fashion-MNIST VQGAN (configs/vqgan/vqgan_f4_fmnist.py): 32x32 images ->
-# 8x8x4 quantised latents, patch 1 -> 64 tokens (the same token count as the pixel-space "w/o LSP" model).
-# Train the VQGAN first, or point model.projector.checkpoint at its checkpoint.
+# LMD in the latent space of the f4 Fashion-MNIST VQGAN (shipped with lmdkit; configs/vqgan/vqgan_f4_fmnist.py
+# trains another): 32x32 images -> 8x8x4 quantised latents, patch 1 -> 64 tokens (the same token count as the
+# pixel-space "w/o LSP" model).
 _base_ = ['./projectors/vqgan_f4_32px.py']
 model = dict(
     type='LMD',

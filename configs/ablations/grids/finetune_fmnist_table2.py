@@ -2,7 +2,7 @@
 # wall-clock pretraining budgets (~440 s each on 2 cores): latent LMD (f4 VQ-GAN, cosine schedule, 2,000
 # iterations on the latent cache) vs pixel MAE (fixed 0.75, 2,600 iterations), and a from-scratch classifier.
 # Each encoder is then fine-tuned (1,500 iterations, MAT@1 from the validation every 250) and linearly probed.
-# Needs the f4 VQ-GAN and its latent cache (docs/projectors.md).
+# Needs the latent cache of the shipped f4 VQ-GAN (python tools/prepare.py on a variant's config).
 #   python tools/ablate.py configs/ablations/grids/finetune_fmnist_table2.py
 work_root = 'work_dirs/ablations/finetune_fmnist_table2'
 _lmd_ckpt = work_root + '/pre-lmd/iter_2000.pth'

@@ -1,5 +1,5 @@
 # LSP ablation on full Fashion-MNIST (64 tokens each): VQGAN-f4 latents vs pixels, crossed with fixed vs cosine
-# ratio. Needs the f4 VQGAN (configs/vqgan/vqgan_f4_fmnist.py) and `apt-get install -y dataset-fashion-mnist`.
+# ratio. Needs `apt-get install -y dataset-fashion-mnist` (the f4 VQ-GAN is shipped with lmdkit).
 #   python tools/ablate.py configs/ablations/grids/lmd_fmnist_lsp.py
 grid = dict(
     config='configs/lmd/lmd_vitp_vqf4-fmnist_cos.py',

@@ -1,7 +1,8 @@
 # Analogue of the LMD paper's Tables 1 and 5 on full Fashion-MNIST (CPU): latent LMD with each mask schedule,
 # "w/o MDS" (fixed 0.75 in latent space), "w/o LSP" (pixel space, same 64 tokens) and pixel MAE, 2,000 iterations
-# of batch 128 each (~6-7 min per variant on 2 cores). Needs the f4 VQGAN and its latent cache
-# (docs/projectors.md). "w/o MAE" is a U-Net reconstructing the masked latents (MaskedUNet).
+# of batch 128 each (~6-7 min per variant on 2 cores). Needs the latent cache of the shipped f4 VQ-GAN
+# (python tools/prepare.py configs/lmd/lmd_vitp_vqf4-fmnist-cache_cos.py). "w/o MAE" is a U-Net reconstructing the
+# masked latents (MaskedUNet).
 #   python tools/ablate.py configs/ablations/grids/lmd_fmnist_table15.py
 _cache = 'configs/lmd/lmd_vitp_vqf4-fmnist-cache_cos.py'
 variants = [

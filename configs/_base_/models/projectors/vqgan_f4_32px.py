@@ -1,6 +1,8 @@
 # The Fashion-MNIST latent space: the f4 VQGAN architecture (32 px, 1 channel -> 8x8x4, 512 codes, base width 32,
-# one residual block per level) with the weights configs/vqgan/vqgan_f4_fmnist.py trains. Referenced as
-# {{_base_.vqgan_f4_32px}} by the VQGAN training base (which starts without weights) and by latent-space LMD.
+# one residual block per level) with the weights shipped in lmdkit (lmdkit://pretrained/vqgan_f4_fmnist: 4,000
+# iterations of configs/vqgan/vqgan_f4_fmnist.py, test PSNR 27.6 dB; its README.md says how it was made). Referenced
+# as {{_base_.vqgan_f4_32px}} by the VQGAN training base (which starts without weights) and by every Fashion-MNIST
+# latent-space config. To use a VQ-GAN you trained: --cfg-options model.projector.checkpoint=WORK_DIR/iter_4000.pth
 vqgan_f4_32px = dict(
     type='VQGANProjector',
     in_channels=1,
@@ -13,5 +15,5 @@ vqgan_f4_32px = dict(
     attn_resolutions=(),
     resolution=32,
     beta=0.25,
-    checkpoint='work_dirs/vqgan_f4_fmnist/iter_4000.pth',
+    checkpoint='lmdkit://pretrained/vqgan_f4_fmnist',
 )
