@@ -4,13 +4,10 @@ import json
 import os.path as osp
 from typing import List, Optional, Sequence
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure  # a bare Figure draws with Agg: no pyplot state, no global backend switch
 
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from ..evaluation.efficiency import ema_smooth  # noqa: E402
+from ..evaluation.efficiency import ema_smooth
 
 RECORD_FILE = 'train_record.jsonl'
 
@@ -39,7 +36,8 @@ def plot_loss_and_mask_ratio(
     """Raw (faint) and EMA-smoothed loss per run, and the mask ratio on a second axis; ``runs`` = [(label, rows)]."""
     if x_axis not in ('iter', 'wall', 'median_wall'):
         raise ValueError(f"x_axis must be 'iter', 'wall' or 'median_wall', got {x_axis!r}")
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
+    fig = Figure(figsize=(8, 4.5), dpi=120)
+    ax = fig.subplots()
     ratio_ax = ax.twinx()
     for i, (label, rows) in enumerate(runs):
         color = f'C{i}'
@@ -74,7 +72,6 @@ def _save(fig, ax, out_file: str, title: Optional[str]) -> str:
         ax.set_title(title)
     fig.tight_layout()
     fig.savefig(out_file)
-    plt.close(fig)
     return out_file
 
 
@@ -95,7 +92,8 @@ def plot_val_metric(
     ``runs`` = [(label, val_history)]. The fine-tuning comparison plot: MAT@k is the slope between the ends."""
     if x_axis not in ('iter', 'wall', 'median_wall'):
         raise ValueError(f"x_axis must be 'iter', 'wall' or 'median_wall', got {x_axis!r}")
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=120)
+    fig = Figure(figsize=(7, 4.2), dpi=120)
+    ax = fig.subplots()
     for i, (label, history) in enumerate(runs):
         points = [(v[x_axis], v[metric]) for v in history if metric in v]
         if not points:
@@ -137,7 +135,8 @@ def plot_record_series(
     seconds; ``runs`` = [(label, rows)]; runs without that column are left out."""
     if x_axis not in ('iter', 'wall'):
         raise ValueError(f"x_axis must be 'iter' or 'wall', got {x_axis!r}")
-    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=120)
+    fig = Figure(figsize=(7, 3.2), dpi=120)
+    ax = fig.subplots()
     for i, (label, rows) in enumerate(runs):
         points = [(r[x_axis], r[key]) for r in rows if r.get(key) is not None]
         if points:

@@ -2,13 +2,10 @@
 
 from typing import Dict, Sequence
 
-import matplotlib
-
-matplotlib.use('Agg')
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from torchvision.utils import make_grid  # noqa: E402
+import numpy as np
+import torch
+from matplotlib.figure import Figure  # a bare Figure draws with Agg: no pyplot state, no global backend switch
+from torchvision.utils import make_grid
 
 
 def to_uint8(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
@@ -20,7 +17,8 @@ def to_uint8(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> tor
 def save_image_rows(rows: Dict[str, torch.Tensor], out_file: str, title: str = '') -> str:
     """Save a labelled grid; ``rows`` maps a row name to a (B, C, H, W) uint8 batch."""
     names: Sequence[str] = list(rows)
-    fig, axes = plt.subplots(len(names), 1, figsize=(1.1 * rows[names[0]].shape[0] + 1.5, 1.3 * len(names) + 0.4))
+    fig = Figure(figsize=(1.1 * rows[names[0]].shape[0] + 1.5, 1.3 * len(names) + 0.4))
+    axes = fig.subplots(len(names), 1)
     axes = np.atleast_1d(axes)
     for ax, name in zip(axes, names):
         grid = make_grid(rows[name], nrow=rows[name].shape[0], padding=2, pad_value=255)  # (C, H', W')
@@ -33,5 +31,4 @@ def save_image_rows(rows: Dict[str, torch.Tensor], out_file: str, title: str = '
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     fig.savefig(out_file, dpi=120)
-    plt.close(fig)
     return out_file
