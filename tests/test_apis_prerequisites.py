@@ -161,6 +161,40 @@ def test_run_steps_makes_each_in_order_and_stops_on_what_it_cannot_make(tmp_path
         run_steps(prerequisites_of(manual), run=run, log=log.append)
 
 
+def test_an_interrupted_step_is_reported_as_such_and_sigterm_reaches_the_step(tmp_path):
+    """A step that ends on Ctrl-C (train.py's 130, or death by SIGINT) is 'interrupted', not 'failed'; a SIGTERM
+    to prepare is passed on, so no step outlives it."""
+    import signal
+    import threading
+    import time
+
+    from lmdkit.apis.prerequisites import run_child
+
+    cfg = Config(dict(p=str(tmp_path / 'x.pth'), prerequisites=dict(x=dict(key='p', command='python make.py'))))
+    for code in (130, -signal.SIGINT):
+        with pytest.raises(SystemExit, match='x was interrupted; rerun prepare'):
+            run_steps(prerequisites_of(cfg), run=lambda argv, code=code: code, log=lambda s: None)
+    marker = tmp_path / 'got_sigterm'
+    child = (f'import signal, sys, time\n'
+             f'signal.signal(signal.SIGTERM, lambda *a: (open({str(marker)!r}, "w").close(), sys.exit(143)))\n'
+             f'open({str(tmp_path / "started")!r}, "w").close()\n'
+             'time.sleep(60)\n')  # fmt: skip
+    started = time.time()
+
+    def terminate_us_once_the_child_runs():
+        while not (tmp_path / 'started').exists() and time.time() - started < 30:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    previous = signal.signal(signal.SIGTERM, lambda *a: None)  # what prepare's caller would have: we survive it
+    try:
+        threading.Thread(target=terminate_us_once_the_child_runs, daemon=True).start()
+        assert run_child([sys.executable, '-c', child]) == 143
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert marker.exists() and time.time() - started < 30
+
+
 def tool(*args, check=True):
     env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS='1')
     proc = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

@@ -235,7 +235,7 @@ def run_steps(
         log(f'[{i}/{len(steps)}] {p.name}: {_minutes(p.minutes)} ({_minutes(left)} left in all; '
             f'{(time.monotonic() - start) / 60:.1f} min so far)\n    {p.commands()[0]}')  # fmt: skip
         code = run(p.argv())
-        if code == 130:
+        if code in (130, -signal.SIGINT):  # tools/train.py exits 130; a tool without a handler dies of SIGINT
             raise SystemExit(f'[{i}/{len(steps)}] {p.name} was interrupted; rerun prepare to go on from where it '
                              'stopped (training steps resume from their latest checkpoint).')  # fmt: skip
         if code != 0:

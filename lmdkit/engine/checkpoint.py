@@ -149,6 +149,8 @@ class AtomicLocalBackend(LocalBackend):
 
 def atomic_write(path: str, write: Callable, mode: str = 'wb') -> None:
     """Call ``write(file)`` on a temporary file next to ``path`` and move it into place only when it succeeded."""
+    if mode not in ('w', 'wb'):
+        raise ValueError(f"atomic_write writes a whole new file: mode 'w' or 'wb', got {mode!r}")
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
     # a fresh name opened exclusively ('x'): unlike mkstemp's 0600, the file gets the mode open() gives (umask)

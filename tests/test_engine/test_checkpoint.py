@@ -82,6 +82,18 @@ def test_interrupted_write_keeps_the_previous_file(tmp_path):
     assert os.listdir(tmp_path) == ['ckpt.pth'], 'temporary file left behind'
 
 
+def test_atomic_writes_get_the_mode_open_gives_and_refuse_appending(tmp_path):
+    path = str(tmp_path / 'card.md')
+    atomic_write(path, lambda f: f.write('text'), mode='w')
+    plain = str(tmp_path / 'plain.md')
+    with open(plain, 'w') as f:  # what the process's umask gives a new file
+        f.write('text')
+    assert os.stat(path).st_mode & 0o777 == os.stat(plain).st_mode & 0o777  # not mkstemp's 0600
+    with pytest.raises(ValueError, match="mode 'w' or 'wb'"):
+        atomic_write(path, lambda f: f.write('more'), mode='a')
+    assert open(path).read() == 'text'
+
+
 def test_atomic_backend_is_what_the_checkpoint_hook_gets(tmp_path):
     backend = get_file_backend(str(tmp_path), backend_args=dict(backend='atomic_local'))
     assert isinstance(backend, AtomicLocalBackend)

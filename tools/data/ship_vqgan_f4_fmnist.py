@@ -53,7 +53,7 @@ def main() -> None:
 ## Shipped with lmdkit
 
 The latent space of every Fashion-MNIST latent-space config (`lmdkit://pretrained/vqgan_f4_fmnist`): 32 px,
-1 channel -> 8x8x4 latents, 512 codes. Made on the 2-core CPU development machine with
+1 channel -> 8x8x4 latents, 512 codes. Made with
 
 ```bash
 apt-get install -y dataset-fashion-mnist
