@@ -34,6 +34,7 @@ from mmengine.config import Config
 
 from lmdkit.apis.results import add_deltas, columns_of, fmt, row_of
 from lmdkit.utils.config_check import load_config
+from lmdkit.utils.run_summary import RunSummary
 from lmdkit.visualization import plot_loss_and_mask_ratio, plot_val_metric, read_record, read_val_history
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -94,7 +95,7 @@ def train_command(variant: dict, common: dict, work_dir: str) -> List[str]:
 
 def run_variant(variant: dict, common: dict, work_dir: str, dry_run: bool) -> str:
     """'done' (skipped), 'ran' or 'dry'."""
-    if osp.isfile(osp.join(work_dir, 'summary.json')):
+    if RunSummary.exists(work_dir):
         return 'done'
     cmd = train_command(variant, common, work_dir)
     print(f'[ablate] {variant["name"]}: {" ".join(cmd)}', flush=True)
@@ -176,7 +177,7 @@ def main() -> None:
         jobs = []
         for v in selected:
             work_dir = osp.join(work_root, v['name'])
-            if osp.isfile(osp.join(work_dir, 'summary.json')):
+            if RunSummary.exists(work_dir):
                 status[v['name']] = 'done'
             else:
                 jobs.append((v['name'], train_command(v, common, work_dir), osp.join(work_dir, 'ablate.log')))
@@ -186,7 +187,7 @@ def main() -> None:
             status[v['name']] = run_variant(v, common, osp.join(work_root, v['name']), args.dry_run)
     if args.dry_run:
         return
-    finished = [v for v in variants if osp.isfile(osp.join(work_root, v['name'], 'summary.json'))]
+    finished = [v for v in variants if RunSummary.exists(osp.join(work_root, v['name']))]
     if not finished:
         print('[ablate] no finished variant yet')
         return

@@ -21,11 +21,11 @@ from mmengine.config import DictAction
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 
+from lmdkit.apis import register_all_modules
 from lmdkit.datasets.latent_cache import bind_projector
-from lmdkit.engine.checkpoint import atomic_write
 from lmdkit.evaluation.flops import count_flops, matmul_peak, synchronize
+from lmdkit.fileio import atomic_write
 from lmdkit.registry import MODELS
-from lmdkit.utils import register_all_modules
 from lmdkit.utils.config_check import load_config
 
 

@@ -16,9 +16,8 @@ import argparse
 import torch
 from mmengine.config import DictAction
 
-from lmdkit.apis import write_latent_cache
+from lmdkit.apis import register_all_modules, write_latent_cache
 from lmdkit.engine import init_distributed, shutdown_distributed
-from lmdkit.utils import register_all_modules
 from lmdkit.utils.config_check import load_config
 
 

@@ -23,8 +23,9 @@ import time
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from lmdkit.engine.checkpoint import atomic_write  # noqa: E402
 from lmdkit.evaluation.generative.evaluator import GenerativeEvaluator, load_images  # noqa: E402
+from lmdkit.fileio import atomic_write  # noqa: E402
+from lmdkit.utils.run_summary import RunSummary  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -81,13 +82,10 @@ def main() -> None:
     if args.out:
         atomic_write(args.out, lambda f: json.dump(results, f, indent=1), mode='w')
     if args.work_dir:
-        path = osp.join(args.work_dir, 'summary.json')
-        summary = {}
-        if osp.isfile(path):
-            with open(path) as f:
-                summary = json.load(f)
-        summary.setdefault('generative', {}).setdefault(name, {})[args.tag] = results
-        atomic_write(path, lambda f: json.dump(summary, f, indent=1), mode='w')
+        path = RunSummary.path_of(args.work_dir)
+        summary = RunSummary.read(path) if RunSummary.exists(path) else RunSummary(work_dir=osp.abspath(args.work_dir))
+        summary.generative.setdefault(name, {})[args.tag] = results
+        atomic_write(path, lambda f: f.write(summary.to_json()), mode='w')
         print(f'merged into {path} under generative.{name}.{args.tag}')
 
 

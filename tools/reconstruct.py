@@ -19,11 +19,12 @@ from mmengine.dataset import default_collate
 from mmengine.utils import ProgressBar
 
 from lmdkit.apis import init_model
-from lmdkit.engine.checkpoint import atomic_write
 from lmdkit.evaluation.metrics import psnr, ssim
+from lmdkit.fileio import atomic_write
 from lmdkit.registry import DATASETS
 from lmdkit.utils.config_check import load_config
-from lmdkit.visualization import save_image_rows, to_uint8
+from lmdkit.utils.images import to_uint8
+from lmdkit.visualization import save_image_rows
 
 
 def parse_args() -> argparse.Namespace:

@@ -24,8 +24,9 @@ from mmengine.config import DictAction
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 from lmdkit.apis import init_model  # noqa: E402
-from lmdkit.engine.checkpoint import atomic_write  # noqa: E402
-from lmdkit.visualization import save_image_rows, to_uint8  # noqa: E402
+from lmdkit.fileio import atomic_write  # noqa: E402
+from lmdkit.utils.images import to_uint8  # noqa: E402
+from lmdkit.visualization import save_image_rows  # noqa: E402
 
 
 def complete_test_images(model, args) -> None:

@@ -15,11 +15,11 @@ import torch
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
+from lmdkit.apis import register_all_modules
 from lmdkit.datasets.latent_cache import bind_projector
 from lmdkit.engine import exit_distributed_process, init_distributed, shutdown_distributed
-from lmdkit.engine.checkpoint import atomic_write
 from lmdkit.engine.hooks import configure_checkpoint_load
-from lmdkit.utils import register_all_modules
+from lmdkit.fileio import atomic_write
 from lmdkit.utils.config_check import ConfigCycleError, load_config
 
 

@@ -15,8 +15,9 @@ default_hooks = dict(
 )
 # Hooks every run has. Algorithm configs restate the list with their own hooks added (_base_ replaces lists).
 custom_hooks = [dict(type='ExactResumeHook'), dict(type='TrainRecordHook')]
-# tools/train.py adds NonFiniteGuardHook with these arguments to every run: optimiser steps with NaN/Inf gradients
-# are skipped (on all ranks) and counted; max_consecutive skips in a row stop training. None turns it off.
+# the training program (lmdkit.apis.train, behind tools/train.py) adds NonFiniteGuardHook with these arguments to
+# every run: optimiser steps with NaN/Inf gradients are skipped (on all ranks) and counted; max_consecutive skips
+# in a row stop training. None turns it off.
 nonfinite_guard = dict(max_consecutive=5)
 # ... and InterruptCheckpointHook: Ctrl-C / SIGTERM stops all ranks at the same iteration with a checkpoint saved.
 interrupt_checkpoint = dict(sync_interval=10)

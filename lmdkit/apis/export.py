@@ -6,7 +6,6 @@ touches the network). ``init_model(FOLDER)``, ``load_from=FOLDER`` and every too
 
 import datetime
 import hashlib
-import json
 import os
 import os.path as osp
 from typing import List, Optional, Union
@@ -14,11 +13,11 @@ from typing import List, Optional, Union
 import torch
 from mmengine.config import Config
 
-from ..engine.checkpoint import atomic_write, load_from_local_safe
-from ..fileio import MODEL_WEIGHTS
+from ..fileio import MODEL_WEIGHTS, atomic_write, load_from_local_safe
+from ..models.builder import raw_weights_of
 from ..utils.config_check import load_config
+from ..utils.run_summary import RunSummary
 from ..version import __version__
-from .inference import raw_weights_of
 
 CONFIG_FILE = 'config.py'
 CARD_FILE = 'README.md'
@@ -46,16 +45,13 @@ def detach_weight_sources(node, path: str = 'model') -> List[str]:
     return removed
 
 
-def _summary_of(checkpoint: str) -> Optional[dict]:
+def _summary_of(checkpoint: str) -> Optional[RunSummary]:
     """The run's ``summary.json`` next to the checkpoint, if there is one."""
-    path = osp.join(osp.dirname(osp.abspath(checkpoint)), 'summary.json')
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
+    run = osp.dirname(osp.abspath(checkpoint))
+    return RunSummary.read(run) if RunSummary.exists(run) else None
 
 
-def _card(name: str, cfg: Config, meta: dict, summary: Optional[dict], removed: List[str], digest: str) -> str:
+def _card(name: str, cfg: Config, meta: dict, summary: Optional[RunSummary], removed: List[str], digest: str) -> str:
     """The model card: what the model is, what it was trained on, what was measured, how to load it."""
     model = cfg.model
     parts = [model.get(k, {}).get('type') for k in ('projector', 'backbone', 'neck', 'denoiser', 'head')
@@ -78,17 +74,17 @@ def _card(name: str, cfg: Config, meta: dict, summary: Optional[dict], removed: 
     if summary:
         lines += ['', '## Measured', '', '| metric | value |', '|---|---|']
         num = lambda v: f'{v:.5g}' if isinstance(v, float) else v  # noqa: E731
-        lines.append(f'| training iterations | {summary.get("iters")} |')
-        lines.append(f'| training seconds | {num(summary.get("train_seconds"))} |')
-        lines.append(f'| final training loss | {num(summary.get("final_loss"))} |')
-        for key, value in (summary.get('val') or {}).items():
+        lines.append(f'| training iterations | {summary.iters} |')
+        lines.append(f'| training seconds | {num(summary.train_seconds)} |')
+        lines.append(f'| final training loss | {num(summary.final_loss)} |')
+        for key, value in (summary.val or {}).items():
             if key not in ('iter', 'wall'):
                 lines.append(f'| validation {key} | {num(value)} |')
         for key in ('MIT', 'MLT', 'MLI'):
-            value = (summary.get('efficiency') or {}).get(key)
+            value = summary.efficiency.get(key)
             if value is not None:
                 lines.append(f'| {key} | {num(value)} |')
-        env = summary.get('environment') or {}
+        env = summary.environment
         if env:
             lines.append(f'| measured on | {env.get("device", "?")}, {env.get("gpu", env.get("platform", ""))} |')
     lines += [

@@ -21,7 +21,7 @@ from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Dataset
 
 from ..datasets.latent_cache import FORMAT_VERSION, MANIFEST, projector_identity
-from ..engine.checkpoint import atomic_write
+from ..fileio import atomic_write
 from ..registry import DATASETS, MODELS
 
 SETTINGS = 'settings.json'  # what the first run encoded with; a rerun must match it

@@ -15,6 +15,7 @@ import os.path as osp
 import tempfile
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from ..utils.run_summary import SUMMARY_FILE, RunSummary
 from ..version import __version__
 from ..visualization import (
     plot_loss_and_mask_ratio,
@@ -26,7 +27,6 @@ from ..visualization import (
 from ..visualization.curves import RECORD_FILE
 from .results import add_deltas, columns_of, fmt, is_number, row_of
 
-SUMMARY_FILE = 'summary.json'
 #: images a run writes that the report shows (curves.png is redrawn with the other runs)
 SKIPPED_IMAGES = ('curves.png',)
 STYLE = """
@@ -42,7 +42,7 @@ figcaption { font-size: 0.8em; color: #555; } img { max-width: 100%; }
 
 def is_run(path: str) -> bool:
     """A work dir with a per-iteration record or a summary."""
-    return osp.isfile(osp.join(path, RECORD_FILE)) or osp.isfile(osp.join(path, SUMMARY_FILE))
+    return osp.isfile(osp.join(path, RECORD_FILE)) or RunSummary.exists(osp.join(path, SUMMARY_FILE))
 
 
 def find_runs(paths: Sequence[str]) -> List[Tuple[str, str]]:
@@ -112,7 +112,7 @@ def _plots(runs: List[Tuple[str, str]], tmp: str, title: str) -> List[str]:
         if any(r.get('mask_ratio') is not None for _, rows in records for r in rows):
             add('mask_ratio.png', 'mask-ratio schedule as trained',
                 lambda p: plot_record_series(records, 'mask_ratio', p, title=_plain(title)))  # fmt: skip
-    histories = [(_plain(label), read_val_history(d)) for label, d in runs if osp.isfile(osp.join(d, SUMMARY_FILE))]
+    histories = [(_plain(label), read_val_history(d)) for label, d in runs if RunSummary.exists(d)]
     metrics = sorted({k for _, h in histories for v in h for k, value in v.items()
                       if is_number(value) and k not in ('iter', 'wall', 'median_wall', 'epoch')})  # fmt: skip
     for metric in metrics:
@@ -142,7 +142,7 @@ def build_report(paths: Sequence[str], out_file: str, title: Optional[str] = Non
     ``out_file``. Returns what it holds: the runs, table rows, and the number of figures."""
     runs = find_runs(paths)
     title = title or ', '.join(osp.basename(osp.normpath(p)) for p in paths)
-    finished = [(label, d) for label, d in runs if osp.isfile(osp.join(d, SUMMARY_FILE))]
+    finished = [(label, d) for label, d in runs if RunSummary.exists(d)]
     rows = [row_of(label, d) for label, d in finished]
     if len(rows) > 1:
         rows = add_deltas(rows)
@@ -155,15 +155,13 @@ def build_report(paths: Sequence[str], out_file: str, title: Optional[str] = Non
     parts.append('<h2>Runs</h2><table><tr><th>run</th><th>config</th><th>config hash</th><th>iterations</th>'
                  '<th>measured on</th></tr>')  # fmt: skip
     for label, d in runs:
-        summary = {}
-        if osp.isfile(osp.join(d, SUMMARY_FILE)):
-            with open(osp.join(d, SUMMARY_FILE)) as f:
-                summary = json.load(f)
-        env = summary.get('environment') or {}
+        summary = RunSummary.read(d) if RunSummary.exists(d) else None
+        env = summary.environment if summary else {}
         device = env.get('gpu') or (f'{env["device"]}, {env.get("cpu_count")} cores' if env.get('device') else '?')
-        iters = summary['iters'] if summary else f'{len(read_record(d))} so far; no {SUMMARY_FILE} (running or stopped)'
-        parts.append(f'<tr><td>{html.escape(label)}</td><td>{html.escape(str(summary.get("config", "?")))}</td>'
-                     f'<td>{html.escape(str(summary.get("config_hash", "")))}</td><td>{html.escape(str(iters))}</td>'
+        iters = summary.iters if summary else f'{len(read_record(d))} so far; no {SUMMARY_FILE} (running or stopped)'
+        config, config_hash = (summary.config or '?', summary.config_hash or '') if summary else ('?', '')
+        parts.append(f'<tr><td>{html.escape(label)}</td><td>{html.escape(str(config))}</td>'
+                     f'<td>{html.escape(str(config_hash))}</td><td>{html.escape(str(iters))}</td>'
                      f'<td>{html.escape(device)}</td></tr>')  # fmt: skip
     parts.append('</table>')
     if rows:

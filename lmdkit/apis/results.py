@@ -2,9 +2,9 @@
 (MIT, MLI, MLT and their change against the first run), validation metrics, MAT@k for fine-tuning runs and the
 generative metrics tools/eval_gen.py merged in. Used by tools/ablate.py and the HTML report."""
 
-import json
-import os.path as osp
 from typing import List
+
+from ..utils.run_summary import RunSummary
 
 COLUMNS = (
     'variant',
@@ -28,11 +28,11 @@ def _tag_iter(tag: str) -> int:
     return int(tail) if tail.isdigit() else -1
 
 
-def generative_columns(summary: dict) -> dict:
+def generative_columns(summary: RunSummary) -> dict:
     """``FID-<net>`` and ``cls-<net>`` (class consistency) of the latest evaluation tools/eval_gen.py merged into
     the summary for each feature network."""
     out = {}
-    for net, tags in (summary.get('generative') or {}).items():
+    for net, tags in summary.generative.items():
         if not tags:
             continue
         latest = tags[max(tags, key=_tag_iter)]
@@ -44,12 +44,10 @@ def generative_columns(summary: dict) -> dict:
 
 def row_of(name: str, work_dir: str) -> dict:
     """One table row from a finished run's ``summary.json``."""
-    with open(osp.join(work_dir, 'summary.json')) as f:
-        s = json.load(f)
-    e, val = s['efficiency'], s.get('val') or {}
-    mat = s.get('MAT') or {}
-    return dict(variant=name, iters=s['iters'], train_s=s['train_seconds'], MIT=e['MIT'], MLI=e['MLI'], MLT=e['MLT'],
-                final_loss=s['final_loss'], val_nmse=val.get('recon/nmse'), val_mse=val.get('recon/mse'),
+    s = RunSummary.read(work_dir)
+    e, val, mat = s.efficiency, s.val or {}, s.MAT
+    return dict(variant=name, iters=s.iters, train_s=s.train_seconds, MIT=e.get('MIT'), MLI=e.get('MLI'),
+                MLT=e.get('MLT'), final_loss=s.final_loss, val_nmse=val.get('recon/nmse'), val_mse=val.get('recon/mse'),
                 val_diffusion_mse=val.get('diffusion/mse'),
                 top1=val.get('accuracy/top1'), top5=val.get('accuracy/top5'),
                 **{k: (mat.get(k) or {}).get('MAT') for k in ('MAT@1', 'MAT@5')}, **generative_columns(s))  # fmt: skip

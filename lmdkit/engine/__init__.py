@@ -1,14 +1,10 @@
-"""Training engine: hooks, optimisers, model wrappers, EMA, the per-step host readout, safe checkpoints and
-distributed start-up."""
+"""Training engine: loops, hooks, optimisers, model wrappers, EMA, MMEngine's checkpoint I/O made safe, and
+distributed start-up. Importing it registers lmdkit's hooks and optimisers in lmdkit's registries and changes no
+other state: MMEngine's checkpoint loader is swapped by ``register_checkpoint_io`` (called by
+``lmdkit.apis.register_all_modules``)."""
 
-from . import hooks, optimizers  # noqa: F401  (registration)
-from .checkpoint import (
-    UnsafeCheckpointError,
-    atomic_torch_save,
-    register_atomic_backend,
-    register_safe_loader,
-    safe_torch_load,
-)
+from . import hooks, optimizers  # noqa: F401  (registration in lmdkit's registries)
+from .checkpoint import register_atomic_backend, register_checkpoint_io, register_safe_loader
 from .dist import exit_distributed_process, init_distributed, shutdown_distributed
 from .ema import SyncFreeEMA
 from .fsdp2_strategy import FSDP2Strategy
@@ -16,22 +12,17 @@ from .loops import AccumulatingTrainLoop
 from .model_wrappers import CPUSafeDistributedDataParallel
 from .recipe import Recipe, apply_recipe
 
-register_safe_loader()
-register_atomic_backend()
-
 __all__ = [
     'AccumulatingTrainLoop',
     'Recipe',
     'apply_recipe',
     'CPUSafeDistributedDataParallel',
     'FSDP2Strategy',
-    'UnsafeCheckpointError',
-    'atomic_torch_save',
     'exit_distributed_process',
     'init_distributed',
     'register_atomic_backend',
+    'register_checkpoint_io',
     'register_safe_loader',
-    'safe_torch_load',
     'shutdown_distributed',
     'SyncFreeEMA',
 ]

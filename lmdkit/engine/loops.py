@@ -8,15 +8,15 @@ from mmengine.runner import IterBasedTrainLoop
 from mmengine.runner.loops import _InfiniteDataloaderIterator
 
 from lmdkit.datasets.samplers import EpochInfiniteSampler
+from lmdkit.models.algorithms.base import step_readout_of
 from lmdkit.registry import LOOPS
+from lmdkit.utils.step_readout import StepReadout
 
-from . import step_readout
 
-
-def mean_outputs(outputs: List[Dict[str, Any]]) -> Dict[str, float]:
+def mean_outputs(outputs: List[Dict[str, Any]], readout: StepReadout) -> Dict[str, float]:
     """Average the logged values of a step's micro-batches (floats; a key missing from some is averaged over the
-    others). The values are read to the host together, in the step's one transfer."""
-    step_readout.resolve(*outputs)
+    others). The values are read to the host together by ``readout``, in the step's one transfer."""
+    readout.resolve(*outputs)
     keys = dict.fromkeys(k for out in outputs for k in out)  # first-seen order
     return {k: sum(float(o[k]) for o in outputs if k in o) / sum(k in o for o in outputs) for k in keys}
 
@@ -111,6 +111,9 @@ class AccumulatingTrainLoop(IterBasedTrainLoop):
             if k:
                 data_batch = next(self.dataloader_iterator)
             outputs.append(self.runner.model.train_step(data_batch, optim_wrapper=self.runner.optim_wrapper))
-        merged = mean_outputs(outputs) if self.accumulate > 1 else outputs[0]
+        if self.accumulate > 1:
+            merged = mean_outputs(outputs, step_readout_of(self.runner.model) or StepReadout())
+        else:
+            merged = outputs[0]
         self.runner.call_hook('after_train_iter', batch_idx=self._iter, data_batch=data_batch, outputs=merged)
         self._iter += 1

@@ -3,10 +3,10 @@
 from . import (  # noqa: F401
     algorithms,
     backbones,
-    converters,
     data_preprocessors,
     discriminators,
     heads,
+    initializers,
     losses,
     mask_schedulers,
     necks,

@@ -72,12 +72,11 @@ def _walk(node: Any, path: str, registries: list, problems: List[str]) -> None:
 
 
 def check_config(cfg) -> List[str]:
-    """Problems in ``cfg``'s components (model, datasets and pipelines, hooks, evaluators); empty if none."""
+    """Problems in ``cfg``'s components (model, datasets and pipelines, hooks, evaluators); empty if none. Types
+    resolve through the registries' ``locations`` (each imports its package on first look-up), so nothing needs to
+    be registered first."""
     from lmdkit import registry as R
 
-    from .setup_env import register_all_modules
-
-    register_all_modules()  # also the default scope that registry look-ups at build time use
     model_regs = [R.MODELS, R.MASK_SCHEDULERS, R.WEIGHT_INITIALIZERS, R.FEATURE_EXTRACTORS]
     problems: List[str] = []
     if cfg.get('model') is not None:
@@ -85,7 +84,8 @@ def check_config(cfg) -> List[str]:
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
         if loader and loader.get('dataset') is not None:
-            # MODELS too: tools/train.py hands LatentCacheDataset the model's projector config to compare caches
+            # MODELS too: training (bind_projector) hands LatentCacheDataset the model's projector config to compare
+            # caches
             _walk(loader.dataset, f'{name}.dataset', [R.DATASETS, R.TRANSFORMS, *model_regs], problems)
     if cfg.get('custom_hooks'):
         _walk(list(cfg.custom_hooks), 'custom_hooks', [R.HOOKS], problems)

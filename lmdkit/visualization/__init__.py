@@ -1,4 +1,5 @@
-"""Plots and image grids for runs (loss curves, reconstructions)."""
+"""Plots and image grids for runs (loss curves, reconstructions). A leaf of the layer order: it imports only
+``lmdkit.utils``, so hooks, apis and tools can use it and importing a model never loads matplotlib."""
 
 from .curves import (
     generative_history,
@@ -8,7 +9,7 @@ from .curves import (
     read_record,
     read_val_history,
 )
-from .grids import save_image_rows, to_uint8
+from .grids import save_image_rows
 
 __all__ = [
     'generative_history',
@@ -18,5 +19,4 @@ __all__ = [
     'read_record',
     'read_val_history',
     'save_image_rows',
-    'to_uint8',
 ]

@@ -7,7 +7,8 @@ from typing import List, Optional, Sequence
 import numpy as np
 from matplotlib.figure import Figure  # a bare Figure draws with Agg: no pyplot state, no global backend switch
 
-from ..evaluation.efficiency import ema_smooth
+from ..utils.run_summary import RunSummary
+from ..utils.smoothing import ema_smooth
 
 RECORD_FILE = 'train_record.jsonl'
 
@@ -77,12 +78,7 @@ def _save(fig, ax, out_file: str, title: Optional[str]) -> str:
 
 def read_val_history(path: str) -> List[dict]:
     """Validation rows (``iter``, ``wall``, metrics) of a finished run (a work dir or its ``summary.json``)."""
-    if osp.isdir(path):
-        path = osp.join(path, 'summary.json')
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'no summary at {path} (written by TrainRecordHook when training ends)')
-    with open(path) as f:
-        return json.load(f).get('val_history') or []
+    return RunSummary.read(path).val_history
 
 
 def plot_val_metric(
@@ -111,8 +107,7 @@ def generative_history(work_dir: str, net: str) -> List[dict]:
     ``plot_val_metric``: one dict per evaluated iteration with ``iter``, ``wall`` (training seconds at that
     iteration, from the run's record), ``median_wall`` (iterations × the run's median step time: robust to other
     work slowing some steps down) and the metrics (``fid``, ``class_consistency``, ...)."""
-    with open(osp.join(work_dir, 'summary.json')) as f:
-        tags = (json.load(f).get('generative') or {}).get(net) or {}
+    tags = RunSummary.read(work_dir).generative.get(net) or {}
     if not tags:
         raise KeyError(f'{work_dir}/summary.json has no generative results for feature network {net!r}')
     rows = read_record(work_dir)

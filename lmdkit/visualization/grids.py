@@ -8,12 +8,6 @@ from matplotlib.figure import Figure  # a bare Figure draws with Agg: no pyplot 
 from torchvision.utils import make_grid
 
 
-def to_uint8(images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
-    """Undo the data preprocessor's normalisation (``mean``/``std`` of shape (C, 1, 1) or broadcastable):
-    (B, C, H, W) -> uint8 in [0, 255] on the CPU."""
-    return (images.float().cpu() * std.cpu() + mean.cpu()).round().clamp(0, 255).to(torch.uint8)
-
-
 def save_image_rows(rows: Dict[str, torch.Tensor], out_file: str, title: str = '') -> str:
     """Save a labelled grid; ``rows`` maps a row name to a (B, C, H, W) uint8 batch."""
     names: Sequence[str] = list(rows)

@@ -10,6 +10,8 @@ from PIL import Image
 from lmdkit.datasets import read_idx, write_idx
 from lmdkit.registry import DATASETS
 
+from ..conftest import require
+
 PACK = [dict(type='LoadImage'), dict(type='PackInputs')]
 
 
@@ -108,7 +110,7 @@ def test_undecodable_image_names_the_path_or_is_skipped(tmp_path):
 
 
 def test_lsun_lmdb(tmp_path):
-    lmdb = pytest.importorskip('lmdb')
+    lmdb = require('lmdb')
     import io
 
     for cat, value in (('bedroom_train_lmdb', 30), ('church_outdoor_train_lmdb', 90)):

@@ -7,6 +7,8 @@ import torch
 from lmdkit.diffusion import GaussianDiffusion, cosine_betas, guidance_scale, guided_model, linear_betas, sample
 from lmdkit.diffusion.schedules import space_timesteps
 
+from ..conftest import require
+
 
 def test_alpha_bar_is_the_product_and_q_moments():
     d = GaussianDiffusion(linear_betas(1000))
@@ -26,7 +28,7 @@ def test_alpha_bar_is_the_product_and_q_moments():
 
 @pytest.mark.parametrize('schedule', ['linear', 'cosine'])
 def test_alphas_cumprod_match_diffusers(schedule):
-    diffusers = pytest.importorskip('diffusers')
+    diffusers = require('diffusers')
     ours = GaussianDiffusion(linear_betas(1000) if schedule == 'linear' else cosine_betas(1000))
     ref = diffusers.DDPMScheduler(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02,
                                   beta_schedule='linear' if schedule == 'linear' else 'squaredcos_cap_v2')  # fmt: skip
@@ -41,7 +43,7 @@ def fake_eps(x, t):
 
 
 def test_ddim_matches_diffusers_over_a_whole_trajectory():
-    diffusers = pytest.importorskip('diffusers')
+    diffusers = require('diffusers')
     ref = diffusers.DDIMScheduler(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02, beta_schedule='linear',
                                   clip_sample=False, set_alpha_to_one=True, steps_offset=0,
                                   timestep_spacing='leading')  # fmt: skip
@@ -59,7 +61,7 @@ def test_ddim_matches_diffusers_over_a_whole_trajectory():
 
 @pytest.mark.parametrize('t_orig', [999, 500, 1, 0])
 def test_ddpm_step_matches_diffusers(t_orig):
-    diffusers = pytest.importorskip('diffusers')
+    diffusers = require('diffusers')
     ref = diffusers.DDPMScheduler(num_train_timesteps=1000, beta_start=1e-4, beta_end=0.02, beta_schedule='linear',
                                   variance_type='fixed_small', clip_sample=False)  # fmt: skip
     ours = GaussianDiffusion(linear_betas(1000))

@@ -1,4 +1,6 @@
-"""Checkpoints: weights-only loading that refuses pickled code, plain-data conversion, atomic writes."""
+"""MMEngine's checkpoint I/O made safe (``lmdkit.engine.checkpoint``): every loading path refuses pickled code,
+the message hub travels as plain data, the checkpoint hook writes atomically. The file-level parts are tested in
+tests/test_fileio/."""
 
 import os
 import os.path as osp
@@ -11,15 +13,8 @@ from mmengine.logging import MessageHub
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from lmdkit.apis import init_model
-from lmdkit.engine.checkpoint import (
-    AtomicLocalBackend,
-    UnsafeCheckpointError,
-    atomic_torch_save,
-    atomic_write,
-    from_plain,
-    load_from_local_safe,
-    to_plain,
-)
+from lmdkit.engine.checkpoint import AtomicLocalBackend, from_plain, to_plain
+from lmdkit.fileio import UnsafeCheckpointError, atomic_torch_save, load_from_local_safe
 
 from ..conftest import QUICK_START
 
@@ -68,32 +63,6 @@ def test_plain_mmengine_message_hub_roundtrip(tmp_path):
     assert new_hub.get_scalar('train/loss').mean() == pytest.approx(6.5 / 3)
 
 
-def test_interrupted_write_keeps_the_previous_file(tmp_path):
-    path = str(tmp_path / 'ckpt.pth')
-    atomic_torch_save({'w': torch.ones(3)}, path)
-
-    def crash(f):
-        f.write(b'half a checkpoint')
-        raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        atomic_write(path, crash)
-    assert torch.equal(load_from_local_safe(path)['w'], torch.ones(3))
-    assert os.listdir(tmp_path) == ['ckpt.pth'], 'temporary file left behind'
-
-
-def test_atomic_writes_get_the_mode_open_gives_and_refuse_appending(tmp_path):
-    path = str(tmp_path / 'card.md')
-    atomic_write(path, lambda f: f.write('text'), mode='w')
-    plain = str(tmp_path / 'plain.md')
-    with open(plain, 'w') as f:  # what the process's umask gives a new file
-        f.write('text')
-    assert os.stat(path).st_mode & 0o777 == os.stat(plain).st_mode & 0o777  # not mkstemp's 0600
-    with pytest.raises(ValueError, match="mode 'w' or 'wb'"):
-        atomic_write(path, lambda f: f.write('more'), mode='a')
-    assert open(path).read() == 'text'
-
-
 def test_atomic_backend_is_what_the_checkpoint_hook_gets(tmp_path):
     backend = get_file_backend(str(tmp_path), backend_args=dict(backend='atomic_local'))
     assert isinstance(backend, AtomicLocalBackend)
@@ -101,56 +70,3 @@ def test_atomic_backend_is_what_the_checkpoint_hook_gets(tmp_path):
     backend.put_text('last', osp.join(tmp_path, 'last_checkpoint'))
     assert open(osp.join(tmp_path, 'x.bin'), 'rb').read() == b'abc'
     assert open(osp.join(tmp_path, 'last_checkpoint')).read() == 'last'
-
-
-def test_missing_checkpoint_names_the_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match='nope.pth'):
-        load_from_local_safe(str(tmp_path / 'nope.pth'))
-
-
-@pytest.mark.parametrize(
-    'content',
-    [b'', b'hello, not a checkpoint\n', 'truncated'],
-    ids=['empty', 'text', 'truncated'],
-)
-def test_a_damaged_file_is_named_and_called_corrupt(tmp_path, content):
-    from lmdkit.engine.checkpoint import load_released_weights
-    from lmdkit.fileio import CorruptFileError
-
-    path = tmp_path / 'damaged.pth'
-    if content == 'truncated':
-        torch.save({'state_dict': {'w': torch.randn(64, 64)}, 'meta': {}}, path)
-        data = path.read_bytes()
-        path.write_bytes(data[: len(data) // 2])
-    else:
-        path.write_bytes(content)
-    for load in (load_from_local_safe, load_released_weights):
-        with pytest.raises(CorruptFileError, match=r'damaged\.pth: corrupt, truncated or not'):
-            load(str(path))
-    (tmp_path / 'w.safetensors').write_bytes(b'\x08\x00\x00\x00\x00\x00\x00\x00{"a":1}')
-    with pytest.raises(CorruptFileError, match=r'w\.safetensors: corrupt, truncated or not a safetensors file'):
-        load_released_weights(str(tmp_path / 'w.safetensors'))
-
-
-def test_errors_about_something_else_than_the_bytes_pass_through(tmp_path):
-    import zipfile
-
-    from lmdkit.fileio import CorruptFileError
-
-    path = str(tmp_path / 'good.pth')
-    torch.save({'w': torch.zeros(3)}, path)
-    with pytest.raises(RuntimeError, match='device') as info:  # a wrong map_location is not a damaged file
-        load_from_local_safe(path, map_location='cuda0')
-    assert not isinstance(info.value, CorruptFileError)
-    with pytest.raises(FileNotFoundError, match='checkpoint not found'):
-        load_from_local_safe(str(tmp_path / 'absent.pth'))
-    # a garbled pickle stream inside an intact zip is damage, not a refused object
-    with zipfile.ZipFile(path) as z:
-        members = {n: z.read(n) for n in z.namelist()}
-    pickled = next(n for n in members if n.endswith('data.pkl'))
-    members[pickled] = members[pickled][:5] + b'\xee' * 20 + members[pickled][25:]
-    with zipfile.ZipFile(str(tmp_path / 'garbled.pth'), 'w') as z:
-        for name, data in members.items():
-            z.writestr(name, data)
-    with pytest.raises(CorruptFileError, match=r'garbled\.pth: corrupt, truncated or not a checkpoint'):
-        load_from_local_safe(str(tmp_path / 'garbled.pth'))

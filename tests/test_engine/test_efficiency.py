@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from lmdkit.evaluation import efficiency_metrics, ema_smooth
+from lmdkit.evaluation import efficiency_metrics
+from lmdkit.utils.smoothing import ema_smooth
 
 
 def test_ema_is_the_bias_corrected_weighted_mean():

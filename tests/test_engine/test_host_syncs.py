@@ -12,9 +12,10 @@ from mmengine.model import ExponentialMovingAverage
 from mmengine.optim import OptimWrapper
 from mmengine.runner import get_priority
 
-from lmdkit.engine import SyncFreeEMA, step_readout
+from lmdkit.engine import SyncFreeEMA
 from lmdkit.engine.hooks import NonFiniteGuardHook
 from lmdkit.utils.host_syncs import HostSyncCounter
+from lmdkit.utils.step_readout import StepReadout
 
 from ..conftest import QUICK_START, ROOT, tiny_mdt_denoiser
 from .test_nonfinite_guard import fake_runner
@@ -54,6 +55,7 @@ def test_optimiser_step_counters_are_not_counted():
 def test_readout_reads_logged_values_with_the_check_in_one_copy():
     a, b = torch.tensor(1.5), torch.tensor([2.25]).mean()
     outputs = dict(loss=a, loss_x=b, note='text')
+    step_readout = StepReadout()
     with HostSyncCounter() as syncs:
         step_readout.expect(outputs)
         (flag,) = step_readout.read(torch.tensor(1.0))

@@ -16,10 +16,10 @@ from lmdkit.engine.hooks import NonFiniteGuardHook
 from ..conftest import tiny_runner_cfg
 
 
-def fake_runner(tmp_path, wrapper):
+def fake_runner(tmp_path, wrapper, model=None):
     logs = []
     hub = MessageHub.get_instance(f'guard-{id(wrapper)}')
-    return SimpleNamespace(optim_wrapper=wrapper, message_hub=hub, iter=0, work_dir=str(tmp_path),
+    return SimpleNamespace(model=model, optim_wrapper=wrapper, message_hub=hub, iter=0, work_dir=str(tmp_path),
                            logger=SimpleNamespace(warning=logs.append), logs=logs)  # fmt: skip
 
 
@@ -63,7 +63,7 @@ def _rank(rank, world, init_file, results):
     model = torch.nn.Linear(3, 1)
     wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
     hook = NonFiniteGuardHook(max_consecutive=5)
-    runner = SimpleNamespace(optim_wrapper=wrapper, message_hub=MessageHub.get_instance(f'r{rank}'), iter=0,
+    runner = SimpleNamespace(model=None, optim_wrapper=wrapper, message_hub=MessageHub.get_instance(f'r{rank}'), iter=0,
                              work_dir='.', logger=SimpleNamespace(warning=lambda m: None))  # fmt: skip
     hook.before_train(runner)
     loss = model(torch.ones(2, 3)).sum() * (float('nan') if rank == 1 else 1.0)  # only rank 1 goes wrong

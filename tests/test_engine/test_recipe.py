@@ -127,7 +127,7 @@ def test_without_a_recipe_accumulation_and_auto_scale_lr_count_every_image(tmp_p
 
 
 class _ImageNetLength:
-    """Stands in for the DATASETS registry in tools/train.py: builds a 'dataset' of ImageNet's length, counted."""
+    """Stands in for the DATASETS registry in lmdkit.apis.train: builds a 'dataset' of ImageNet's length, counted."""
 
     builds = 0
 
@@ -138,20 +138,16 @@ class _ImageNetLength:
 
 
 def _resolve_on_rank(rank: int, world_size: int, port: int, out: str) -> None:
-    """tools/train.py's resolve_recipe on one rank of a gloo group: it reads the group's size and measures the
-    dataset on rank 0 only."""
-    import argparse
-    import importlib.util
+    """The training program's resolve_recipe on one rank of a gloo group: it reads the group's size and measures
+    the dataset on rank 0 only."""
+    from lmdkit.apis import train
 
     os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
     dist.init_process_group('gloo', rank=rank, world_size=world_size)
     try:
-        spec = importlib.util.spec_from_file_location('lmdkit_train_tool', osp.join(ROOT, 'tools', 'train.py'))
-        train = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(train)
         cfg = Config.fromfile(HEADLINE)
-        train.DATASETS = _ImageNetLength
-        recipe = train.resolve_recipe(cfg, argparse.Namespace(accumulate=None, auto_scale_lr=False))
+        train.DATASETS = _ImageNetLength  # a spawned process of its own: nothing to restore
+        recipe = train.resolve_recipe(cfg, accumulate=None, auto_scale_lr=False)
         assert _ImageNetLength.builds == (1 if rank == 0 else 0)  # measured once, broadcast
         mine = [recipe.images_per_step, recipe.lr, recipe.epochs, recipe.max_iters, recipe.rank_batch]
         gathered = [None] * world_size

@@ -9,7 +9,8 @@ import torch
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from lmdkit.engine.checkpoint import load_from_local_safe
+from lmdkit.fileio import load_from_local_safe
+from lmdkit.utils.run_summary import RunSummary
 
 from ..conftest import tiny_runner_cfg
 
@@ -61,6 +62,7 @@ def test_resume_is_bit_exact(tmp_path):
 def test_outputs_of_a_run(tmp_path):
     runner = run(tiny_runner_cfg(tmp_path, max_iters=6))
     summary = json.load(open(tmp_path / 'summary.json'))
+    assert RunSummary.read(str(tmp_path)).to_dict() == summary  # the file is exactly the schema's view
     assert summary['iters'] == 6 and summary['final_loss'] == pytest.approx(records(tmp_path)[-1]['loss'])
     assert summary['val']['recon/mse'] > 0 and len(summary['config_hash']) == 16
     assert summary['efficiency']['MIT'] > 0 and summary['environment']['device'] in ('cpu', 'cuda')

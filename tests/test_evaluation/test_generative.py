@@ -6,6 +6,8 @@ import torch
 
 from lmdkit.evaluation.generative import feature_statistics, frechet_distance, inception_score, precision_recall
 
+from ..conftest import require
+
 
 def scipy_fid(mu1, s1, mu2, s2):
     """pytorch-fid's formula through scipy's matrix square root (the independent computation)."""
@@ -148,7 +150,7 @@ def tiny_clip_dir(path):
 
 
 def test_clip_score_is_the_mean_cosine_of_the_embeddings(tmp_path):
-    pytest.importorskip('transformers')
+    require('transformers')
     from transformers import CLIPModel, CLIPTokenizer
 
     from lmdkit.evaluation.generative import CLIPScorer, clip_preprocess

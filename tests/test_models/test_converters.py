@@ -4,11 +4,13 @@ and the official MAE release format (timm's ViT is MAE's encoder) into our MAEVi
 import pytest
 import torch
 
-from lmdkit.models.converters import convert_hf_vitmae, export_timm_vit, load_encoder_weights, read_lmdkit_state
+from lmdkit.fileio.converters import convert_hf_vitmae, export_timm_vit
+from lmdkit.fileio.weights import read_lmdkit_state
+from lmdkit.models.initializers import load_encoder_weights
 from lmdkit.models.layers import resize_pos_embed
 from lmdkit.registry import MODELS
 
-from ..conftest import tiny_classifier_model, tiny_lmd_model
+from ..conftest import require, tiny_classifier_model, tiny_lmd_model
 
 # tiny_lmd_model's shapes: 16x16x1 images, patch 4, width 32, depth 2, 2 heads; decoder width 16, depth 1
 HF_KW = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=128, image_size=16,
@@ -18,7 +20,7 @@ HF_KW = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, interme
 
 
 def hf_mae(seed=0):
-    transformers = pytest.importorskip('transformers')
+    transformers = require('transformers')
     torch.manual_seed(seed)
     model = transformers.ViTMAEForPreTraining(transformers.ViTMAEConfig(**HF_KW)).eval()
     for p in model.parameters():  # HF zero-inits biases and LayerNorms: randomise everything so a swap shows
@@ -89,7 +91,7 @@ def test_hf_converter_rejects_unknown_keys():
 
 
 def timm_mae_encoder(seed=0, **kw):
-    timm = pytest.importorskip('timm')
+    timm = require('timm')
     torch.manual_seed(seed)
     args = dict(img_size=16, patch_size=4, in_chans=1, embed_dim=32, depth=2, num_heads=2, num_classes=0)
     args.update(kw)
@@ -120,7 +122,7 @@ def test_official_mae_release_format_matches_timm_encoder(tmp_path):
 
 @pytest.mark.parametrize('pool', ['avg', 'token'])
 def test_export_to_timm_gives_identical_outputs(tmp_path, pool):
-    timm = pytest.importorskip('timm')
+    timm = require('timm')
     torch.manual_seed(0)
     cfg = tiny_classifier_model(global_pool=pool)
     cfg['backbone'] = dict(cfg['backbone'], final_norm=pool == 'token', drop_path_rate=0.0)

@@ -99,7 +99,7 @@ def test_loads_an_official_training_checkpoint_strictly(tmp_path):
     without unpickling the Namespace."""
     import argparse
 
-    from lmdkit.models.converters import load_encoder_weights
+    from lmdkit.models.initializers import load_encoder_weights
 
     torch.manual_seed(0)
     ref = DiT(arch='S', depth=2, input_size=8, patch_size=2, num_classes=10)

@@ -156,3 +156,36 @@ def test_wo_mae_unet_sees_masked_cells_zeroed_and_fits_a_batch():
     assert len(model(inputs, dict(sample_idx=torch.arange(4)), mode='predict')) == 4  # fixed per-sample masks
     assert model.reconstruct(inputs, 0.5, model.fixed_noise(4, 0, inputs.device))['reconstruction'].shape == (
         4, 1, 16, 16)  # fmt: skip
+
+
+def _patches_by_hand(z: torch.Tensor, p: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B, L, p·p·C), row-major patches, each flattened (row, column, channel): MAE's layout."""
+    b, c, h, w = z.shape
+    rows = [z[:, :, y : y + p, x : x + p].permute(0, 2, 3, 1).reshape(b, -1) for y in range(0, h, p)
+            for x in range(0, w, p)]  # fmt: skip
+    return torch.stack(rows, 1)
+
+
+@pytest.mark.parametrize('norm_pix', [False, True])
+def test_predict_reports_each_samples_masked_mse_and_target_variance(images_uint8, norm_pix):
+    """Validation metric against a computation by hand: the masked patches' mean squared error per sample at the
+    fixed validation ratio, with the masks each sample's index fixes, and the variance of the target."""
+    model = build(loss=dict(type='MaskedMSELoss', norm_pix=norm_pix)).eval()
+    inputs = model.data_preprocessor(dict(inputs=images_uint8[:4]), False)['inputs']
+    samples = dict(sample_idx=torch.tensor([3, 0, 7, 5]))
+    results = model(inputs, samples, mode='predict')
+    again = model(inputs[[1, 0, 2, 3]], dict(sample_idx=torch.tensor([0, 3, 7, 5])), mode='predict')
+    assert again[0] == results[1] and again[1] == results[0]  # masks follow the sample, not its batch position
+    with torch.no_grad():
+        tokens, mask, ids_restore = model.backbone(inputs, model.val_mask_ratio, model._val_noise(samples, 4, 'cpu'))
+        pred = model.neck(tokens, ids_restore)
+    target = _patches_by_hand(inputs, 4)
+    if norm_pix:
+        target = (target - target.mean(-1, keepdim=True)) / (target.var(-1, keepdim=True) + 1e-6) ** 0.5
+    assert int(mask[0].sum()) == int(16 * model.val_mask_ratio)
+    for b, r in enumerate(results):
+        masked = [i for i in range(16) if mask[b, i] == 1]
+        mse = sum(float(((pred[b, i] - target[b, i]) ** 2).mean()) for i in masked) / len(masked)
+        assert r['mse'] == pytest.approx(mse, rel=1e-5)
+        assert r['target_var'] == pytest.approx(float(target[b].flatten().var()), rel=1e-5)
+        assert r['mask_ratio'] == model.val_mask_ratio

@@ -8,10 +8,12 @@ import torch
 from lmdkit.evaluation.metrics import ImageQualityMetric
 from lmdkit.registry import MODELS
 
+from ..conftest import require
+
 
 @pytest.fixture(params=['vgg', 'alex'])
 def weight_files(tmp_path, request):
-    lpips = pytest.importorskip('lpips')
+    lpips = require('lpips')
     torch.manual_seed(0)
     net = request.param
     ref = lpips.LPIPS(net=net, pretrained=True, pnet_rand=True, verbose=False).eval()  # random backbone, no download

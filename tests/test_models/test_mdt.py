@@ -88,7 +88,7 @@ def test_v2_parameter_counts_follow_the_official_decoder_depths():
 
 def test_loads_a_release_state_dict_strictly(tmp_path):
     """Released MDT weights are a bare state dict (``mdt_xl2_v2_ckpt.pt``): a strict load reproduces the outputs."""
-    from lmdkit.models.converters import load_encoder_weights
+    from lmdkit.models.initializers import load_encoder_weights
 
     ref = randomised(MODELS.build(tiny_mdt_denoiser())).eval()
     torch.save(ref.state_dict(), tmp_path / 'mdt_ckpt.pt')

@@ -7,14 +7,17 @@ import os
 import pytest
 import torch
 
+from lmdkit.fileio.converters import diffusers_to_ldm
+from lmdkit.fileio.weights import read_state_dict
 from lmdkit.models.projectors import AutoencoderKLProjector, VQGANProjector
-from lmdkit.models.projectors.weights import diffusers_to_ldm, read_state_dict
+
+from ..conftest import require
 
 KL_SHAPE = dict(ch=32, ch_mult=(1, 2, 2), num_res_blocks=2, resolution=32)
 
 
 def diffusers_vae(seed=0):
-    diffusers = pytest.importorskip('diffusers')
+    diffusers = require('diffusers')
     torch.manual_seed(seed)
     return diffusers.AutoencoderKL(
         in_channels=3, out_channels=3, down_block_types=('DownEncoderBlock2D',) * 3,
@@ -95,8 +98,8 @@ VQ_SHAPE = dict(in_channels=3, z_channels=32, embed_dim=8, num_codes=64, ch=32, 
 
 
 def taming_reference():
-    model_mod = pytest.importorskip('taming.modules.diffusionmodules.model')
-    quant_mod = pytest.importorskip('taming.modules.vqvae.quantize')
+    model_mod = require('taming.modules.diffusionmodules.model')
+    quant_mod = require('taming.modules.vqvae.quantize')
     dd = dict(double_z=False, z_channels=32, resolution=32, in_channels=3, out_ch=3, ch=32, ch_mult=[1, 2],
               num_res_blocks=1, attn_resolutions=[16], dropout=0.0)  # fmt: skip
     torch.manual_seed(0)

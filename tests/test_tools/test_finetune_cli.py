@@ -8,7 +8,7 @@ import sys
 import pytest
 import torch
 
-from ..conftest import QUICK_START
+from ..conftest import QUICK_START, require
 from .test_cli import SMALL, sh
 
 FINETUNE = 'configs/finetune/vitp_quickstart-pre_fmnist-mini.py'
@@ -77,7 +77,7 @@ def test_pretrain_finetune_test_export(tmp_path):
     sh(sys.executable, 'tools/analysis/plot_curves.py', ft, '--metric', 'accuracy/top1', '--x', 'wall', '--out', png)
     assert osp.getsize(png) > 5000
     # export to timm and compare logits with the classifier
-    timm = pytest.importorskip('timm')
+    timm = require('timm')
     exported = str(tmp_path / 'vit_timm.pth')
     sh(sys.executable, 'tools/convert/lmdkit_to_timm.py', osp.join(ft, 'iter_30.pth'), exported, '--config', FINETUNE)
     kwargs = json.load(open(osp.splitext(exported)[0] + '.json'))
@@ -99,8 +99,8 @@ def test_pretrain_finetune_test_export(tmp_path):
 
 @pytest.mark.slow
 def test_convert_mae_release_and_check_against_config(tmp_path):
+    from lmdkit.apis import register_all_modules
     from lmdkit.registry import MODELS
-    from lmdkit.utils import register_all_modules
 
     register_all_modules()
     from mmengine.config import Config

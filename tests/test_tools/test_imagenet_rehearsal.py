@@ -22,7 +22,7 @@ import pytest
 import torch
 
 from lmdkit.datasets.rehearsal import make_imagenet_rehearsal
-from lmdkit.engine.checkpoint import load_from_local_safe
+from lmdkit.fileio import load_from_local_safe
 
 from ..conftest import ROOT
 

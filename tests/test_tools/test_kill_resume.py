@@ -11,7 +11,7 @@ import time
 import pytest
 import torch
 
-from lmdkit.engine.checkpoint import load_from_local_safe
+from lmdkit.fileio import load_from_local_safe
 
 from ..conftest import QUICK_START, ROOT
 from .test_cli import SMALL, sh

@@ -62,11 +62,8 @@ def test_generative_results_reach_the_ablation_table_and_the_time_plot(tmp_path)
 
 def test_resume_finds_the_newest_complete_checkpoint_when_the_pointer_is_torn(tmp_path):
     """A kill while MMEngine rewrites `last_checkpoint` leaves it empty; --resume then takes the highest iter_N."""
-    import importlib.util
+    from lmdkit.apis import train
 
-    spec = importlib.util.spec_from_file_location('train_tool', osp.join(ROOT, 'tools', 'train.py'))
-    train = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(train)
     assert train.latest_checkpoint(str(tmp_path)) is None
     for it in (4, 12, 8):
         (tmp_path / f'iter_{it}.pth').write_bytes(b'x')

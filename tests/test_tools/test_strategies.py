@@ -1,6 +1,5 @@
 """MMEngine strategies (FlexibleRunner) and torch.compile through tools/train.py."""
 
-import importlib.util
 import os
 import os.path as osp
 import sys
@@ -10,17 +9,12 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from ..conftest import QUICK_START, ROOT
+from lmdkit.apis.train import ConfigError, prepare_strategy
+
+from ..conftest import QUICK_START
 from .test_cli import SMALL, sh
 
 TEN = [*SMALL, 'train_cfg.max_iters=10', 'train_cfg.val_interval=10', 'default_hooks.checkpoint.interval=10']
-
-
-def load_train_tool():
-    spec = importlib.util.spec_from_file_location('train_tool', osp.join(ROOT, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def weights(path: str) -> dict:
@@ -31,8 +25,8 @@ def weights(path: str) -> dict:
 def test_cuda_only_strategies_stop_before_building_on_cpu(kind, monkeypatch):
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
     cfg = Config(dict(strategy=dict(type=kind), optim_wrapper=dict(type='OptimWrapper')))
-    with pytest.raises(SystemExit, match=f'strategy {kind} needs CUDA GPUs'):
-        load_train_tool().prepare_strategy(cfg)
+    with pytest.raises(ConfigError, match=f'strategy {kind} needs CUDA GPUs'):
+        prepare_strategy(cfg)
 
 
 def test_deepspeed_takes_the_optimiser_and_drops_wrapper_options(monkeypatch, capsys):
@@ -45,7 +39,7 @@ def test_deepspeed_takes_the_optimiser_and_drops_wrapper_options(monkeypatch, ca
                            loss_scale='dynamic', paramwise_cfg=dict(norm_decay_mult=0.0)),
         model_wrapper_cfg=dict(type='MMDistributedDataParallel'),
     ))  # fmt: skip
-    load_train_tool().prepare_strategy(cfg)
+    prepare_strategy(cfg)
     assert cfg.optim_wrapper == dict(type='DeepSpeedOptimWrapper', optimizer=optimizer,
                                      paramwise_cfg=dict(norm_decay_mult=0.0))  # fmt: skip
     assert 'model_wrapper_cfg' not in cfg
@@ -58,7 +52,7 @@ def test_ddp_strategy_gets_the_runners_ddp_wrapper():
     cfg = Config.fromfile(QUICK_START)
     cfg.model_wrapper_cfg.find_unused_parameters = True
     cfg.strategy = dict(type='DDPStrategy', model_wrapper=dict(broadcast_buffers=True))
-    load_train_tool().prepare_strategy(cfg)
+    prepare_strategy(cfg)
     assert cfg.strategy.model_wrapper == dict(type='lmdkit.CPUSafeDistributedDataParallel', broadcast_buffers=True,
                                               find_unused_parameters=True)  # fmt: skip
     assert 'model_wrapper_cfg' not in cfg

@@ -21,9 +21,9 @@ import cv2
 import torch
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from lmdkit.apis import register_all_modules  # noqa: E402
 from lmdkit.datasets.rehearsal import make_imagenet_rehearsal  # noqa: E402
 from lmdkit.registry import DATASETS  # noqa: E402
-from lmdkit.utils import register_all_modules  # noqa: E402
 
 RRC = dict(scale=224, crop_ratio_range=(0.08, 1.0), interpolation='bicubic')
 FLIP = dict(type='RandomFlip', prob=0.5, direction='horizontal')

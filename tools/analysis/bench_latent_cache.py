@@ -23,11 +23,13 @@ from mmengine.dataset import default_collate
 from mmengine.optim import build_optim_wrapper
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
-from lmdkit.apis import write_latent_cache  # noqa: E402
+from lmdkit.apis import (
+    register_all_modules,  # noqa: E402
+    write_latent_cache,  # noqa: E402
+)
 from lmdkit.datasets.rehearsal import make_imagenet_rehearsal  # noqa: E402
 from lmdkit.engine import apply_recipe  # noqa: E402
 from lmdkit.registry import DATASETS, MODELS  # noqa: E402
-from lmdkit.utils import register_all_modules  # noqa: E402
 
 HEADLINE = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..', 'configs', 'lmd', 'lmd_vitb_in1k.py')
 

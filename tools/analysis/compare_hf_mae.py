@@ -14,8 +14,8 @@ import argparse
 
 import torch
 
+from lmdkit.apis import register_all_modules
 from lmdkit.registry import MODELS
-from lmdkit.utils import register_all_modules
 from lmdkit.utils.paired_timing import compare_models, comparison_arguments, run_comparisons
 
 SIZES = {

@@ -10,6 +10,7 @@ import json
 import os.path as osp
 
 from lmdkit.evaluation.efficiency import efficiency_metrics
+from lmdkit.utils.run_summary import RunSummary
 from lmdkit.visualization.curves import read_record
 
 
@@ -35,11 +36,9 @@ def main() -> None:
     for run in args.runs:
         rows = read_record(run)
         m = efficiency_metrics([r['loss'] for r in rows], [r['time'] for r in rows], args.skip, args.span, args.tol)
-        summary_path = osp.join(run, 'summary.json') if osp.isdir(run) else None
         val = None
-        if summary_path and osp.isfile(summary_path):
-            with open(summary_path) as f:
-                val = (json.load(f).get('val') or {}).get('recon/nmse')
+        if osp.isdir(run) and RunSummary.exists(run):
+            val = (RunSummary.read(run).val or {}).get('recon/nmse')
         results.append(dict(run=osp.basename(osp.normpath(run)), val_nmse=val, **m))
     ref = results[0]
     print('| run | iters | MIT (s) | MLI | MLT (s) | ΔMIT | ΔMLT | L_start → L_end | val nMSE@0.75 |')

@@ -49,10 +49,10 @@ sys.path.insert(0, ROOT)
 from mmengine.config import Config  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 
-from lmdkit.engine.step_readout import resolve  # noqa: E402
+from lmdkit.apis import register_all_modules  # noqa: E402
 from lmdkit.evaluation.flops import count_flops, matmul_peak, synchronize  # noqa: E402
+from lmdkit.models.algorithms.base import step_readout_of  # noqa: E402
 from lmdkit.registry import MODELS  # noqa: E402
-from lmdkit.utils import register_all_modules  # noqa: E402
 from lmdkit.utils.host_syncs import HostSyncCounter  # noqa: E402
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -210,8 +210,8 @@ def peak_memory_mb(device: str) -> float:
 
 def train_step(model, batch: dict, wrapper) -> Dict[str, float]:
     """One training step as the training loop runs it: ``train_step``, then the step's logged values read in one
-    host transfer (``lmdkit.engine.step_readout``, what NonFiniteGuardHook and the loop do every iteration)."""
-    return resolve(model.train_step(batch, wrapper))
+    host transfer (the model's ``step_readout``, what NonFiniteGuardHook and the loop do every iteration)."""
+    return step_readout_of(model).resolve(model.train_step(batch, wrapper))  # bare or DDP-wrapped
 
 
 def train_steps(model, wrapper, batches: List[dict], steps: int, device: str) -> tuple:

@@ -3,17 +3,17 @@
     python tools/analysis/host_syncs.py CONFIG [--iters 3] [--warmup 2] [--amp] [--max N] [--out FILE]
         [--cfg-options KEY=VALUE ...]
 
-Runs ``warmup + iters`` real training iterations through tools/train.py's runner (every hook of a real run, the
-NonFiniteGuardHook included, in a temporary work dir) and counts, in the measured iterations, the calls that make
-the host wait for the device: reading values (``.item()``, ``float(t)``, ``.tolist()``, ``.cpu()``) and ops whose
-output size depends on the data (``nonzero``, boolean masks). They are counted on CPU as well, where they cost
+Runs ``warmup + iters`` real training iterations through the training program of tools/train.py
+(``lmdkit.apis.train``: every hook of a real run, the NonFiniteGuardHook included, in a temporary work dir) and
+counts, in the measured iterations, the calls that make the host wait for the device: reading values
+(``.item()``, ``float(t)``, ``.tolist()``, ``.cpu()``) and ops whose output size depends on the data
+(``nonzero``, boolean masks). They are counted on CPU as well, where they cost
 nothing, so the audit needs no GPU. Reads of optimiser step counters (host tensors in a CUDA run) are not counted.
 Iterations that validate, save or log at an interval are not typical; the warm-up skips lazy first-step work.
 With ``--max N`` the exit status is 1 when an iteration has more than N.
 """
 
 import argparse
-import importlib.util
 import json
 import os.path as osp
 import sys
@@ -23,11 +23,10 @@ from mmengine.config import DictAction
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+from lmdkit.apis import register_all_modules  # noqa: E402
+from lmdkit.apis.train import TrainOptions, prepare_config, runner_for  # noqa: E402
 from lmdkit.engine import AccumulatingTrainLoop  # noqa: E402
-from lmdkit.utils import register_all_modules  # noqa: E402
 from lmdkit.utils.host_syncs import HostSyncCounter, describe  # noqa: E402
-
-TRAIN_TOOL = osp.join(osp.dirname(osp.abspath(__file__)), '..', 'train.py')
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,16 +41,8 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def load_train_tool():
-    spec = importlib.util.spec_from_file_location('lmdkit_train_tool', TRAIN_TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def audit(config: str, iters: int = 3, warmup: int = 2, amp: bool = False, cfg_options=None) -> list:
     """Train ``warmup + iters`` iterations of ``config``; one :class:`HostSyncCounter` per measured iteration."""
-    train = load_train_tool()
     total = warmup + iters
     never = 10**9
     options = {
@@ -64,14 +55,11 @@ def audit(config: str, iters: int = 3, warmup: int = 2, amp: bool = False, cfg_o
     }
     counters = []
     with tempfile.TemporaryDirectory() as work_dir:
-        args = argparse.Namespace(config=config, cfg_options=options, launcher='none', work_dir=work_dir, amp=amp,
-                                  tensorboard=False, tracker=[], auto_scale_lr=False, resume=None,
-                                  accumulate=None)  # fmt: skip
-        cfg = train.build_config(args)
-        train.resolve_recipe(cfg, args)
+        run = TrainOptions(work_dir=work_dir, amp=amp)
+        cfg = prepare_config(config, options, run)
+        runner = runner_for(cfg, run)  # the training program tools/train.py runs
         if cfg.train_cfg.get('type', 'IterBasedTrainLoop') not in ('AccumulatingTrainLoop', 'EpochBasedTrainLoop'):
             raise SystemExit(f'{config}: unsupported train loop {cfg.train_cfg.type}')
-        runner = train.build_runner(cfg)
         originals = {loop: loop.run_iter for loop in (IterBasedTrainLoop, EpochBasedTrainLoop, AccumulatingTrainLoop)}
 
         def counted(original):

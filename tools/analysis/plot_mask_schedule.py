@@ -18,8 +18,8 @@ import matplotlib  # noqa: E402
 matplotlib.use('Agg')
 import matplotlib.pyplot as plt  # noqa: E402
 
+from lmdkit.apis import register_all_modules  # noqa: E402
 from lmdkit.registry import MASK_SCHEDULERS  # noqa: E402
-from lmdkit.utils import register_all_modules  # noqa: E402
 from lmdkit.utils.config_check import load_config  # noqa: E402
 
 

@@ -13,8 +13,10 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from lmdkit.apis import export_pretrained  # noqa: E402
-from lmdkit.utils import register_all_modules  # noqa: E402
+from lmdkit.apis import (
+    export_pretrained,  # noqa: E402
+    register_all_modules,  # noqa: E402
+)
 from lmdkit.utils.progress import describe_file, stage  # noqa: E402
 
 

@@ -19,8 +19,9 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from lmdkit.engine.checkpoint import atomic_torch_save, atomic_write  # noqa: E402
-from lmdkit.models.converters import export_timm_vit, read_lmdkit_state  # noqa: E402
+from lmdkit.fileio import atomic_torch_save, atomic_write  # noqa: E402
+from lmdkit.fileio.converters import export_timm_vit  # noqa: E402
+from lmdkit.fileio.weights import read_lmdkit_state  # noqa: E402
 from lmdkit.utils.config_check import load_config  # noqa: E402
 from lmdkit.utils.progress import describe_file, stage  # noqa: E402
 

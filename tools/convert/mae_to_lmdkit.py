@@ -16,8 +16,8 @@ import sys
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 
-from lmdkit.engine.checkpoint import atomic_torch_save  # noqa: E402
-from lmdkit.models.converters import read_lmdkit_state  # noqa: E402
+from lmdkit.fileio import atomic_torch_save  # noqa: E402
+from lmdkit.fileio.weights import read_lmdkit_state  # noqa: E402
 from lmdkit.utils.config_check import load_config  # noqa: E402
 from lmdkit.utils.progress import describe_file, stage  # noqa: E402
 
@@ -25,8 +25,8 @@ from lmdkit.utils.progress import describe_file, stage  # noqa: E402
 def check_against_config(state: dict, config: str) -> None:
     """Load ``state`` into the config's model: converted keys must all exist with the same shapes."""
 
+    from lmdkit.apis import register_all_modules
     from lmdkit.registry import MODELS
-    from lmdkit.utils import register_all_modules
 
     register_all_modules()
     cfg = load_config(config)

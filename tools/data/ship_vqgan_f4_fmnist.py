@@ -17,9 +17,8 @@ import numpy as np
 import torch
 from mmengine.config import Config
 
-from lmdkit.apis import export_pretrained
+from lmdkit.apis import export_pretrained, register_all_modules
 from lmdkit.registry import DATASETS, MODELS
-from lmdkit.utils import register_all_modules
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIG = 'configs/vqgan/vqgan_f4_fmnist.py'

@@ -6,9 +6,8 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from torch.distributed.fsdp import FullyShardedDataParallel
 
+from lmdkit.models.weights_check import check_weights, drop_mismatched
 from lmdkit.registry import HOOKS
-
-from ..weights_check import check_weights, drop_mismatched
 
 
 class ResumeError(ValueError):
@@ -21,12 +20,12 @@ class CheckpointLoadHook(Hook):
 
     MMEngine loads ``load_from`` non-strictly: a file of another model size trains or tests on with a partly random
     model and only "size mismatch" warnings, and ``--resume`` fails later inside the optimiser. This hook compares
-    the file's weights with the model (``lmdkit.engine.weights_check``) and raises one ``WeightsMismatchError``
+    the file's weights with the model (``lmdkit.models.weights_check``) and raises one ``WeightsMismatchError``
     listing missing, unexpected and mis-shaped keys and the config setting that likely differs. With
     ``strict=False`` it loads what fits and logs what was left at initial values. On resume it also requires the
     training state (``meta`` with the iteration) and logs which file the run resumed from.
 
-    ``tools/train.py`` and ``tools/test.py`` add it whenever a checkpoint is loaded.
+    The training program (``lmdkit.apis.train``) and ``tools/test.py`` add it whenever a checkpoint is loaded.
 
     Args:
         path: the file the run loads (named in messages).

@@ -122,7 +122,8 @@ class ExactResumeHook(Hook):
 class RngGatherHook(Hook):
     """Runs on every rank right before MMEngine's CheckpointHook and, when it is about to save, has ExactResumeHook
     collect every rank's RNG state for the checkpoint, so that a resumed multi-rank run continues each rank's own
-    random stream (masks, noise) bit-exactly. ``tools/train.py`` adds it to runs with an ExactResumeHook."""
+    random stream (masks, noise) bit-exactly. The training program (``lmdkit.apis.train``) adds it beside an
+    ExactResumeHook."""
 
     priority = 89  # CheckpointHook is VERY_LOW (90): nothing draws random numbers in between
 

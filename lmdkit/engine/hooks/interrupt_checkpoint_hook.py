@@ -8,10 +8,11 @@ import torch.distributed as dist
 from mmengine.dist import is_main_process
 from mmengine.hooks import Hook
 
+from lmdkit.fileio import atomic_write
 from lmdkit.registry import HOOKS
 
-from ..checkpoint import atomic_write
 from .checkpoint_hook import HOLD_CHECKPOINTS
+from .exact_resume_hook import ExactResumeHook
 
 
 @HOOKS.register_module()
@@ -22,8 +23,9 @@ class InterruptCheckpointHook(Hook):
     normally (records and ``summary.json`` are written). ``--resume`` continues from there. A second signal
     interrupts at once (the default behaviour).
 
-    ``tools/train.py`` adds this hook to every run (top-level config key ``interrupt_checkpoint``: its arguments,
-    or None to turn it off) and exits with status 130 after an interrupted run.
+    The training program (``lmdkit.apis.train``) adds this hook to every run (top-level config key
+    ``interrupt_checkpoint``: its arguments, or None to turn it off); ``tools/train.py`` exits with status 130
+    after an interrupted run.
     """
 
     priority = 'LOW'
@@ -75,7 +77,7 @@ class InterruptCheckpointHook(Hook):
         filename = f'iter_{it}.pth'
         backend_args = runner.cfg.get('default_hooks', {}).get('checkpoint', {}).get('backend_args')
         for hook in runner.hooks:  # every rank is here: ExactResumeHook can collect each rank's RNG state
-            if hasattr(hook, 'gather_rng'):
+            if isinstance(hook, ExactResumeHook):
                 hook.gather_rng(runner)
         runner.save_checkpoint(runner.work_dir, filename, save_optimizer=True, save_param_scheduler=True,
                                by_epoch=False, backend_args=backend_args)  # fmt: skip

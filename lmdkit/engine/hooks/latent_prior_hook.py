@@ -7,6 +7,7 @@ from mmengine.dataset import default_collate
 from mmengine.hooks import Hook
 from torch.utils.data import DataLoader, Subset
 
+from lmdkit.models.contracts import LatentPriorFitter
 from lmdkit.registry import HOOKS
 
 from .mask_schedule_hook import unwrap
@@ -42,8 +43,9 @@ class LatentPriorHook(Hook):
     @torch.no_grad()
     def before_train(self, runner) -> None:
         model = unwrap(runner.model)
-        if not hasattr(model, 'fit_latent_prior'):
-            raise TypeError(f'LatentPriorHook needs a model with fit_latent_prior(); {type(model).__name__} has none')
+        if not isinstance(model, LatentPriorFitter):
+            raise TypeError(f'LatentPriorHook needs a LatentPriorFitter model (lmdkit.models.contracts: '
+                            f'fit_latent_prior(), prior_count); {type(model).__name__} is not one')  # fmt: skip
         if int(model.prior_count) > 0:
             runner.logger.info(f'latent prior already fitted on {int(model.prior_count)} samples')
             return

@@ -6,6 +6,7 @@ from typing import Optional
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from lmdkit.models.contracts import ProgressScheduled
 from lmdkit.registry import HOOKS
 
 from ..loops import AccumulatingTrainLoop
@@ -35,8 +36,9 @@ class MaskScheduleHook(Hook):
 
     def before_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None) -> None:
         model = unwrap(runner.model)
-        if not hasattr(model, 'set_progress'):
-            raise TypeError(f'MaskScheduleHook needs a model with set_progress(); {type(model).__name__} has none')
+        if not isinstance(model, ProgressScheduled):
+            raise TypeError(f'MaskScheduleHook needs a ProgressScheduled model (lmdkit.models.contracts: '
+                            f'set_progress()); {type(model).__name__} is not one')  # fmt: skip
         # AccumulatingTrainLoop's iterations are optimiser steps already; MMEngine's own accumulation counts
         # micro-batches
         loop = runner.train_loop

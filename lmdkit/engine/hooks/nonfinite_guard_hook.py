@@ -7,10 +7,12 @@ from typing import Callable, Optional
 import torch
 import torch.distributed as dist
 from mmengine.hooks import Hook
+from mmengine.optim import OptimWrapperDict
 
+from lmdkit.models.algorithms.base import step_readout_of
 from lmdkit.registry import HOOKS
+from lmdkit.utils.step_readout import StepReadout
 
-from .. import step_readout
 from .checkpoint_hook import HOLD_CHECKPOINTS
 
 
@@ -34,15 +36,15 @@ class NonFiniteGuardHook(Hook):
     (``hold_checkpoints``, default on; ``lmdkit.engine.hooks.checkpoint_hook``).
 
     The check is the total gradient norm (one fused reduction; non-finite exactly when a gradient is), logged as
-    ``train/grad_norm``. Its host read is the step's only one: it also copies the values the model logs
-    (``lmdkit.engine.step_readout``), and this hook hands them to the other hooks as floats. Norm clipping
-    (MMEngine's ``optim_wrapper.clip_grad=dict(max_norm=...)``) reuses this norm instead of computing and reading
-    its own; clipping cannot make a non-finite gradient finite, so the check comes first.
+    ``train/grad_norm``. Its host read is the step's only one: it also copies the values the model logs (the
+    model's ``step_readout``, ``lmdkit.utils.step_readout``), and this hook hands them to the other hooks as floats.
+    Norm clipping (MMEngine's ``optim_wrapper.clip_grad=dict(max_norm=...)``) reuses this norm instead of computing
+    and reading its own; clipping cannot make a non-finite gradient finite, so the check comes first.
 
-    ``tools/train.py`` adds this hook to every run (top-level config key ``nonfinite_guard``: its arguments, or None
-    to turn it off). Wrappers with a dynamic loss scaler (fp16 ``AmpOptimWrapper``) and DeepSpeed's are left alone:
-    their engines already skip overflowing steps (and lower the scale), which skipping the whole step here would
-    prevent.
+    The training program (``lmdkit.apis.train``) adds this hook to every run (top-level config key
+    ``nonfinite_guard``: its arguments, or None to turn it off). Wrappers with a dynamic loss scaler (fp16
+    ``AmpOptimWrapper``) and DeepSpeed's are left alone: their engines already skip overflowing steps (and lower the
+    scale), which skipping the whole step here would prevent.
     """
 
     priority = 'HIGHEST'  # turn the step's logged tensors into floats before RuntimeInfoHook reads them one by one
@@ -56,10 +58,12 @@ class NonFiniteGuardHook(Hook):
         self.in_a_row = 0
         self.first_skipped = None  # iteration of the first skip of the current run of skips
         self.good_checkpoint = None  # the last checkpoint saved before it
+        self.readout = StepReadout()  # replaced by the model's own in before_train
 
     def before_train(self, runner) -> None:
+        self.readout = step_readout_of(runner.model) or StepReadout()
         wrapper = runner.optim_wrapper
-        named = list(wrapper.items()) if hasattr(wrapper, 'items') else [('', wrapper)]  # OptimWrapperDict (GANs)
+        named = list(wrapper.items()) if isinstance(wrapper, OptimWrapperDict) else [('', wrapper)]  # GANs: a dict
         hub = runner.message_hub
         self.skipped_total = int(hub.get_info('skipped_steps', 0) or 0)  # restored on resume
         hub.update_info(HOLD_CHECKPOINTS, False)  # a resumed run starts from a saved, good state
@@ -67,6 +71,7 @@ class NonFiniteGuardHook(Hook):
             if getattr(w, 'loss_scaler', None) is not None:
                 runner.logger.info('NonFiniteGuardHook: the fp16 loss scaler handles overflowing steps itself')
                 continue
+            # by name: MMEngine's DeepSpeedOptimWrapper module imports deepspeed, an optional package
             if type(w).__name__ == 'DeepSpeedOptimWrapper':
                 runner.logger.info('NonFiniteGuardHook: DeepSpeed handles overflowing steps itself')
                 continue
@@ -76,7 +81,7 @@ class NonFiniteGuardHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if isinstance(outputs, dict):
-            step_readout.resolve(outputs)
+            self.readout.resolve(outputs)
 
     def good_checkpoint_message(self) -> str:
         """Which checkpoint to resume from, in words (only one saved before the first skipped step counts)."""
@@ -109,7 +114,7 @@ class NonFiniteGuardHook(Hook):
             params = [p for g in wrapper.optimizer.param_groups for p in g['params'] if p.grad is not None]
             norm = self.grad_norm(params, clip.get('norm_type', 2.0) if by_norm else 2.0)
             whole = norm.full_tensor() if hasattr(norm, 'full_tensor') else norm  # FSDP2: a DTensor of shard norms
-            finite, norm_value = step_readout.read(self.agreed_verdict(whole), whole)  # the step's one host read
+            finite, norm_value = self.readout.read(self.agreed_verdict(whole), whole)  # the step's one host read
             runner.message_hub.update_scalar(f'train/{log_name}', norm_value)
             if finite:
                 if self.in_a_row:

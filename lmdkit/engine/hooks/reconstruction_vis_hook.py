@@ -8,9 +8,11 @@ import torch
 from mmengine.dataset import default_collate
 from mmengine.dist import is_main_process
 
+from lmdkit.models.contracts import MaskedReconstructor, Reconstructor
 from lmdkit.registry import HOOKS
+from lmdkit.utils.images import to_uint8
+from lmdkit.visualization.grids import save_image_rows
 
-from ...visualization.grids import save_image_rows, to_uint8
 from .exact_resume_hook import get_rng_state, set_rng_state
 from .grid_hook import PeriodicGridHook
 from .mask_schedule_hook import unwrap
@@ -52,14 +54,14 @@ class ReconstructionVisHook(PeriodicGridHook):
     def save_grid(self, runner, tag: str) -> Optional[str]:
         # every rank runs the model (a sharded model gathers its parameters collectively); rank 0 draws
         model = unwrap(runner.model)
-        if not hasattr(model, 'reconstruct'):
+        if not isinstance(model, (MaskedReconstructor, Reconstructor)):
             return None
         was_training = model.training
         model.eval()
         data = model.data_preprocessor(self._batch(runner), False)
         inputs = data['inputs']
         pre = model.data_preprocessor
-        if hasattr(model, 'backbone'):  # masked model: original | masked input | reconstruction
+        if isinstance(model, MaskedReconstructor):  # original | masked input | reconstruction
             first = next(iter(inputs.values())) if isinstance(inputs, dict) else inputs  # cache records are dicts
             noise = model.fixed_noise(first.shape[0], self.seed, first.device)
             ratio = self.mask_ratio if self.mask_ratio is not None else model.val_mask_ratio

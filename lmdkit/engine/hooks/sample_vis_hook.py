@@ -8,9 +8,11 @@ import torch
 from mmengine.dist import is_main_process
 from mmengine.hooks import EMAHook
 
+from lmdkit.models.contracts import Sampler
 from lmdkit.registry import HOOKS
+from lmdkit.utils.images import to_uint8
+from lmdkit.visualization.grids import save_image_rows
 
-from ...visualization.grids import save_image_rows, to_uint8
 from .grid_hook import PeriodicGridHook
 from .mask_schedule_hook import unwrap
 
@@ -45,7 +47,7 @@ class SampleVisHook(PeriodicGridHook):
     def save_grid(self, runner, tag: str) -> Optional[str]:
         # every rank runs the model (a sharded model gathers its parameters collectively); rank 0 draws
         model = self._model(runner)
-        if not hasattr(model, 'sample'):
+        if not isinstance(model, Sampler):
             return None
         classes = list(self.classes) if self.classes is not None else list(range(max(model.num_classes, 1)))
         labels = torch.tensor(classes).repeat_interleave(self.num_per_class)

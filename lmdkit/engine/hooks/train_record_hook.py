@@ -13,21 +13,23 @@ import torch
 from mmengine.dist import get_world_size, is_main_process
 from mmengine.hooks import Hook
 
+from lmdkit.fileio import atomic_write
 from lmdkit.registry import HOOKS
+from lmdkit.utils.run_summary import SUMMARY_FILE, RunSummary
+from lmdkit.utils.smoothing import ema_smooth
+from lmdkit.version import __version__
 
 from ...evaluation.efficiency import efficiency_metrics, mat_at_k
 from ...visualization.curves import RECORD_FILE, plot_loss_and_mask_ratio, read_record
-from ..checkpoint import atomic_write
+from .nonfinite_guard_hook import NonFiniteGuardHook
 
 
 def environment_info() -> dict:
     """Versions and hardware a run's numbers depend on."""
     import mmengine
 
-    import lmdkit
-
     info = dict(
-        lmdkit=lmdkit.__version__,
+        lmdkit=__version__,
         torch=torch.__version__,
         mmengine=mmengine.__version__,
         python=platform.python_version(),
@@ -44,8 +46,6 @@ def environment_info() -> dict:
 
 def time_to_target(targets: dict, rows: List[dict], val_history: List[dict], span: int = 50) -> dict:
     """First iteration and training seconds at which each target was reached (or ``'not reached'``)."""
-    from ...evaluation.efficiency import ema_smooth
-
     out = {}
     for name, target in targets.items():
         higher = any(word in name for word in ('accuracy', 'top'))
@@ -67,7 +67,7 @@ class TrainRecordHook(Hook):
     Each line holds ``iter`` (completed iterations), ``loss``, ``mask_ratio``, ``grad_norm``, ``lr``, ``time``
     (whole step, seconds), ``data_time`` and ``wall`` (cumulative step time). A resumed run truncates lines past
     the checkpoint and appends. The loss arrives as a float, read with the step's gradient check (its only host
-    sync, ``lmdkit.engine.step_readout``); without NonFiniteGuardHook a non-finite loss stops training with an
+    sync, ``lmdkit.utils.step_readout``); without NonFiniteGuardHook a non-finite loss stops training with an
     error naming the iteration.
 
     Args:
@@ -143,7 +143,7 @@ class TrainRecordHook(Hook):
     @staticmethod
     def _guarded(runner) -> bool:
         """Whether a NonFiniteGuardHook skips non-finite steps in this run (then a NaN loss is recorded, not fatal)."""
-        return any(type(h).__name__ == 'NonFiniteGuardHook' for h in runner.hooks)
+        return any(isinstance(h, NonFiniteGuardHook) for h in runner.hooks)
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         self._flush(runner)
@@ -168,7 +168,7 @@ class TrainRecordHook(Hook):
             return
         rows = read_record(self.record_path(runner))
         losses = [r['loss'] for r in rows]
-        summary = dict(
+        summary = RunSummary(
             config=runner.cfg.filename,
             config_hash=hashlib.sha256(runner.cfg.pretty_text.encode()).hexdigest()[:16],
             experiment_name=runner.experiment_name,
@@ -193,14 +193,14 @@ class TrainRecordHook(Hook):
             environment=environment_info(),
         )
         if self.plot and rows:
-            summary['curves'] = plot_loss_and_mask_ratio(
+            summary.curves = plot_loss_and_mask_ratio(
                 [(runner.experiment_name, rows)], osp.join(runner.work_dir, 'curves.png'), span=self.span
             )
-        atomic_write(osp.join(runner.work_dir, 'summary.json'), lambda f: json.dump(summary, f, indent=2), mode='w')
+        path = osp.join(runner.work_dir, SUMMARY_FILE)
+        atomic_write(path, lambda f: f.write(summary.to_json()), mode='w')
         runner.logger.info(
-            f'summary: {summary["iters"]} iters, {summary["train_seconds"]:.1f} s training, final loss '
-            f'{summary["final_loss"]:.4f}, MIT {summary["efficiency"]["MIT"]} s/iter -> '
-            f'{osp.join(runner.work_dir, "summary.json")}'
+            f'summary: {summary.iters} iters, {summary.train_seconds:.1f} s training, final loss '
+            f'{summary.final_loss:.4f}, MIT {summary.efficiency["MIT"]} s/iter -> {path}'
         )
 
     @staticmethod

@@ -4,8 +4,10 @@ from typing import Dict, List, Optional
 
 import torch.nn as nn
 from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
 from mmengine.optim import DefaultOptimWrapperConstructor, OptimWrapper
 
+from lmdkit.models.contracts import LayerwiseEncoder
 from lmdkit.registry import OPTIM_WRAPPER_CONSTRUCTORS, OPTIM_WRAPPERS, OPTIMIZERS
 
 from .default_constructor import plain_param_groups
@@ -20,10 +22,13 @@ def layer_decay_param_groups(
     Frozen parameters are left out. Each group carries ``lr_scale``, ``layer_id`` and its parameter names.
     """
     encoder = getattr(model, backbone, None)
-    if encoder is None or not hasattr(encoder, 'get_layer_id'):
-        raise ValueError(f'layer-wise lr decay needs model.{backbone} with get_layer_id() (e.g. MAEViT)')
+    if not isinstance(encoder, LayerwiseEncoder):
+        raise ValueError(
+            f'layer-wise lr decay needs model.{backbone} to be a LayerwiseEncoder (lmdkit.models.contracts: depth, '
+            f'get_layer_id(), no_weight_decay(); e.g. MAEViT), got {type(encoder).__name__}'
+        )
     num_layers = encoder.depth + 1
-    skip = set(encoder.no_weight_decay()) if hasattr(encoder, 'no_weight_decay') else set()
+    skip = set(encoder.no_weight_decay())
     groups: Dict[tuple, dict] = {}
     for name, param in model.named_parameters():
         if not param.requires_grad:
@@ -60,7 +65,7 @@ class LayerDecayOptimWrapperConstructor(DefaultOptimWrapperConstructor):
         super().__init__(optim_wrapper_cfg, None)
 
     def __call__(self, model: nn.Module) -> OptimWrapper:
-        module = model.module if hasattr(model, 'module') else model
+        module = model.module if is_model_wrapper(model) else model
         optim_wrapper_cfg = self.optim_wrapper_cfg.copy()
         optimizer_cfg = self.optimizer_cfg.copy()
         groups = layer_decay_param_groups(

@@ -1,6 +1,7 @@
 """One optimiser per sub-module (autoencoder + discriminator), as an ``OptimWrapperDict``."""
 
 import torch.nn as nn
+from mmengine.model import is_model_wrapper
 from mmengine.optim import OptimWrapperDict
 
 from lmdkit.registry import OPTIM_WRAPPER_CONSTRUCTORS
@@ -20,7 +21,7 @@ class MultiOptimWrapperConstructor:
         self.cfgs = {k: v for k, v in optim_wrapper_cfg.items() if k != 'constructor'}
 
     def __call__(self, model: nn.Module) -> OptimWrapperDict:
-        module = model.module if hasattr(model, 'module') else model
+        module = model.module if is_model_wrapper(model) else model
         wrappers = {}
         for name, cfg in self.cfgs.items():
             sub = getattr(module, name, None)

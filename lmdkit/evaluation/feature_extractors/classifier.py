@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from lmdkit.models.builder import build_model
 from lmdkit.registry import FEATURE_EXTRACTORS
 
 
@@ -26,9 +27,7 @@ class ClassifierFeatures(nn.Module):
 
     def __init__(self, config: str, checkpoint: str, input_size: Optional[int] = None) -> None:
         super().__init__()
-        from lmdkit.apis import init_model  # late import: apis imports the evaluation package
-
-        self.model = init_model(config, checkpoint, device='cpu')
+        self.model = build_model(config, checkpoint, device='cpu')
         self.input_size = input_size or getattr(self.model.backbone, 'input_size', None)
         self.num_classes = self.model.head.num_classes
         self.predicts_data_labels = True  # its logits index the dataset's own classes (class consistency)

@@ -46,12 +46,13 @@ def load_images(path: str, limit: Optional[int] = None) -> Tuple[torch.Tensor, O
         return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous(), None
     if path.endswith('.py'):
         from mmengine.config import Config
+        from mmengine.registry import DefaultScope
 
+        import lmdkit.datasets  # noqa: F401  (registers the dataset and transform types)
         from lmdkit.registry import DATASETS
-        from lmdkit.utils import register_all_modules
 
-        register_all_modules()
-        dataset = DATASETS.build(Config.fromfile(path).test_dataloader.dataset)
+        with DefaultScope.overwrite_default_scope('lmdkit'):  # the pipeline's transforms resolve in lmdkit's scope
+            dataset = DATASETS.build(Config.fromfile(path).test_dataloader.dataset)
         n = len(dataset) if limit is None else min(limit, len(dataset))
         items = [dataset[i] for i in range(n)]
         labels = [int(it['data_samples'].get('gt_label', -1)) for it in items]

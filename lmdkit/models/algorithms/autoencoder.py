@@ -8,10 +8,10 @@ import torch.nn.functional as F
 from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapperDict
 
-from lmdkit.engine import step_readout
 from lmdkit.registry import MODELS
 
 from ..losses import adaptive_weight, discriminator_loss, generator_loss
+from ..projectors import VQGANProjector
 from .base import BaseAlgorithm
 
 
@@ -57,7 +57,7 @@ class Autoencoder(BaseAlgorithm):
         self.projector = MODELS.build(projector)
         self.discriminator = MODELS.build(discriminator) if discriminator else None
         self.perceptual = MODELS.build(perceptual_loss) if perceptual_loss else None
-        self.is_vq = hasattr(self.projector, 'quantize')
+        self.is_vq = isinstance(self.projector, VQGANProjector)
         self.rec_loss, self.gan_loss, self.disc_start, self.adaptive = rec_loss, gan_loss, disc_start, adaptive
         self.weights = dict(rec=rec_weight, perceptual=perceptual_weight, codebook=codebook_weight, kl=kl_weight,
                             disc=disc_weight)  # fmt: skip
@@ -110,7 +110,7 @@ class Autoencoder(BaseAlgorithm):
         log = {k: v.detach() for k, v in losses.items()}
         if self.is_vq:
             log.update(perplexity=out['perplexity'].detach(), codebook_usage=out['usage'].detach())
-        step_readout.expect(log)  # read with the generator step's gradient check (one host sync per update)
+        self.step_readout.expect(log)  # read with the generator step's gradient check (one host sync per update)
         gen_wrapper.update_params(losses['loss'])
         if use_gan:
             disc_wrapper = optim_wrapper['discriminator']
@@ -119,7 +119,7 @@ class Autoencoder(BaseAlgorithm):
                 d_loss = discriminator_loss(self.discriminator(images), self.discriminator(out['rec'].detach()),
                                             self.gan_loss)  # fmt: skip
             log['loss_d'] = d_loss.detach()
-            step_readout.expect(dict(loss_d=log['loss_d']))
+            self.step_readout.expect(dict(loss_d=log['loss_d']))
             disc_wrapper.update_params(d_loss)
         return log
 

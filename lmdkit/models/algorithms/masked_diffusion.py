@@ -11,8 +11,8 @@ import torch
 
 from lmdkit.diffusion import GaussianDiffusion, guided_model, sample
 from lmdkit.registry import MASK_SCHEDULERS, MODELS
+from lmdkit.utils.images import to_uint8
 from lmdkit.utils.options import merge_options
-from lmdkit.visualization import to_uint8
 
 from ..projectors import build_frozen_projector, check_latent_channels
 from .base import BaseAlgorithm

@@ -1,7 +1,7 @@
 """Convolutional encoder/decoder of VQGAN (taming-transformers) and Stable Diffusion's VAE (LDM).
 
 Module and parameter names follow the taming/LDM layout (``down.{i}.block.{j}``, ``mid.attn_1.q``, ``up.{i}``…) so
-their released checkpoints load as they are; ``projectors/weights.py`` maps diffusers' names onto it.
+their released checkpoints load as they are; ``lmdkit.fileio.converters`` maps diffusers' names onto it.
 """
 
 from typing import Sequence

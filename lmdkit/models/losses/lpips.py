@@ -6,9 +6,8 @@ import torch
 import torch.nn as nn
 from torchvision.models import alexnet, vgg16
 
+from lmdkit.fileio import load_released_weights
 from lmdkit.registry import MODELS
-
-from ...engine.checkpoint import load_released_weights
 
 #: per backbone: torchvision constructor, end (exclusive) of each ``features`` slice, and the slices' widths.
 #: VGG16: relu1_2, relu2_2, relu3_3, relu4_3, relu5_3; AlexNet: relu1 … relu5 (the lpips package's slices).

@@ -5,11 +5,12 @@ from typing import Dict, Optional, Sequence, Tuple
 import torch
 import torch.nn as nn
 
+from lmdkit.fileio.weights import check_diffusers_config
 from lmdkit.registry import MODELS
 
 from ..layers import Decoder, Encoder
 from .base import BaseProjector
-from .weights import check_diffusers_config, load_autoencoder_weights
+from .weights import load_autoencoder_weights
 
 
 @MODELS.register_module()

@@ -12,6 +12,8 @@ from typing import Any, Iterator, List, Mapping, Optional, Tuple
 
 import torch
 
+from .algorithms.base import BaseAlgorithm
+
 #: a block count is a setting named like these (a width of the same value is not a depth)
 _DEPTH_WORDS = ('depth', 'layers', 'blocks')
 #: MMEngine strips this prefix (DDP's) before loading: compare the same keys
@@ -64,9 +66,6 @@ def compare_weights(model: torch.nn.Module, state_dict: Mapping) -> WeightsFit:
     """Compare ``state_dict`` (keys without a ``module.`` prefix) with ``model``'s parameters and persistent
     buffers. Keys an algorithm fills in when loading older files (``BaseAlgorithm.state_filled_on_load``, e.g.
     LMD's latent prior) are not missing."""
-    # imported here: lmdkit.models imports lmdkit.engine (step_readout), so a module-level import would be circular
-    from ..models.algorithms.base import BaseAlgorithm
-
     filled = set(model.state_filled_on_load()) if isinstance(model, BaseAlgorithm) else set()
     own = model.state_dict()
     fit = WeightsFit(model_blocks=_block_counts(own), file_blocks=_block_counts(state_dict))

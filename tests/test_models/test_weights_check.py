@@ -10,7 +10,7 @@ from mmengine.runner import Runner
 
 from lmdkit.apis import init_model
 from lmdkit.engine.hooks import CheckpointLoadHook, ResumeError, configure_checkpoint_load
-from lmdkit.engine.weights_check import WeightsMismatchError, compare_weights, likely_config_keys
+from lmdkit.models.weights_check import WeightsMismatchError, compare_weights, likely_config_keys
 from lmdkit.registry import MODELS
 
 from ..conftest import tiny_lmd_model, tiny_runner_cfg

@@ -6,32 +6,14 @@ report (loaded, missing, unexpected, interpolated) is logged and returned, as MA
 
 import json
 import os.path as osp
-from typing import Dict
 
-import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 
+from lmdkit.fileio.weights import read_lmdkit_state
 from lmdkit.registry import WEIGHT_INITIALIZERS
 
 from ..layers import resize_pos_embed
-from ..projectors.weights import read_state_dict
-from .hf_vitmae import convert_hf_vitmae, is_hf_vitmae
-from .mae_official import convert_mae_official, is_mae_official
-
-
-def read_lmdkit_state(path: str) -> Dict[str, torch.Tensor]:
-    """Tensors of a weights file in lmdkit's key layout (``backbone.*``, ``neck.*``…), whatever its source format:
-    an lmdkit/MMEngine checkpoint (``state_dict``), an official MAE release (``model``), an HF ViTMAE file, or an
-    official DiT release (a bare state dict) or training checkpoint (``ema`` is taken; ``args`` is never executed).
-    Files that pickle foreign objects are read through an inert unpickler."""
-    # DiT/MDT training checkpoints hold {'model', 'ema', 'opt', 'args'}: their samples use the EMA weights
-    state, _ = read_state_dict(path, ('state_dict', 'ema', 'model'))
-    if is_hf_vitmae(state):
-        return convert_hf_vitmae(state)
-    if is_mae_official(state):
-        return convert_mae_official(state)
-    return state
 
 
 def _grid(rows: int, prefix: int) -> tuple:

@@ -1,0 +1,27 @@
+"""Set a process up for lmdkit: every module that registers something imported, MMEngine's checkpoint I/O made
+safe and atomic, and 'lmdkit' the default registry scope. The one place where lmdkit changes global state."""
+
+import datetime
+import warnings
+
+from mmengine import DefaultScope
+
+import lmdkit.datasets  # noqa: F401  (registration)
+import lmdkit.evaluation  # noqa: F401
+import lmdkit.models  # noqa: F401
+from lmdkit.engine import register_checkpoint_io
+
+
+def register_all_modules(init_default_scope: bool = True) -> None:
+    """Register lmdkit's datasets, models, hooks and metrics, route MMEngine's local checkpoint loading and saving
+    through lmdkit's safe loader and atomic backend, and optionally set the default scope to 'lmdkit'."""
+    register_checkpoint_io()
+    if not init_default_scope:
+        return
+    current = DefaultScope.get_current_instance()
+    if current is None:
+        DefaultScope.get_instance('lmdkit', scope_name='lmdkit')
+    elif current.scope_name != 'lmdkit':
+        warnings.warn(f'default scope was {current.scope_name!r}; switching to a new "lmdkit" scope', stacklevel=2)
+        name = f'lmdkit-{datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")}'
+        DefaultScope.get_instance(name, scope_name='lmdkit')

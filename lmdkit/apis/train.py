@@ -1,0 +1,254 @@
+"""The training program: a config and run options -> a ready MMEngine runner. ``tools/train.py``, Python code and
+the benchmark tools all train through it, so a run started either way is the same run.
+
+    runner = build_runner('configs/lmd/lmd_vitp_fmnist-mini_cos.py', work_dir='work_dirs/x', resume='auto')
+    runner.train()
+
+Two steps, which a launcher may separate (``tools/train.py`` starts the process group and locks the work dir in
+between): :func:`prepare_config` completes and checks the config (work dir, precision, trackers, the safety hooks
+every run gets, which checkpoint to resume), :func:`runner_for` resolves the batch recipe for this job's ranks and
+picks the runner (MMEngine's ``Runner``, or ``FlexibleRunner`` for a config with a ``strategy``).
+"""
+
+import copy
+import glob
+import os
+import os.path as osp
+import re
+from dataclasses import dataclass, fields
+from typing import Optional, Sequence, Union
+
+import torch
+from mmengine.config import Config
+from mmengine.dist import broadcast_object_list, get_rank, get_world_size
+from mmengine.logging import print_log
+from mmengine.runner import Runner
+
+from ..datasets.latent_cache import bind_projector
+from ..engine.hooks import configure_checkpoint_load
+from ..engine.recipe import Recipe, apply_recipe
+from ..engine.trackers import TrackerUnavailableError, needs_file_store, tracker_backend
+from ..registry import DATASETS
+from ..utils.config_check import check_config, check_values, load_config
+from .prerequisites import check_prerequisites
+from .setup_env import register_all_modules
+
+#: hooks every run gets unless its config turns them off (top-level key: the hook's arguments, or None = off)
+SAFETY_HOOKS = (('nonfinite_guard', 'NonFiniteGuardHook'), ('interrupt_checkpoint', 'InterruptCheckpointHook'))
+#: strategies whose PyTorch/DeepSpeed engines need CUDA devices (FSDP1, which MMEngine's FSDPStrategy wraps,
+#: refuses CPU modules: "FSDP needs a non-CPU accelerator device")
+CUDA_ONLY_STRATEGIES = ('FSDPStrategy', 'DeepSpeedStrategy', 'ColossalAIStrategy')
+
+
+class ConfigError(ValueError):
+    """A config or run option that cannot train; the message says what to change."""
+
+
+@dataclass
+class TrainOptions:
+    """How to run a config, beside the config itself (``tools/train.py``'s switches).
+
+    Attributes:
+        work_dir: where logs, checkpoints, records and ``summary.json`` go (default: the config's ``work_dir``, else
+            ``work_dirs/<config name>``).
+        resume: ``'auto'`` (the newest complete checkpoint in the work dir, or a fresh run), a checkpoint path, or
+            None (the config decides: ``resume=True`` in it means ``'auto'``).
+        amp: mixed precision: bf16 autocast on CPU, AMP with a dynamic loss scaler on CUDA.
+        trackers: also log to these (``lmdkit.engine.trackers``: tensorboard, wandb, mlflow).
+        accumulate: micro-batches per optimiser step (default: what the recipe needs).
+        auto_scale_lr: configs without a ``recipe``: scale lr by the total batch / ``auto_scale_lr.base_batch_size``.
+        launcher: 'none', 'pytorch' or 'slurm' (how the processes were started).
+    """
+
+    work_dir: Optional[str] = None
+    resume: Optional[str] = None
+    amp: bool = False
+    trackers: Sequence[str] = ()
+    accumulate: Optional[int] = None
+    auto_scale_lr: bool = False
+    launcher: str = 'none'
+
+
+def train_options(**options) -> TrainOptions:
+    """``TrainOptions`` from keyword arguments; an unknown one is named with the known ones."""
+    known = {f.name for f in fields(TrainOptions)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f'unknown training option(s) {unknown}; the options are {sorted(known)}')
+    return TrainOptions(**options)
+
+
+def latest_checkpoint(work_dir: str) -> Optional[str]:
+    """``last_checkpoint``'s target when it names an existing file, else the highest ``iter_N.pth`` (None: none).
+    Checkpoints are written atomically, but MMEngine's ``last_checkpoint`` pointer is not: a kill while it is
+    written leaves it empty."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if osp.isfile(pointer):
+        with open(pointer) as f:
+            target = f.read().strip()
+        if target and osp.isfile(target):
+            return target
+    found = [(int(m.group(1)), p) for p in glob.glob(osp.join(work_dir, 'iter_*.pth'))
+             if (m := re.search(r'iter_(\d+)\.pth$', p))]  # fmt: skip
+    return max(found)[1] if found else None
+
+
+def _apply_precision(cfg: Config, amp: bool) -> None:
+    if not amp:
+        return
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    else:
+        cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+
+
+def _apply_trackers(cfg: Config, trackers: Sequence[str], name: str) -> None:
+    for tracker in dict.fromkeys(trackers):  # ordered, once each
+        try:
+            backend = tracker_backend(tracker, name)
+        except (TrackerUnavailableError, ValueError) as e:
+            raise ConfigError(str(e)) from None
+        if needs_file_store(tracker):
+            os.environ.setdefault('MLFLOW_ALLOW_FILE_STORE', 'true')
+        cfg.visualizer.vis_backends = [*cfg.visualizer.get('vis_backends', []), backend]
+
+
+def _add_safety_hooks(cfg: Config) -> None:
+    for key, hook in SAFETY_HOOKS:
+        kwargs = cfg.get(key, {})
+        if kwargs is not None and not any(h.get('type') == hook for h in cfg.get('custom_hooks', [])):
+            cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type=hook, **kwargs)]
+    # with per-rank random streams, checkpoints carry every rank's RNG state (ExactResumeHook collects them)
+    hooks = [h.get('type') for h in cfg.get('custom_hooks', [])]
+    if 'ExactResumeHook' in hooks and 'RngGatherHook' not in hooks:
+        cfg.custom_hooks = [*cfg.custom_hooks, dict(type='RngGatherHook')]
+
+
+def _resolve_resume(cfg: Config, resume: Optional[str]) -> None:
+    if resume is None and cfg.get('resume') and not cfg.get('load_from'):
+        resume = 'auto'  # resume=True in a config: MMEngine would look for the latest checkpoint itself
+    if resume == 'auto':
+        found = latest_checkpoint(cfg.work_dir)
+        cfg.resume = bool(found)  # nothing saved yet: a fresh run (from the config's load_from, if any)
+        if found:
+            cfg.load_from = found
+        else:
+            start = f'from {cfg.load_from}' if cfg.get('load_from') else 'from scratch'
+            print_log(f'--resume: no checkpoint in {cfg.work_dir}; starting a fresh run {start}', logger='current')
+    elif resume is not None:
+        if not osp.exists(resume):  # DeepSpeed checkpoints are folders
+            raise ConfigError(f'--resume {resume}: no such file (without a path, --resume takes the newest '
+                              f'checkpoint in {cfg.work_dir})')  # fmt: skip
+        cfg.resume, cfg.load_from = True, resume
+
+
+def prepare_config(
+    config: Union[str, Config], cfg_options: Optional[dict] = None, options: Optional[TrainOptions] = None
+) -> Config:
+    """The complete, checked training config of ``config`` (a path or a ``Config``, copied) run with ``options``.
+
+    Raises ``ConfigError`` (unknown component keys, impossible counts, a bad option) or
+    ``MissingPrerequisiteError`` (a checkpoint, dataset or cache that does not exist yet, with the commands that
+    make it) before anything is built.
+    """
+    options = options or TrainOptions()
+    register_all_modules()
+    if isinstance(config, str):
+        name = osp.splitext(osp.basename(config))[0]
+        cfg = load_config(config, cfg_options)
+    else:
+        name = osp.splitext(osp.basename(config.filename or 'config'))[0]
+        cfg = copy.deepcopy(config)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
+    cfg.launcher = options.launcher
+    if options.work_dir:
+        cfg.work_dir = options.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', name)
+    bind_projector(cfg)
+    _apply_precision(cfg, options.amp)
+    _apply_trackers(cfg, options.trackers, name)
+    _add_safety_hooks(cfg)
+    # typos in component keys and counts that would fail only after training stop here, before anything is built
+    problems = check_config(cfg) + check_values(cfg)
+    if problems:
+        raise ConfigError(f'{name}: {len(problems)} config problem(s):\n  ' + '\n  '.join(problems))
+    # a missing checkpoint, dataset or latent cache: say which commands make it, before anything starts
+    check_prerequisites(cfg, config if isinstance(config, str) else name)
+    _resolve_resume(cfg, options.resume)
+    configure_checkpoint_load(cfg)  # refuse a checkpoint that does not fit the model, naming the file
+    return cfg
+
+
+def resolve_recipe(cfg: Config, accumulate: Optional[int] = None, auto_scale_lr: bool = False) -> Recipe:
+    """Per-rank batch, accumulation, lr and iterations for this job's ranks (``lmdkit.engine.recipe``); logs them.
+    Rank 0 measures the training set when the recipe needs its size and tells the other ranks."""
+
+    def dataset_size() -> int:
+        # ranks that listed different files would train different lengths: one measurement, broadcast
+        size = [None]
+        if get_rank() == 0:
+            print_log('recipe: measuring the training set (set recipe.dataset_size to skip this)', logger='current')
+            size[0] = len(DATASETS.build(copy.deepcopy(cfg.train_dataloader.dataset)))
+        broadcast_object_list(size)
+        return size[0]
+
+    recipe = apply_recipe(cfg, get_world_size(), accumulate, auto_scale_lr, dataset_size)
+    if get_rank() == 0:
+        print_log(f'recipe: {recipe.describe()}', logger='current')
+    return recipe
+
+
+def prepare_strategy(cfg: Config) -> None:
+    """Check a FlexibleRunner ``strategy`` against this machine and make DDP work on CPU modules (gloo)."""
+    strategy = cfg.strategy
+    kind = strategy.get('type', '')
+    if kind in CUDA_ONLY_STRATEGIES and not torch.cuda.is_available():
+        raise ConfigError(f'strategy {kind} needs CUDA GPUs and this machine has none; on CPU train without '
+                          '`strategy` (DDP over gloo: tools/dist_train.sh) or with DDPStrategy')  # fmt: skip
+    if kind == 'DeepSpeedStrategy':
+        try:
+            import deepspeed  # noqa: F401
+        except ImportError:
+            raise ConfigError(
+                'DeepSpeedStrategy needs the optional package deepspeed (pip install deepspeed)'
+            ) from None
+        # DeepSpeed owns the step: its wrapper takes only the optimiser (built by the config's constructor, so
+        # paramwise_cfg still applies); precision and clipping are the strategy's (bf16=..., gradient_clipping=...)
+        keep = {'optimizer', 'constructor', 'paramwise_cfg'}
+        dropped = sorted(set(cfg.optim_wrapper) - keep - {'type'})
+        if dropped:
+            print(f'DeepSpeedStrategy: optim_wrapper keys {dropped} ignored (set them in `strategy`)')
+        cfg.optim_wrapper = dict(
+            type='DeepSpeedOptimWrapper', **{k: v for k, v in cfg.optim_wrapper.items() if k in keep}
+        )
+    runner_wrapper = cfg.pop('model_wrapper_cfg', None) or {}  # Runner's DDP settings (default_runtime.py)
+    if kind == 'DDPStrategy':  # the same wrapper as the plain Runner (CPU-safe DDP, the config's DDP options)
+        strategy.model_wrapper = {**runner_wrapper, **(strategy.get('model_wrapper') or {})}
+
+
+def runner_for(cfg: Config, options: Optional[TrainOptions] = None) -> Runner:
+    """The runner of a prepared config (``prepare_config``): the recipe resolved for this job's ranks (start the
+    process group first when there are several), then MMEngine's Runner, or its FlexibleRunner for a ``strategy``.
+    Sets one process-wide switch: denormal floats flush to zero (Adam moments of long-unused codebook entries
+    otherwise make CPU kernels up to 50x slower)."""
+    options = options or TrainOptions()
+    torch.set_flush_denormal(True)
+    resolve_recipe(cfg, options.accumulate, options.auto_scale_lr)
+    if cfg.get('strategy') is None:
+        return Runner.from_cfg(cfg)
+    from mmengine.runner import FlexibleRunner
+
+    prepare_strategy(cfg)
+    return FlexibleRunner.from_cfg(cfg)
+
+
+def build_runner(config: Union[str, Config], cfg_options: Optional[dict] = None, **options) -> Runner:
+    """The whole training program for ``config`` (a path or a ``Config``) in one call: ``prepare_config`` then
+    ``runner_for``. ``options`` are ``TrainOptions`` fields (``work_dir``, ``resume``, ``amp``, ``trackers``,
+    ``accumulate``, ``auto_scale_lr``, ``launcher``)."""
+    opts = train_options(**options)
+    return runner_for(prepare_config(config, cfg_options, opts), opts)

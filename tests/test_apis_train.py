@@ -1,0 +1,92 @@
+"""The training program in the library (``lmdkit.apis.train``): ``build_runner`` in Python and tools/train.py on the
+command line run the same program, and its checks stop bad configs and options before anything is built."""
+
+import glob
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.config import Config
+
+from lmdkit.apis.train import ConfigError, TrainOptions, build_runner, prepare_config, train_options
+
+from .conftest import QUICK_START, ROOT
+
+SHORT = {
+    'train_cfg.max_iters': 6,
+    'train_cfg.val_interval': 6,
+    'default_hooks.checkpoint.interval': 6,
+    'default_hooks.logger.interval': 3,
+    'param_scheduler.0.end': 2,
+    'param_scheduler.1.begin': 2,
+    'param_scheduler.1.end': 6,
+    'train_dataloader.batch_size': 8,
+    'train_dataloader.num_workers': 0,
+    'val_dataloader.num_workers': 0,
+}
+
+
+def _dumped_config(work_dir: str) -> Config:
+    """The config MMEngine's runner wrote at start (``<work_dir>/<timestamp>/vis_data/config.py``)."""
+    (path,) = glob.glob(osp.join(work_dir, '*', 'vis_data', 'config.py'))
+    cfg = Config.fromfile(path)
+    cfg.pop('work_dir')
+    return cfg
+
+
+@pytest.mark.slow
+def test_python_and_the_command_line_train_the_same_run(tmp_path):
+    cli, lib = str(tmp_path / 'cli'), str(tmp_path / 'lib')
+    threads = str(torch.get_num_threads())  # the same kernels' reduction order in both processes
+    cmd = [sys.executable, 'tools/train.py', QUICK_START, '--work-dir', cli, '--cfg-options',
+           *(f'{k}={v}' for k, v in SHORT.items())]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=ROOT, OMP_NUM_THREADS=threads)
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    runner = build_runner(QUICK_START, dict(SHORT), work_dir=lib)
+    runner.train()
+
+    assert _dumped_config(cli).to_dict() == _dumped_config(lib).to_dict()  # one program: hooks, resume, recipe
+    expected = {'NonFiniteGuardHook', 'InterruptCheckpointHook', 'RngGatherHook', 'ExactResumeHook'}
+    assert expected <= {type(h).__name__ for h in runner.hooks}
+    a = torch.load(osp.join(cli, 'iter_6.pth'), map_location='cpu', weights_only=True)['state_dict']
+    b = torch.load(osp.join(lib, 'iter_6.pth'), map_location='cpu', weights_only=True)['state_dict']
+    assert a.keys() == b.keys()
+    for key in a:
+        torch.testing.assert_close(a[key], b[key], rtol=0, atol=1e-6, msg=key)
+
+
+def test_options_are_checked_and_named():
+    with pytest.raises(TypeError, match=r"unknown training option\(s\) \['resum'\]"):
+        train_options(resum='auto')
+    with pytest.raises(ConfigError, match='--resume /nonexistent.pth: no such file'):
+        prepare_config(QUICK_START, options=TrainOptions(resume='/nonexistent.pth', work_dir='/tmp/x-never'))
+
+
+def test_config_problems_stop_before_anything_is_built(tmp_path):
+    with pytest.raises(ConfigError, match="model.backbone.dept: MAEViT has no argument 'dept'"):
+        prepare_config(QUICK_START, {'model.backbone.dept': 2}, TrainOptions(work_dir=str(tmp_path / 'w')))
+    assert not (tmp_path / 'w').exists()
+
+
+def test_every_run_gets_the_safety_hooks_unless_its_config_turns_them_off(tmp_path):
+    cfg = prepare_config(QUICK_START, options=TrainOptions(work_dir=str(tmp_path)))
+    hooks = [h['type'] for h in cfg.custom_hooks]
+    assert {'NonFiniteGuardHook', 'InterruptCheckpointHook'} <= set(hooks)
+    assert hooks.count('NonFiniteGuardHook') == 1
+    off = prepare_config(QUICK_START, {'nonfinite_guard': None}, TrainOptions(work_dir=str(tmp_path)))
+    assert 'NonFiniteGuardHook' not in [h['type'] for h in off.custom_hooks]
+    again = prepare_config(cfg, options=TrainOptions(work_dir=str(tmp_path)))  # a prepared config: no duplicates
+    assert [h['type'] for h in again.custom_hooks].count('NonFiniteGuardHook') == 1
+
+
+def test_resume_auto_takes_the_newest_checkpoint_or_starts_fresh(tmp_path):
+    fresh = prepare_config(QUICK_START, options=TrainOptions(work_dir=str(tmp_path), resume='auto'))
+    assert fresh.resume is False
+    (tmp_path / 'iter_4.pth').write_bytes(b'x')
+    found = prepare_config(QUICK_START, options=TrainOptions(work_dir=str(tmp_path), resume='auto'))
+    assert found.resume is True and found.load_from.endswith('iter_4.pth')
