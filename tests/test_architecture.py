@@ -92,6 +92,52 @@ def test_every_imported_lmdkit_module_exists():
     assert not missing, '\n'.join(missing)
 
 
+def _module_file(module: str):
+    where = PACKAGE.parent.joinpath(*module.split('.'))
+    for path in (where.with_suffix('.py'), where / '__init__.py'):
+        if path.is_file():
+            return path
+    return None
+
+
+def _defined_names(path: pathlib.Path) -> set:
+    """Names a module defines at its top level: functions, classes, assignments and what it imports."""
+    names = set()
+    for node in ast.parse(path.read_text(), str(path)).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split('.')[0] for a in node.names}
+    return names
+
+
+def test_every_name_imported_from_lmdkit_exists():
+    """`from lmdkit.x import name`: ``name`` is defined in ``lmdkit.x`` or is a submodule of it (a moved function
+    leaves no dangling late import behind)."""
+    scripts = [p for d in ('tools', 'tests', 'configs') for p in sorted(pathlib.Path(ROOT, d).rglob('*.py'))]
+    missing = []
+    for path, module in [*_modules(), *((p, 'tools.x') for p in scripts)]:
+        package = module if path.name == '__init__.py' else module.rsplit('.', 1)[0]
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            base = node.module or ''
+            if node.level:
+                anchor = package.split('.')[: len(package.split('.')) - node.level + 1]
+                base = '.'.join(anchor + ([base] if base else []))
+            source = _module_file(base) if base.startswith('lmdkit') else None
+            if source is None:
+                continue  # a module that does not exist: the test above names it
+            defined = _defined_names(source)
+            for alias in node.names:
+                if alias.name not in defined and _module_file(f'{base}.{alias.name}') is None:
+                    missing.append(f'{path.relative_to(ROOT)}:{node.lineno} imports {alias.name} from {base}')
+    assert not missing, 'names that do not exist where they are imported from:\n' + '\n'.join(missing)
+
+
 def test_the_check_sees_relative_and_late_imports(tmp_path):
     """The scanner itself: a late relative import two levels up is found and attributed to its layer."""
     path = tmp_path / 'masked_diffusion.py'

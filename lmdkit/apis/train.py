@@ -126,6 +126,12 @@ def _add_safety_hooks(cfg: Config) -> None:
         cfg.custom_hooks = [*cfg.custom_hooks, dict(type='RngGatherHook')]
 
 
+def _launcher_rank() -> int:
+    """This process's rank as its launcher set it, before any process group exists (torchrun: RANK; Slurm:
+    SLURM_PROCID; a single process: 0)."""
+    return int(os.environ.get('RANK', os.environ.get('SLURM_PROCID', '0')))
+
+
 def _resolve_resume(cfg: Config, resume: Optional[str]) -> None:
     if resume is None and cfg.get('resume') and not cfg.get('load_from'):
         resume = 'auto'  # resume=True in a config: MMEngine would look for the latest checkpoint itself
@@ -134,7 +140,7 @@ def _resolve_resume(cfg: Config, resume: Optional[str]) -> None:
         cfg.resume = bool(found)  # nothing saved yet: a fresh run (from the config's load_from, if any)
         if found:
             cfg.load_from = found
-        else:
+        elif _launcher_rank() == 0:  # no process group yet: every rank of a torchrun job would say it otherwise
             start = f'from {cfg.load_from}' if cfg.get('load_from') else 'from scratch'
             print_log(f'--resume: no checkpoint in {cfg.work_dir}; starting a fresh run {start}', logger='current')
     elif resume is not None:
@@ -155,6 +161,7 @@ def prepare_config(
     """
     options = options or TrainOptions()
     register_all_modules()
+    source = config if isinstance(config, str) else (config.filename or 'the config')  # what messages name
     if isinstance(config, str):
         name = osp.splitext(osp.basename(config))[0]
         cfg = load_config(config, cfg_options)
@@ -175,9 +182,9 @@ def prepare_config(
     # typos in component keys and counts that would fail only after training stop here, before anything is built
     problems = check_config(cfg) + check_values(cfg)
     if problems:
-        raise ConfigError(f'{name}: {len(problems)} config problem(s):\n  ' + '\n  '.join(problems))
+        raise ConfigError(f'{source}: {len(problems)} config problem(s):\n  ' + '\n  '.join(problems))
     # a missing checkpoint, dataset or latent cache: say which commands make it, before anything starts
-    check_prerequisites(cfg, config if isinstance(config, str) else name)
+    check_prerequisites(cfg, source)
     _resolve_resume(cfg, options.resume)
     configure_checkpoint_load(cfg)  # refuse a checkpoint that does not fit the model, naming the file
     return cfg

@@ -96,10 +96,10 @@ class LatentCacheDataset(BaseDataset):
         cache_dir: folder written by ``tools/cache_latents.py``.
         projector: the experiment's projector config: a cache made by another projector type, other weights or
             other stored settings is refused (naming both hashes); its ``sample_posterior`` decides whether items
-            carry posterior noise (``tools/train.py`` fills it from ``model.projector``).
+            carry posterior noise (training, ``lmdkit.apis.train``, fills it from ``model.projector``).
         image_size: the image size the experiment expects; a cache made at another size is refused.
         use_flips: draw the flipped view half of the time when the cache has one.
-        seed: seed of the per-item draws (``tools/train.py`` fills it from ``randomness.seed``).
+        seed: seed of the per-item draws (training, ``lmdkit.apis.train``, fills it from ``randomness.seed``).
         indices: serve only the first ``indices`` items (an int), as MMEngine datasets do.
     """
 
@@ -205,7 +205,7 @@ class LatentCacheDataset(BaseDataset):
 def bind_projector(cfg) -> None:
     """Hand ``model.projector`` and ``randomness.seed`` to every ``LatentCacheDataset`` of a config that does not
     name them, so the cache is checked against the projector the experiment uses and draws follow the run's seed
-    (called by tools/train.py and tools/test.py)."""
+    (called by the training program, lmdkit.apis.train, and tools/test.py)."""
     projector = cfg.get('model', {}).get('projector')
     seed = (cfg.get('randomness') or {}).get('seed')
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):

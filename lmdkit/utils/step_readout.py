@@ -24,6 +24,11 @@ class StepReadout:
         self.values: Dict[int, float] = {}  # id(tensor) -> value, for tensors read this step
         self.kept: List[torch.Tensor] = []  # keeps read tensors alive so their ids stay unique until resolve()
 
+    def __deepcopy__(self, memo: dict) -> 'StepReadout':
+        """A copy of the model (EMA, a sampling copy) gets an empty readout of its own: the pending tensors belong
+        to this model's step (and may still be attached to its autograd graph, which cannot be deep-copied)."""
+        return StepReadout()
+
     def expect(self, values: Mapping[str, Any]) -> None:
         """Announce tensors a training step will log; the step's next :meth:`read` copies them too. Announcements
         add up until that read, so the micro-batches of an accumulated step are all read with its one gradient

@@ -218,3 +218,20 @@ def test_label_check_reads_the_first_training_batch_only():
         assert not model.has_unlabelled(unlabelled)  # later training batches are not read
     assert syncs.count == 0
     assert Algorithm().has_unlabelled(unlabelled)  # a first training batch is
+
+
+def test_a_model_copy_gets_an_empty_readout_of_its_own():
+    """EMA and sampling copies deep-copy the model; a step's pending values (still on the autograd graph when no
+    guard has read them) stay with the original and do not make the copy fail."""
+    import copy
+
+    from lmdkit.registry import MODELS
+
+    from ..conftest import tiny_lmd_model
+
+    model = MODELS.build(tiny_lmd_model())
+    w = torch.nn.Parameter(torch.ones(2))
+    model.step_readout.expect(dict(loss=(w * 2).sum()))  # a tensor with grad_fn, as parse_losses leaves them
+    twin = copy.deepcopy(model)
+    assert twin.step_readout is not model.step_readout and twin.step_readout.expected == []
+    assert len(model.step_readout.expected) == 1
