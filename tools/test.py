@@ -15,12 +15,11 @@ import torch
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from lmdkit.apis import register_all_modules
-from lmdkit.datasets.latent_cache import bind_projector
+from lmdkit.apis.evaluate import prepare_test_config
+from lmdkit.apis.train import ConfigError
 from lmdkit.engine import exit_distributed_process, init_distributed, shutdown_distributed
-from lmdkit.engine.hooks import configure_checkpoint_load
 from lmdkit.fileio import atomic_write
-from lmdkit.utils.config_check import ConfigCycleError, load_config
+from lmdkit.utils.config_check import ConfigCycleError
 
 
 def parse_args() -> argparse.Namespace:
@@ -45,21 +44,11 @@ def main() -> bool:
     args = parse_args()
     # Denormal floats (e.g. Adam moments of long-unused codebook entries) make CPU kernels up to 50x slower.
     torch.set_flush_denormal(True)
-    register_all_modules()
-    if not osp.exists(args.checkpoint):  # a file, or an exported model folder
-        raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
-    try:
-        cfg = load_config(args.config, args.cfg_options)
-    except (FileNotFoundError, ConfigCycleError) as e:
+    try:  # the test program: lmdkit.apis.evaluate
+        cfg = prepare_test_config(args.config, args.checkpoint, args.cfg_options, args.work_dir, args.launcher,
+                                  args.partial)  # fmt: skip
+    except (FileNotFoundError, ConfigCycleError, ConfigError) as e:
         raise SystemExit(str(e)) from None
-    cfg.launcher = args.launcher
-    cfg.work_dir = (
-        args.work_dir or cfg.get('work_dir') or osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
-    )
-    cfg.load_from = args.checkpoint
-    cfg.resume = False  # a run's saved config may say resume=True: testing loads weights only
-    configure_checkpoint_load(cfg, partial=args.partial)
-    bind_projector(cfg)
     init_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()

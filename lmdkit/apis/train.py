@@ -150,6 +150,23 @@ def _resolve_resume(cfg: Config, resume: Optional[str]) -> None:
         cfg.resume, cfg.load_from = True, resume
 
 
+def config_and_name(config: Union[str, Config], cfg_options: Optional[dict] = None) -> tuple:
+    """``(cfg, name)``: the config of a path (loaded, ``_base_`` resolved, checked for cycles) or a copy of a
+    ``Config``, with ``cfg_options`` merged; ``name`` is the file's name without ``.py`` (work dirs, trackers)."""
+    register_all_modules()
+    if isinstance(config, str):
+        return load_config(config, cfg_options), osp.splitext(osp.basename(config))[0]
+    cfg = copy.deepcopy(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg, osp.splitext(osp.basename(config.filename or 'config'))[0]
+
+
+def default_work_dir(cfg: Config, name: str, work_dir: Optional[str] = None) -> str:
+    """``work_dir`` if given, else the config's own, else ``work_dirs/<config name>``."""
+    return work_dir or cfg.get('work_dir') or osp.join('./work_dirs', name)
+
+
 def prepare_config(
     config: Union[str, Config], cfg_options: Optional[dict] = None, options: Optional[TrainOptions] = None
 ) -> Config:
@@ -160,21 +177,10 @@ def prepare_config(
     make it) before anything is built.
     """
     options = options or TrainOptions()
-    register_all_modules()
     source = config if isinstance(config, str) else (config.filename or 'the config')  # what messages name
-    if isinstance(config, str):
-        name = osp.splitext(osp.basename(config))[0]
-        cfg = load_config(config, cfg_options)
-    else:
-        name = osp.splitext(osp.basename(config.filename or 'config'))[0]
-        cfg = copy.deepcopy(config)
-        if cfg_options:
-            cfg.merge_from_dict(cfg_options)
+    cfg, name = config_and_name(config, cfg_options)
     cfg.launcher = options.launcher
-    if options.work_dir:
-        cfg.work_dir = options.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs', name)
+    cfg.work_dir = default_work_dir(cfg, name, options.work_dir)
     bind_projector(cfg)
     _apply_precision(cfg, options.amp)
     _apply_trackers(cfg, options.trackers, name)
