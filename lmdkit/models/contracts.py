@@ -65,3 +65,17 @@ class LayerwiseEncoder(Protocol):
     def get_layer_id(self, name: str) -> int: ...
 
     def no_weight_decay(self) -> Set[str]: ...
+
+
+@runtime_checkable
+class PatchReconstructionLoss(Protocol):
+    """The loss of a masked model (``MaskedMSELoss``): it owns the target (``construct_target``, e.g. MAE's
+    per-patch standardisation) and its inverse (``restore``), so the algorithm never re-implements either."""
+
+    target_is_raw: bool
+
+    def construct_target(self, patches: torch.Tensor) -> torch.Tensor: ...
+
+    def restore(self, pred: torch.Tensor, patches: torch.Tensor) -> torch.Tensor: ...
+
+    def patch_errors(self, pred: torch.Tensor, patches: torch.Tensor) -> torch.Tensor: ...

@@ -189,3 +189,25 @@ def test_predict_reports_each_samples_masked_mse_and_target_variance(images_uint
         assert r['mse'] == pytest.approx(mse, rel=1e-5)
         assert r['target_var'] == pytest.approx(float(target[b].flatten().var()), rel=1e-5)
         assert r['mask_ratio'] == model.val_mask_ratio
+
+
+@pytest.mark.parametrize('norm_pix', [False, True])
+def test_the_loss_owns_its_target_and_the_inverse(norm_pix):
+    """``MaskedMSELoss`` builds the target (standardised per patch with norm_pix) and undoes it: restoring the target
+    gives the patches back; without norm_pix both are the identity."""
+    loss = MODELS.build(dict(type='MaskedMSELoss', norm_pix=norm_pix))
+    patches = torch.randn(2, 5, 12) * 3 + 1
+    target = loss.construct_target(patches)
+    by_hand = (patches - patches.mean(-1, keepdim=True)) / (patches.var(-1, keepdim=True) + 1e-6) ** 0.5
+    torch.testing.assert_close(target, by_hand if norm_pix else patches)
+    torch.testing.assert_close(loss.restore(target, patches), patches, rtol=1e-5, atol=1e-5)
+    assert loss.target_is_raw is not norm_pix
+    mask = torch.tensor([[1, 0, 1, 0, 0], [0, 1, 1, 1, 0]], dtype=torch.float32)
+    pred = torch.randn(2, 5, 12)
+    expected = ((pred - by_hand if norm_pix else pred - patches) ** 2).mean(-1)
+    torch.testing.assert_close(loss(pred, patches, mask), (expected * mask).sum() / mask.sum())
+
+
+def test_lmd_refuses_a_loss_that_does_not_own_its_target():
+    with pytest.raises(TypeError, match='PatchReconstructionLoss .* got CrossEntropyLoss'):
+        build(loss=dict(type='CrossEntropyLoss'))

@@ -10,8 +10,8 @@ import torch.nn.functional as F
 from lmdkit.registry import MASK_SCHEDULERS, MODELS
 from lmdkit.utils.options import merge_options
 
+from ..contracts import PatchReconstructionLoss
 from ..layers import patch_mask_to_image, patchify, unpatchify
-from ..losses import normalize_patches
 from ..projectors import build_frozen_projector, check_latent_channels
 from .base import BaseAlgorithm
 from .lmd_sampler import iterative_unmask, unmasking_schedule
@@ -60,10 +60,13 @@ class LMD(BaseAlgorithm):
         check_latent_channels(self.projector, self.backbone.in_channels, 'backbone')
         self.neck = MODELS.build(neck) if neck is not None else None
         self.loss_module = MODELS.build(loss or dict(type='MaskedMSELoss'))
+        if not isinstance(self.loss_module, PatchReconstructionLoss):
+            raise TypeError(f'LMD needs a PatchReconstructionLoss (lmdkit.models.contracts: construct_target, restore,'
+                            f' patch_errors; e.g. MaskedMSELoss), got {type(self.loss_module).__name__}')  # fmt: skip
         self.mask_scheduler = MASK_SCHEDULERS.build(mask_scheduler or dict(type='FixedMaskScheduler'))
         self.mask_ratio = self.mask_scheduler(0.0, 0)
         self.pixel_loss_weight, self.val_mask_ratio, self.val_seed = pixel_loss_weight, val_mask_ratio, val_seed
-        if pixel_loss_weight > 0 and getattr(self.loss_module, 'norm_pix', False):
+        if pixel_loss_weight > 0 and not self.loss_module.target_is_raw:
             raise ValueError('pixel_loss_weight > 0 needs un-normalised targets: set loss.norm_pix=False')
         self.sampling = merge_options(dict(steps=10, start_visible=0.15), sampling, 'sampling options')
         # per-position Gaussian of training latent patches (L, P), the start of unconditional sampling; saved with
@@ -168,12 +171,10 @@ class LMD(BaseAlgorithm):
         z = self.encode_latents(inputs)
         noise = self._val_noise(data_samples, z.shape[0], z.device)
         pred, mask = self.predict_patches(z, self.val_mask_ratio, noise)
-        target = patchify(z, self.patch_size)
-        if getattr(self.loss_module, 'norm_pix', False):
-            target = normalize_patches(target)
-        per_patch = (pred - target).pow(2).mean(-1)  # (B, L)
+        patches = patchify(z, self.patch_size)  # (B, L, P)
+        per_patch = self.loss_module.patch_errors(pred, patches)  # (B, L)
         mse = (per_patch * mask).sum(1) / mask.sum(1)
-        var = target.flatten(1).var(1)
+        var = self.loss_module.construct_target(patches).flatten(1).var(1)
         return [dict(mse=float(m), target_var=float(v), mask_ratio=self.val_mask_ratio) for m, v in zip(mse, var)]
 
     @torch.no_grad()
@@ -193,10 +194,7 @@ class LMD(BaseAlgorithm):
         pred, mask = self.predict_patches(z, ratio, noise)
         if mask is None:
             mask = pred.new_zeros(pred.shape[:2])
-        if getattr(self.loss_module, 'norm_pix', False):  # undo the per-patch standardisation with the true stats
-            target = patchify(z, self.patch_size)
-            mean, var = target.mean(-1, keepdim=True), target.var(-1, keepdim=True)
-            pred = pred * (var + 1e-6) ** 0.5 + mean
+        pred = self.loss_module.restore(pred, patchify(z, self.patch_size))  # in latent units (norm_pix undone)
         grid, c = self.backbone.grid_size, z.shape[1]
         scale = self.patch_size * self.projector.downsample_factor
         pixel_mask = patch_mask_to_image(mask, grid, scale).to(inputs.dtype)  # (B, 1, H, W)
@@ -240,7 +238,7 @@ class LMD(BaseAlgorithm):
         return merge_options(self.sampling, overrides, 'sampling options')
 
     def _generate(self, tokens, visible, opts, generator, decode) -> Dict[str, torch.Tensor]:
-        if getattr(self.loss_module, 'norm_pix', False):
+        if not self.loss_module.target_is_raw:
             raise ValueError('generation needs a model trained without norm_pix (its predictions lack the scale)')
         shares = unmasking_schedule(self.mask_scheduler, int(opts['steps']), float(opts['start_visible']))
         was_training = self.training
