@@ -33,7 +33,7 @@ from typing import Dict, List, Sequence, Tuple
 from mmengine.config import Config
 
 from lmdkit.apis.results import add_deltas, columns_of, fmt, row_of
-from lmdkit.utils.config_check import load_config
+from lmdkit.utils.config_check import load_config, name_list_items
 from lmdkit.utils.run_summary import RunSummary
 from lmdkit.visualization import plot_loss_and_mask_ratio, plot_val_metric, read_record, read_val_history
 
@@ -62,8 +62,9 @@ def expand(spec: Config) -> List[dict]:
 
 def apply_options(cfg: Config, options: dict) -> Config:
     """Set each dotted key to its value. A dict value replaces the whole sub-config (unlike ``--cfg-options``,
-    which merges), so ``'model.mask_scheduler': dict(type='UniformMaskScheduler')`` drops the old arguments."""
-    for key, value in options.items():
+    which merges), so ``'model.mask_scheduler': dict(type='UniformMaskScheduler')`` drops the old arguments.
+    Hooks may be named by type (``custom_hooks.TrainRecordHook.targets``) as well as by position."""
+    for key, value in name_list_items(cfg, options, cfg.filename or 'the config').items():
         *parents, last = key.split('.')
         node = cfg
         for part in parents:

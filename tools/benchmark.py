@@ -73,9 +73,7 @@ def main() -> None:
     args = parse_args()
     torch.set_flush_denormal(True)
     register_all_modules()
-    cfg = load_config(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     bind_projector(cfg)
     if args.batch_size:
         cfg.train_dataloader.batch_size = args.batch_size

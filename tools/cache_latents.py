@@ -41,9 +41,7 @@ def main() -> None:
     args = parse_args()
     torch.set_flush_denormal(True)
     register_all_modules()
-    cfg = load_config(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     init_distributed(args.launcher)
     try:
         write_latent_cache(cfg, args.out, split=args.split, flip=args.flip, shard_size=args.shard_size,

@@ -19,7 +19,7 @@ from lmdkit.apis.evaluate import prepare_test_config
 from lmdkit.apis.train import ConfigError
 from lmdkit.engine import exit_distributed_process, init_distributed, shutdown_distributed
 from lmdkit.fileio import atomic_write
-from lmdkit.utils.config_check import ConfigCycleError
+from lmdkit.utils.config_check import ConfigCycleError, ConfigOverrideError
 
 
 def parse_args() -> argparse.Namespace:
@@ -47,7 +47,7 @@ def main() -> bool:
     try:  # the test program: lmdkit.apis.evaluate
         cfg = prepare_test_config(args.config, args.checkpoint, args.cfg_options, args.work_dir, args.launcher,
                                   args.partial)  # fmt: skip
-    except (FileNotFoundError, ConfigCycleError, ConfigError) as e:
+    except (FileNotFoundError, ConfigCycleError, ConfigOverrideError, ConfigError) as e:
         raise SystemExit(str(e)) from None
     init_distributed(args.launcher)
     runner = Runner.from_cfg(cfg)

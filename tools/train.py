@@ -26,7 +26,7 @@ from lmdkit.apis.train import ConfigError, TrainOptions, prepare_config, runner_
 from lmdkit.engine import exit_distributed_process, init_distributed, shutdown_distributed
 from lmdkit.engine.trackers import TRACKERS
 from lmdkit.engine.workdir_lock import WorkDirLockedError, lock_work_dir_for_job
-from lmdkit.utils.config_check import ConfigCycleError
+from lmdkit.utils.config_check import ConfigCycleError, ConfigOverrideError
 
 
 def parse_args() -> argparse.Namespace:
@@ -95,7 +95,14 @@ def main() -> tuple:
     options = options_of(args)
     try:  # every check before anything starts: config problems, missing prerequisites (with the commands)
         cfg = prepare_config(args.config, args.cfg_options, options)
-    except (FileNotFoundError, ConfigCycleError, ConfigError, MissingPrerequisiteError, PrerequisiteError) as e:
+    except (
+        FileNotFoundError,
+        ConfigCycleError,
+        ConfigOverrideError,
+        ConfigError,
+        MissingPrerequisiteError,
+        PrerequisiteError,
+    ) as e:
         raise SystemExit(str(e)) from None
     # MMEngine's init_dist assumes CUDA; start the process group ourselves (gloo without a GPU).
     init_distributed(args.launcher)

@@ -29,7 +29,7 @@ from ..engine.hooks import configure_checkpoint_load
 from ..engine.recipe import Recipe, apply_recipe
 from ..engine.trackers import TrackerUnavailableError, needs_file_store, tracker_backend
 from ..registry import DATASETS
-from ..utils.config_check import check_config, check_values, load_config
+from ..utils.config_check import check_config, check_values, load_config, name_list_items
 from .prerequisites import check_prerequisites
 from .setup_env import register_all_modules
 
@@ -158,7 +158,7 @@ def config_and_name(config: Union[str, Config], cfg_options: Optional[dict] = No
         return load_config(config, cfg_options), osp.splitext(osp.basename(config))[0]
     cfg = copy.deepcopy(config)
     if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+        cfg.merge_from_dict(name_list_items(cfg, cfg_options))
     return cfg, osp.splitext(osp.basename(config.filename or 'config'))[0]
 
 

@@ -12,7 +12,7 @@ from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from lmdkit.fileio import is_model_folder, load_from_local_safe
 from lmdkit.registry import MODELS
-from lmdkit.utils.config_check import load_config
+from lmdkit.utils.config_check import load_config, name_list_items
 
 from .weights_check import check_weights, compare_weights, drop_mismatched
 
@@ -43,7 +43,7 @@ def build_model(
         config = osp.join(config, 'config.py')
     cfg = load_config(config, cfg_options) if isinstance(config, str) else config.copy()
     if cfg_options and not isinstance(config, str):
-        cfg.merge_from_dict(cfg_options)
+        cfg.merge_from_dict(name_list_items(cfg, cfg_options))
     with DefaultScope.overwrite_default_scope('lmdkit'):  # nested parts (data preprocessor) build in lmdkit's scope
         model = MODELS.build(cfg.model)
     model.ema_loaded = False

@@ -153,6 +153,10 @@ def find_base_cycle(path: str) -> Optional[List[str]]:
     return visit(osp.abspath(path), [])
 
 
+class ConfigOverrideError(ValueError):
+    """A ``--cfg-options`` key that names no item (or several) of a list such as ``custom_hooks``."""
+
+
 class ConfigCycleError(ValueError):
     """A config's ``_base_`` files inherit from each other in a circle."""
 
@@ -171,5 +175,32 @@ def load_config(path: str, cfg_options: Optional[dict] = None):
         )
     cfg = Config.fromfile(path)
     if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+        cfg.merge_from_dict(name_list_items(cfg, cfg_options, path))
     return cfg
+
+
+#: lists of typed dicts whose items an override may name by type instead of position
+NAMED_LISTS = ('custom_hooks',)
+
+
+def name_list_items(cfg, cfg_options: dict, where: str = 'the config') -> dict:
+    """``cfg_options`` with items of ``custom_hooks`` named by type (``custom_hooks.ReconstructionVisHook.interval``)
+    turned into positions (``custom_hooks.3.interval``), so overrides and ablation grids do not depend on the order
+    in which configs list their hooks. A type that is absent or listed twice is refused, naming the hooks there."""
+    out = {}
+    for key, value in cfg_options.items():
+        head, _, rest = key.partition('.')
+        name, _, tail = rest.partition('.')
+        if head in NAMED_LISTS and name and not name.isdigit():
+            items = list(cfg.get(head) or [])
+            types = [item.get('type') if isinstance(item, dict) else None for item in items]
+            found = [i for i, t in enumerate(types) if t == name or (isinstance(t, str) and t.split('.')[-1] == name)]
+            if len(found) != 1:
+                what = 'no' if not found else f'{len(found)}'
+                raise ConfigOverrideError(
+                    f'{where}: override {key!r} names {what} {head} item of type {name!r}; the config lists '
+                    f'{types} (name one of them, or use its position)'
+                )
+            key = f'{head}.{found[0]}' + (f'.{tail}' if tail else '')
+        out[key] = value
+    return out

@@ -46,3 +46,18 @@ def test_a_base_cycle_is_one_line_naming_the_files(tmp_path):
 def test_the_validation_mask_ratio_is_checked_when_the_model_is_built():
     with pytest.raises(ValueError, match=r'model\.val_mask_ratio must be in \(0, 1\).*got 1\.5'):
         MODELS.build(tiny_lmd_model(val_mask_ratio=1.5))
+
+
+def test_overrides_may_name_hooks_by_type_instead_of_position():
+    from lmdkit.utils.config_check import ConfigOverrideError
+
+    plain = load_config(QUICK_START)
+    types = [h['type'] for h in plain.custom_hooks]
+    at = types.index('ReconstructionVisHook')
+    named = load_config(QUICK_START, {'custom_hooks.ReconstructionVisHook.interval': 0})
+    by_position = load_config(QUICK_START, {f'custom_hooks.{at}.interval': 0})
+    assert named.custom_hooks[at].interval == 0 and named.to_dict() == by_position.to_dict()
+    with pytest.raises(
+        ConfigOverrideError, match=r"names no custom_hooks item of type 'SampleVisHook'.*TrainRecordHook"
+    ):
+        load_config(QUICK_START, {'custom_hooks.SampleVisHook.interval': 0})

@@ -22,9 +22,7 @@ def main() -> None:
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override keys (k=v)')
     parser.add_argument('--out', help='also write the resolved config here (a config that runs as it is)')
     args = parser.parse_args()
-    cfg = load_config(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     print(f'# resolved from {args.config}\n{cfg.pretty_text}')
     if args.out:
         cfg.dump(args.out)

@@ -7,7 +7,7 @@
 work_root = 'work_dirs/ablations/finetune_fmnist_table2'
 _lmd_ckpt = work_root + '/pre-lmd/iter_2000.pth'
 _mae_ckpt = work_root + '/pre-mae/iter_2600.pth'
-_pre = {'custom_hooks.3.interval': 0}
+_pre = {'custom_hooks.ReconstructionVisHook.interval': 0}
 variants = [
     dict(name='pre-lmd', config='configs/lmd/lmd_vitp_vqf4-fmnist-cache_cos.py',
          cfg_options={**_pre, 'train_cfg.max_iters': 2000, 'train_cfg.val_interval': 2000,

@@ -20,7 +20,7 @@ cfg_options = {
     'train_cfg.val_interval': 500,
     'param_scheduler.1.end': 2000,
     'default_hooks.checkpoint.interval': 1000,
-    'custom_hooks.3.interval': 0,
-    'custom_hooks.1.targets': {'recon/nmse': 0.45},
+    'custom_hooks.ReconstructionVisHook.interval': 0,
+    'custom_hooks.TrainRecordHook.targets': {'recon/nmse': 0.45},
 }
 work_root = 'work_dirs/ablations/lmd_fmnist_table15'
