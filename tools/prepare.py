@@ -14,6 +14,7 @@ import os.path as osp
 from mmengine.config import DictAction
 
 from lmdkit.apis.prerequisites import PrerequisiteError, describe_plan, plan_steps, run_steps
+from lmdkit.utils.config_check import ConfigCycleError, ConfigOverrideError
 
 
 def main() -> None:
@@ -27,7 +28,7 @@ def main() -> None:
                          'configs name paths relative to it')  # fmt: skip
     try:
         steps = plan_steps(args.config, args.cfg_options)
-    except (PrerequisiteError, FileNotFoundError) as e:
+    except (PrerequisiteError, FileNotFoundError, ConfigCycleError, ConfigOverrideError) as e:
         raise SystemExit(f'{args.config}: {e}') from None
     if not steps:
         print(f'{args.config}: nothing to prepare (every prerequisite exists)')

@@ -8,10 +8,12 @@
 import os.path as osp
 from typing import Optional, Union
 
+import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from ..datasets.latent_cache import bind_projector
+from ..engine import init_distributed
 from ..engine.hooks import configure_checkpoint_load
 from .train import ConfigError, config_and_name, default_work_dir
 
@@ -40,5 +42,10 @@ def prepare_test_config(
 
 
 def build_test_runner(config: Union[str, Config], checkpoint: str, **options) -> Runner:
-    """MMEngine's runner for ``prepare_test_config(config, checkpoint, **options)``; call ``.test()`` on it."""
-    return Runner.from_cfg(prepare_test_config(config, checkpoint, **options))
+    """MMEngine's runner for ``prepare_test_config(config, checkpoint, **options)``; call ``.test()`` on it. Starts
+    the process group for a ``launcher`` other than 'none' (gloo without a GPU) unless one exists, and flushes
+    denormal floats to zero, as the training program does."""
+    cfg = prepare_test_config(config, checkpoint, **options)
+    torch.set_flush_denormal(True)
+    init_distributed(cfg.launcher)
+    return Runner.from_cfg(cfg)

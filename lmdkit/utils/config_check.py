@@ -9,6 +9,7 @@ import ast
 import difflib
 import inspect
 import os.path as osp
+import re
 from typing import Any, Iterable, List, Optional, Set
 
 _SKIP_KEYS = {'type', '_scope_', '_delete_'}
@@ -191,15 +192,18 @@ def name_list_items(cfg, cfg_options: dict, where: str = 'the config') -> dict:
     for key, value in cfg_options.items():
         head, _, rest = key.partition('.')
         name, _, tail = rest.partition('.')
-        if head in NAMED_LISTS and name and not name.isdigit():
+        if head in NAMED_LISTS and name and not re.fullmatch(r'-?\d+', name):
             items = list(cfg.get(head) or [])
-            types = [item.get('type') if isinstance(item, dict) else None for item in items]
-            found = [i for i, t in enumerate(types) if t == name or (isinstance(t, str) and t.split('.')[-1] == name)]
+            # a type is a registered name ('lmdkit.X' matches 'X') or, in a config built in Python, the class
+            types = [getattr(t, '__name__', t) for t in (item.get('type') if isinstance(item, dict) else None
+                                                         for item in items)]  # fmt: skip
+            found = [i for i, t in enumerate(types) if isinstance(t, str) and name in (t, t.split('.')[-1])]
             if len(found) != 1:
                 what = 'no' if not found else f'{len(found)}'
                 raise ConfigOverrideError(
                     f'{where}: override {key!r} names {what} {head} item of type {name!r}; the config lists '
-                    f'{types} (name one of them, or use its position)'
+                    f'{types} (name one of them by its type, or use its position). Hooks every run gets are set by '
+                    'top-level keys instead: nonfinite_guard=dict(...), interrupt_checkpoint=dict(...).'
                 )
             key = f'{head}.{found[0]}' + (f'.{tail}' if tail else '')
         out[key] = value

@@ -61,3 +61,17 @@ def test_overrides_may_name_hooks_by_type_instead_of_position():
         ConfigOverrideError, match=r"names no custom_hooks item of type 'SampleVisHook'.*TrainRecordHook"
     ):
         load_config(QUICK_START, {'custom_hooks.SampleVisHook.interval': 0})
+
+
+def test_named_hooks_accept_negative_positions_classes_and_say_where_run_hooks_are_set():
+    from mmengine.config import Config as PyConfig
+
+    from lmdkit.engine.hooks import TrainRecordHook
+    from lmdkit.utils.config_check import ConfigOverrideError, name_list_items
+
+    cfg = PyConfig(dict(custom_hooks=[dict(type=TrainRecordHook), dict(type='lmdkit.ReconstructionVisHook')]))
+    assert name_list_items(cfg, {'custom_hooks.-1.interval': 0}) == {'custom_hooks.-1.interval': 0}
+    assert name_list_items(cfg, {'custom_hooks.TrainRecordHook.skip': 5}) == {'custom_hooks.0.skip': 5}
+    assert name_list_items(cfg, {'custom_hooks.ReconstructionVisHook': {}}) == {'custom_hooks.1': {}}
+    with pytest.raises(ConfigOverrideError, match='nonfinite_guard=dict'):
+        name_list_items(cfg, {'custom_hooks.NonFiniteGuardHook.max_consecutive': 3})
