@@ -38,21 +38,28 @@ def _part(module: str) -> str:
     return parts[1] if len(parts) > 1 else '__init__'
 
 
-def _imports(path: pathlib.Path, module: str):
-    """(imported lmdkit module, line) for every import in the file, at any depth (late imports count too)."""
+def _from_imports(path: pathlib.Path, module: str):
+    """(node, absolute module it imports from) for every ``from … import`` in the file, at any depth."""
     package = module if path.name == '__init__.py' else module.rsplit('.', 1)[0]
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            names = [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
+        if isinstance(node, ast.ImportFrom):
             base = node.module or ''
             if node.level:
                 anchor = package.split('.')[: len(package.split('.')) - node.level + 1]
                 base = '.'.join(anchor + ([base] if base else []))
+            yield node, base
+
+
+def _imports(path: pathlib.Path, module: str):
+    """(imported lmdkit module, line) for every import in the file, at any depth (late imports count too)."""
+    plain = [n for n in ast.walk(ast.parse(path.read_text(), str(path))) if isinstance(n, ast.Import)]
+    froms = list(_from_imports(path, module))
+    for node, base in [*((n, None) for n in plain), *froms]:
+        if base is None:
+            names = [a.name for a in node.names]
+        else:
             # `from lmdkit import registry` imports a submodule: count it as that module
             names = [f'{base}.{a.name}' if base == 'lmdkit' else base for a in node.names]
-        else:
-            continue
         for name in names:
             if name == 'lmdkit' or name.startswith('lmdkit.'):
                 yield name, node.lineno
@@ -65,6 +72,13 @@ def _modules():
             continue
         parts = rel.parts[:-1] if rel.name == '__init__' else rel.parts
         yield path, '.'.join(parts)
+
+
+def _scripts():
+    """The Python files outside the package that import it; their relative imports stay outside lmdkit."""
+    for folder in ('tools', 'tests', 'configs'):
+        for path in sorted(pathlib.Path(ROOT, folder).rglob('*.py')):
+            yield path, 'tools.x'
 
 
 def test_every_module_imports_only_downward():
@@ -81,10 +95,8 @@ def test_every_module_imports_only_downward():
 
 def test_every_imported_lmdkit_module_exists():
     """Late imports run only on their code path: a module that moved must not leave one behind."""
-    scripts = [p for d in ('tools', 'tests', 'configs') for p in sorted(pathlib.Path(ROOT, d).rglob('*.py'))]
-    outside = [(p, 'tools.x') for p in scripts]  # their relative imports stay outside lmdkit
     missing = []
-    for path, module in [*_modules(), *outside]:
+    for path, module in [*_modules(), *_scripts()]:
         for imported, line in _imports(path, module):
             where = PACKAGE.parent.joinpath(*imported.split('.'))
             if not (where.with_suffix('.py').is_file() or (where / '__init__.py').is_file()):
@@ -117,17 +129,9 @@ def _defined_names(path: pathlib.Path) -> set:
 def test_every_name_imported_from_lmdkit_exists():
     """`from lmdkit.x import name`: ``name`` is defined in ``lmdkit.x`` or is a submodule of it (a moved function
     leaves no dangling late import behind)."""
-    scripts = [p for d in ('tools', 'tests', 'configs') for p in sorted(pathlib.Path(ROOT, d).rglob('*.py'))]
     missing = []
-    for path, module in [*_modules(), *((p, 'tools.x') for p in scripts)]:
-        package = module if path.name == '__init__.py' else module.rsplit('.', 1)[0]
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if not isinstance(node, ast.ImportFrom):
-                continue
-            base = node.module or ''
-            if node.level:
-                anchor = package.split('.')[: len(package.split('.')) - node.level + 1]
-                base = '.'.join(anchor + ([base] if base else []))
+    for path, module in [*_modules(), *_scripts()]:
+        for node, base in _from_imports(path, module):
             source = _module_file(base) if base.startswith('lmdkit') else None
             if source is None:
                 continue  # a module that does not exist: the test above names it
