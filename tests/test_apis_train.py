@@ -90,3 +90,18 @@ def test_resume_auto_takes_the_newest_checkpoint_or_starts_fresh(tmp_path):
     (tmp_path / 'iter_4.pth').write_bytes(b'x')
     found = prepare_config(QUICK_START, options=TrainOptions(work_dir=str(tmp_path), resume='auto'))
     assert found.resume is True and found.load_from.endswith('iter_4.pth')
+
+
+def test_guarded_runs_build_optim_wrapper_configs_with_the_guard_seam(tmp_path):
+    guarded = prepare_config(QUICK_START, options=TrainOptions(work_dir=str(tmp_path)))
+    assert guarded.optim_wrapper.type == 'GuardedOptimWrapper'
+    off = prepare_config(QUICK_START, {'nonfinite_guard': None}, TrainOptions(work_dir=str(tmp_path)))
+    assert off.optim_wrapper.type == 'OptimWrapper'  # the config's own wrapper when nothing guards it
+    bf16 = prepare_config(QUICK_START, options=TrainOptions(work_dir=str(tmp_path), amp=True))
+    assert bf16.optim_wrapper.type == 'AutocastOptimWrapper' and bf16.optim_wrapper.dtype == 'bfloat16'
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason='checks the refusal on a machine without CUDA')
+def test_fp16_without_cuda_is_refused_before_anything_is_built(tmp_path):
+    with pytest.raises(ConfigError, match='--amp fp16 needs a CUDA device'):
+        prepare_config(QUICK_START, options=TrainOptions(work_dir=str(tmp_path), amp='fp16'))

@@ -1,7 +1,7 @@
 """Training-step benchmark of a config: throughput, data vs compute share, peak memory, FLOPs and FLOP/s.
 
-    python tools/benchmark.py CONFIG [--out result.json] [--warmup 5] [--repeat 20] [--amp] [--mask-ratio 0.75]
-        [--sample-num 16] [--sample-steps S]   (generative configs also get sampling throughput)
+    python tools/benchmark.py CONFIG [--out result.json] [--warmup 5] [--repeat 20] [--amp [bf16|fp16]]
+        [--mask-ratio 0.75] [--sample-num 16] [--sample-steps S]   (generative configs also get sampling throughput)
 
 Runs ``warmup + repeat`` real training steps (data loading, projector, forward, backward, optimiser update) on
 the config's train dataloader, counts one step's FLOPs with torch.utils.flop_counter (CPU attention included),
@@ -23,8 +23,10 @@ from mmengine.runner import Runner
 
 from lmdkit.apis import register_all_modules
 from lmdkit.datasets.latent_cache import bind_projector
+from lmdkit.engine.precision import AMP_CHOICES, AMP_HELP, apply_amp, autocast_dtype_of
 from lmdkit.evaluation.flops import count_flops, matmul_peak, synchronize
 from lmdkit.fileio import atomic_write
+from lmdkit.models.contracts import LatentPriorFitter, MaskScheduled, Sampler
 from lmdkit.registry import MODELS
 from lmdkit.utils.config_check import load_config
 
@@ -38,7 +40,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, help='override the train batch size')
     parser.add_argument('--compile', action='store_true', help='torch.compile the train step (config: compile=True)')
     precision = parser.add_mutually_exclusive_group()
-    precision.add_argument('--amp', action='store_true', help='bf16 autocast on CPU, AMP on CUDA')
+    precision.add_argument('--amp', nargs='?', const=AMP_CHOICES[0], choices=AMP_CHOICES, help=AMP_HELP)
     precision.add_argument('--fp32', action='store_true', help="plain fp32 even where the config's wrapper autocasts")
     parser.add_argument('--mask-ratio', type=float, default=0.75, help='fixed mask ratio for masked models')
     parser.add_argument('--sample-num', type=int, default=16, help='generative models: images per sampling run')
@@ -80,22 +82,19 @@ def main() -> None:
     cfg.train_dataloader.setdefault('persistent_workers', False)
     device = args.device
     if args.amp:
-        cfg.optim_wrapper.type = 'AmpOptimWrapper' if device.startswith('cuda') else 'AutocastOptimWrapper'
-        cfg.optim_wrapper['dtype'] = 'bfloat16'
+        apply_amp(cfg.optim_wrapper, args.amp, torch.device(device).type)
     elif args.fp32:
         cfg.optim_wrapper.type = 'OptimWrapper'
         cfg.optim_wrapper.pop('dtype', None)
         cfg.optim_wrapper.pop('loss_scale', None)
     # the precision the step really runs in: the (possibly config-chosen) wrapper's autocast dtype
-    amp_dtype = None
-    if cfg.optim_wrapper.get('type') in ('AutocastOptimWrapper', 'AmpOptimWrapper'):
-        amp_dtype = getattr(torch, cfg.optim_wrapper.get('dtype') or 'float16')
+    amp_dtype = autocast_dtype_of(cfg.optim_wrapper)
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).to(device).train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     loader = Runner.build_dataloader(cfg.train_dataloader, seed=0)
     batch_size = cfg.train_dataloader.batch_size
-    if hasattr(model, 'set_progress'):
+    if isinstance(model, MaskScheduled):
         model.mask_ratio = args.mask_ratio
     compile_cfg = cfg.get('compile', False) or args.compile
     if compile_cfg:  # as MMEngine's Runner does for `compile = True`: torch.compile the whole train_step
@@ -139,7 +138,7 @@ def main() -> None:
         batch_size=batch_size,
         warmup=args.warmup,
         repeat=args.repeat,
-        mask_ratio=args.mask_ratio if hasattr(model, 'set_progress') else None,
+        mask_ratio=args.mask_ratio if isinstance(model, MaskScheduled) else None,
         s_per_iter=s_iter,
         images_per_s=batch_size / s_iter,
         data_share=data_share,
@@ -160,10 +159,10 @@ def main() -> None:
            f"{result['peak_memory_mb']:.0f} | {flops / batch_size / 1e9:.3f} | {achieved / 1e9:.1f} | "
            f"{peak / 1e9:.0f} | {100 * result['peak_ratio']:.1f}% |")  # fmt: skip
     result['markdown_row'] = row
-    if hasattr(model, 'sample') and int(getattr(model, 'prior_count', 1)) == 0:  # LMD: fit its prior on one batch
+    if isinstance(model, LatentPriorFitter) and int(model.prior_count) == 0:  # LMD: fit its prior on one batch
         with torch.no_grad():
             model.fit_latent_prior([model.data_preprocessor(next_batch(), False)['inputs']])
-    if hasattr(model, 'sample'):
+    if isinstance(model, Sampler):
         result['sampling'] = sampling_throughput(model, args, device)
         print(f'sampling: {result["sampling"]}')
     header = ('config', 'device', 'dtype', 'batch', 's/iter', 'img/s', 'data', 'peak MB', 'GFLOP/img', 'GFLOP/s',

@@ -2,9 +2,10 @@
 
     python tools/sample.py CONFIG CHECKPOINT [--num 100] [--steps 50] [--sampler ddim|ddpm] [--eta 0]
         [--cfg-scale 2.0] [--cfg-schedule constant|linear|power-cosine] [--cfg-power 1] [--guide-channels 3]
-        [--labels 0 1 2 ...] [--seed 0] [--batch-size 50] [--no-ema] [--amp] [--out DIR] [--cfg-options k=v ...]
-        [--fit-prior N] [--complete N]   (LMD configs: iterative unmasking, --steps = unmasking steps; --complete:
-        conditional completion of N test images, DIR/completion.png)
+        [--labels 0 1 2 ...] [--seed 0] [--batch-size 50] [--no-ema] [--amp [bf16|fp16]] [--out DIR]
+        [--cfg-options k=v ...] [--fit-prior N] [--complete N]
+        (LMD configs: iterative unmasking, --steps = unmasking steps; --complete: conditional completion of N test
+        images, DIR/completion.png)
 
 Writes DIR/samples.png (one row per class) and DIR/samples.npz with ``arr_0`` uint8 (N, H, W, C) images and
 ``arr_1`` int64 labels (the layout of the ADM evaluation suite). The EMA weights of the checkpoint are used when
@@ -16,6 +17,7 @@ import os
 import os.path as osp
 import sys
 from contextlib import contextmanager
+from typing import Optional
 
 import numpy as np
 import torch
@@ -24,7 +26,9 @@ from mmengine.config import DictAction
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 from lmdkit.apis import init_model  # noqa: E402
+from lmdkit.engine.precision import AMP_CHOICES, amp_dtype  # noqa: E402
 from lmdkit.fileio import atomic_write  # noqa: E402
+from lmdkit.models.contracts import LatentCompleter, LatentPriorFitter  # noqa: E402
 from lmdkit.utils.images import to_uint8  # noqa: E402
 from lmdkit.visualization import save_image_rows  # noqa: E402
 
@@ -37,8 +41,8 @@ def complete_test_images(model, args) -> None:
     from lmdkit.models.layers import patch_mask_to_image
     from lmdkit.registry import DATASETS
 
-    if not hasattr(model, 'complete'):
-        raise SystemExit('--complete needs an LMD model')
+    if not isinstance(model, LatentCompleter):
+        raise SystemExit(f'--complete needs a model that completes latents (LMD); {type(model).__name__} does not')
     dataset = DATASETS.build(model.cfg.test_dataloader.dataset)
     batch = default_collate([dataset[i] for i in range(min(args.complete, len(dataset)))])
     data = model.data_preprocessor(batch, False)
@@ -65,10 +69,11 @@ def to_float32(output):
 
 
 @contextmanager
-def autocast_networks(model, enabled: bool):
-    """bf16 autocast for every network call while the sampler's own arithmetic (x_t updates, unmasking) stays in
-    fp32: the denoiser's (or MAE decoder's) outputs are cast back to float32 as they leave the network."""
-    if not enabled:
+def autocast_networks(model, dtype: Optional[torch.dtype]):
+    """Autocast every network call to ``dtype`` (None: off) while the sampler's own arithmetic (x_t updates,
+    unmasking) stays in fp32: the denoiser's (or MAE decoder's) outputs are cast back to float32 as they leave the
+    network."""
+    if dtype is None:
         yield
         return
     nets = [m for m in (getattr(model, 'denoiser', None), getattr(model, 'neck', None)) if m is not None]
@@ -76,7 +81,7 @@ def autocast_networks(model, enabled: bool):
     handles = [net.register_forward_hook(lambda module, inputs, output: to_float32(output)) for net in nets]
     device_type = next(model.parameters()).device.type
     try:
-        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+        with torch.autocast(device_type=device_type, dtype=dtype):
             yield
     finally:
         for handle in handles:
@@ -99,7 +104,13 @@ def main() -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--batch-size', type=int, default=50)
     parser.add_argument('--no-ema', action='store_true', help='use the raw training weights')
-    parser.add_argument('--amp', action='store_true', help='bf16 autocast for the networks (sampler state stays fp32)')
+    parser.add_argument(
+        '--amp',
+        nargs='?',
+        const=AMP_CHOICES[0],
+        choices=AMP_CHOICES,
+        help='autocast the networks: bf16 (a bare --amp) or fp16; the sampler state stays fp32',
+    )
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--out', default=None, help='output folder (default: next to the checkpoint)')
     parser.add_argument(
@@ -118,7 +129,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_flush_denormal(True)
     model = init_model(args.config, args.checkpoint, args.device, args.cfg_options, ema=not args.no_ema)
-    if hasattr(model, 'prior_count') and int(model.prior_count) == 0 and args.num > 0:
+    if isinstance(model, LatentPriorFitter) and int(model.prior_count) == 0 and args.num > 0:
         if not args.fit_prior:
             raise SystemExit('this LMD checkpoint has no latent prior (trained without LatentPriorHook): pass '
                              '--fit-prior N to fit it on N training samples of the config')  # fmt: skip
@@ -141,10 +152,10 @@ def main() -> None:
     generator = torch.Generator().manual_seed(args.seed)
     images = []
     print(f'sampling {args.num} images ({"EMA" if used_ema else "raw"} weights, {dict(model.sampling, **overrides)}'
-          f'{", bf16 autocast" if args.amp else ""})')  # fmt: skip
+          f'{f", {args.amp} autocast" if args.amp else ""})')  # fmt: skip
     for start in range(0, args.num, args.batch_size):
         batch = labels[start : start + args.batch_size]
-        with autocast_networks(model, args.amp):
+        with autocast_networks(model, amp_dtype(args.amp)):
             out = model.sample(len(batch), batch if model.num_classes > 0 else None, generator=generator,
                                progress=True, **overrides)  # fmt: skip
         pre = model.data_preprocessor

@@ -1,6 +1,6 @@
 """Train any lmdkit config.
 
-python tools/train.py configs/lmd/lmd_vitp_fmnist-mini_cos.py [--work-dir DIR] [--resume [CKPT]] [--amp]
+python tools/train.py configs/lmd/lmd_vitp_fmnist-mini_cos.py [--work-dir DIR] [--resume [CKPT]] [--amp [bf16|fp16]]
                      [--tracker tensorboard,wandb,mlflow] [--accumulate N] [--auto-scale-lr] [--cfg-options k=v ...]
 tools/dist_train.sh CONFIG NUM_PROCS [args]      # torchrun; gloo on CPU-only machines, nccl on GPUs
 
@@ -24,6 +24,7 @@ from mmengine.dist import barrier, get_rank
 from lmdkit.apis.prerequisites import MissingPrerequisiteError, PrerequisiteError
 from lmdkit.apis.train import ConfigError, TrainOptions, prepare_config, runner_for
 from lmdkit.engine import exit_distributed_process, init_distributed, shutdown_distributed
+from lmdkit.engine.precision import AMP_CHOICES, AMP_HELP
 from lmdkit.engine.trackers import TRACKERS
 from lmdkit.engine.workdir_lock import WorkDirLockedError, lock_work_dir_for_job
 from lmdkit.utils.config_check import ConfigCycleError, ConfigOverrideError
@@ -49,7 +50,7 @@ def parse_args() -> argparse.Namespace:
         const='auto',
         help='resume from CKPT; without a value, from the latest checkpoint in the work dir',
     )
-    parser.add_argument('--amp', action='store_true', help='mixed precision: bf16 autocast on CPU, AMP on CUDA')
+    parser.add_argument('--amp', nargs='?', const=AMP_CHOICES[0], choices=AMP_CHOICES, help=AMP_HELP)
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',

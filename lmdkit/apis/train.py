@@ -26,6 +26,7 @@ from mmengine.runner import Runner
 
 from ..datasets.latent_cache import bind_projector
 from ..engine.hooks import configure_checkpoint_load
+from ..engine.precision import apply_amp, wrapper_entries
 from ..engine.recipe import Recipe, apply_recipe
 from ..engine.trackers import TrackerUnavailableError, needs_file_store, tracker_backend
 from ..registry import DATASETS
@@ -53,7 +54,8 @@ class TrainOptions:
             ``work_dirs/<config name>``).
         resume: ``'auto'`` (the newest complete checkpoint in the work dir, or a fresh run), a checkpoint path, or
             None (the config decides: ``resume=True`` in it means ``'auto'``).
-        amp: mixed precision: bf16 autocast on CPU, AMP with a dynamic loss scaler on CUDA.
+        amp: mixed precision (``lmdkit.engine.precision``): 'bf16' (or True) autocasts on any device, 'fp16'
+            autocasts with a dynamic loss scaler (CUDA only); None or False: full precision.
         trackers: also log to these (``lmdkit.engine.trackers``: tensorboard, wandb, mlflow).
         accumulate: micro-batches per optimiser step (default: what the recipe needs).
         auto_scale_lr: configs without a ``recipe``: scale lr by the total batch / ``auto_scale_lr.base_batch_size``.
@@ -62,7 +64,7 @@ class TrainOptions:
 
     work_dir: Optional[str] = None
     resume: Optional[str] = None
-    amp: bool = False
+    amp: Union[bool, str, None] = None
     trackers: Sequence[str] = ()
     accumulate: Optional[int] = None
     auto_scale_lr: bool = False
@@ -93,15 +95,24 @@ def latest_checkpoint(work_dir: str) -> Optional[str]:
     return max(found)[1] if found else None
 
 
-def _apply_precision(cfg: Config, amp: bool) -> None:
-    if not amp:
+def _apply_precision(cfg: Config, amp: Union[bool, str, None]) -> None:
+    if cfg.get('optim_wrapper') is None:
         return
-    if torch.cuda.is_available():
-        cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
-    else:
-        cfg.optim_wrapper.type = 'AutocastOptimWrapper'
-        cfg.optim_wrapper.setdefault('dtype', 'bfloat16')
+    try:
+        apply_amp(cfg.optim_wrapper, amp, 'cuda' if torch.cuda.is_available() else 'cpu')
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+
+
+def _guard_wrappers(cfg: Config) -> None:
+    """With the non-finite guard on, plain ``OptimWrapper`` entries become ``GuardedOptimWrapper``: the same wrapper
+    with the seam the guard decides through (the config keeps its meaning)."""
+    hooks = cfg.get('custom_hooks', [])
+    if cfg.get('optim_wrapper') is None or not any(h.get('type') == 'NonFiniteGuardHook' for h in hooks):
+        return
+    for entry in wrapper_entries(cfg.optim_wrapper):
+        if entry.get('type', 'OptimWrapper') == 'OptimWrapper':
+            entry['type'] = 'GuardedOptimWrapper'
 
 
 def _apply_trackers(cfg: Config, trackers: Sequence[str], name: str) -> None:
@@ -185,6 +196,7 @@ def prepare_config(
     _apply_precision(cfg, options.amp)
     _apply_trackers(cfg, options.trackers, name)
     _add_safety_hooks(cfg)
+    _guard_wrappers(cfg)
     # typos in component keys and counts that would fail only after training stop here, before anything is built
     problems = check_config(cfg) + check_values(cfg)
     if problems:

@@ -1,7 +1,7 @@
 """Iteration-based training whose iterations are optimiser steps, each over several micro-batches."""
 
 import logging
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Mapping, Sequence
 
 from mmengine.logging import print_log
 from mmengine.runner import IterBasedTrainLoop
@@ -11,6 +11,20 @@ from lmdkit.datasets.samplers import EpochInfiniteSampler
 from lmdkit.models.algorithms.base import step_readout_of
 from lmdkit.registry import LOOPS
 from lmdkit.utils.step_readout import StepReadout
+
+
+def configured_accumulation(cfg: Mapping) -> int:
+    """Micro-batches per optimiser step that a config's ``optim_wrapper.accumulative_counts`` asks for (1 without
+    it, and for wrapper dicts: GANs step every batch)."""
+    optim = cfg.get('optim_wrapper') or {}
+    return int(optim.get('accumulative_counts', 1) or 1) if isinstance(optim, Mapping) else 1
+
+
+def micro_batches_per_iteration(runner) -> int:
+    """How many of the runner's iterations make one optimiser step: 1 under ``AccumulatingTrainLoop`` (its
+    iterations are optimiser steps), else the config's ``accumulative_counts`` (MMEngine's own accumulation counts
+    micro-batches)."""
+    return 1 if isinstance(runner.train_loop, AccumulatingTrainLoop) else configured_accumulation(runner.cfg)
 
 
 def mean_outputs(outputs: List[Dict[str, Any]], readout: StepReadout) -> Dict[str, float]:
@@ -54,7 +68,7 @@ class AccumulatingTrainLoop(IterBasedTrainLoop):
         if self.accumulate == 1:  # nothing to count: the runner's initialisation holds (GANs' wrapper dicts too)
             return
         wrapper = self.runner.optim_wrapper
-        counts = getattr(wrapper, '_accumulative_counts', None)  # MMEngine keeps it private; OptimWrapperDict: none
+        counts = configured_accumulation(self.runner.cfg)  # what the wrapper was built with
         if counts != self.accumulate:
             raise ValueError(f'train_cfg.accumulate={self.accumulate} but optim_wrapper.accumulative_counts='
                              f'{counts}; set both to the same number (tools/train.py --accumulate does)')  # fmt: skip

@@ -15,6 +15,27 @@ class ProgressScheduled(Protocol):
 
 
 @runtime_checkable
+class MaskScheduled(ProgressScheduled, Protocol):
+    """A model whose schedule is a mask ratio (LMD, MDT): ``mask_ratio`` is the ratio its training steps use now
+    (benchmarks fix it directly; training sets it through ``set_progress``)."""
+
+    mask_ratio: float
+
+
+@runtime_checkable
+class LatentCompleter(Protocol):
+    """A masked generative model that completes images from a share of their latent tokens (LMD)."""
+
+    def complete(
+        self,
+        inputs: torch.Tensor,
+        visible: Optional[torch.Tensor] = None,
+        generator: Optional[torch.Generator] = None,
+        **overrides,
+    ) -> Dict[str, torch.Tensor]: ...
+
+
+@runtime_checkable
 class Reconstructor(Protocol):
     """A model that reconstructs its input (an autoencoder): ``input`` and ``reconstruction`` images."""
 

@@ -9,11 +9,11 @@ import torch
 from mmengine.hooks import RuntimeInfoHook
 from mmengine.logging import MessageHub
 from mmengine.model import ExponentialMovingAverage
-from mmengine.optim import OptimWrapper
 from mmengine.runner import get_priority
 
 from lmdkit.engine import SyncFreeEMA
 from lmdkit.engine.hooks import NonFiniteGuardHook
+from lmdkit.engine.optimizers import GuardedOptimWrapper
 from lmdkit.utils.host_syncs import HostSyncCounter
 from lmdkit.utils.step_readout import StepReadout
 
@@ -73,7 +73,7 @@ def test_guard_clips_with_its_own_norm_reads_once_and_logs_the_norm(tmp_path):
     model = torch.nn.Linear(4, 3)
     reference = torch.nn.Linear(4, 3)
     reference.load_state_dict(model.state_dict())
-    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.5), clip_grad=dict(max_norm=0.1))
+    wrapper = GuardedOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.5), clip_grad=dict(max_norm=0.1))
     runner = fake_runner(tmp_path, wrapper)
     NonFiniteGuardHook().before_train(runner)
     x = torch.randn(8, 4)

@@ -8,10 +8,11 @@ import torch
 import torch.multiprocessing as mp
 from mmengine.hooks import Hook
 from mmengine.logging import MessageHub
-from mmengine.optim import OptimWrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
 from mmengine.runner import Runner
 
 from lmdkit.engine.hooks import NonFiniteGuardHook
+from lmdkit.engine.optimizers import GuardedOptimWrapper
 
 from ..conftest import tiny_runner_cfg
 
@@ -26,7 +27,7 @@ def fake_runner(tmp_path, wrapper, model=None):
 def make_wrapper():
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 1)
-    return model, OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    return model, GuardedOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
 
 
 def test_skips_non_finite_steps_and_counts_them(tmp_path):
@@ -61,7 +62,7 @@ def _rank(rank, world, init_file, results):
     dist.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank, world_size=world)
     torch.manual_seed(0)
     model = torch.nn.Linear(3, 1)
-    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    wrapper = GuardedOptimWrapper(optimizer=torch.optim.SGD(model.parameters(), lr=0.1))
     hook = NonFiniteGuardHook(max_consecutive=5)
     runner = SimpleNamespace(model=None, optim_wrapper=wrapper, message_hub=MessageHub.get_instance(f'r{rank}'), iter=0,
                              work_dir='.', logger=SimpleNamespace(warning=lambda m: None))  # fmt: skip
@@ -83,7 +84,7 @@ def test_the_verdict_is_agreed_across_ranks(tmp_path):
 
 def test_fp16_loss_scaler_wrappers_are_left_to_their_scaler(tmp_path):
     model, wrapper = make_wrapper()
-    wrapper.loss_scaler = object()  # what AmpOptimWrapper carries: its GradScaler skips and rescales by itself
+    wrapper.__class__ = AmpOptimWrapper  # (built on CPU without its CUDA check) its GradScaler skips and rescales
     runner = fake_runner(tmp_path, wrapper)
     runner.logger.info = runner.logs.append
     step = wrapper.step
@@ -119,6 +120,7 @@ def test_the_last_good_checkpoint_is_the_one_before_the_first_skip(tmp_path, hol
     cfg = tiny_runner_cfg(tmp_path, max_iters=10)
     cfg.default_hooks.checkpoint.interval = 2
     cfg.experiment_name = f'guard_{hold}'
+    cfg.optim_wrapper.type = 'GuardedOptimWrapper'  # what lmdkit.apis.train builds for OptimWrapper
     runner = Runner.from_cfg(cfg)
     runner.register_hook(NonFiniteGuardHook(max_consecutive=3, hold_checkpoints=hold), priority='HIGHEST')
     runner.register_hook(PoisonFrom(5))
@@ -134,6 +136,7 @@ def test_saving_resumes_once_steps_are_good_again(tmp_path):
     cfg = tiny_runner_cfg(tmp_path, max_iters=10)
     cfg.default_hooks.checkpoint.interval = 2
     cfg.experiment_name = 'guard_recovers'
+    cfg.optim_wrapper.type = 'GuardedOptimWrapper'
     runner = Runner.from_cfg(cfg)
     runner.register_hook(NonFiniteGuardHook(max_consecutive=3), priority='HIGHEST')
     runner.register_hook(PoisonFrom(5, until=6))  # iterations 5 and 6 skipped, then training recovers
@@ -156,3 +159,46 @@ def test_an_interrupt_while_skipping_saves_nothing(tmp_path):
     hook.after_train_iter(runner, 0)  # save_checkpoint=None: calling it would fail
     assert runner.train_loop.stop_training and hook.interrupted_at == 7
     assert 'no checkpoint saved' in warnings[0] and not list(tmp_path.iterdir())
+
+
+def test_a_wrapper_without_the_guard_seam_is_refused(tmp_path):
+    model = torch.nn.Linear(3, 1)
+    runner = fake_runner(tmp_path, OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1)))
+    with pytest.raises(TypeError, match='optim_wrapper is a OptimWrapper.*GuardedOptimWrapper.*nonfinite_guard=None'):
+        NonFiniteGuardHook().before_train(runner)
+
+
+def test_guarded_wrapper_without_a_guard_steps_as_optim_wrapper():
+    torch.manual_seed(0)
+    ours, theirs = torch.nn.Linear(4, 2), torch.nn.Linear(4, 2)
+    theirs.load_state_dict(ours.state_dict())
+    clip = dict(max_norm=0.05)
+    guarded = GuardedOptimWrapper(optimizer=torch.optim.SGD(ours.parameters(), lr=0.3), clip_grad=clip)
+    plain = OptimWrapper(torch.optim.SGD(theirs.parameters(), lr=0.3), clip_grad=dict(clip))
+    x = torch.randn(5, 4)
+    for _ in range(3):
+        guarded.update_params(ours(x).pow(2).sum())
+        plain.update_params(theirs(x).pow(2).sum())
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        torch.testing.assert_close(p, q)
+    assert guarded.accumulative_counts == 1
+
+
+def test_a_refused_step_leaves_weights_and_optimiser_state_alone():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 1)
+    wrapper = GuardedOptimWrapper(optimizer=torch.optim.Adam(model.parameters(), lr=0.1))
+    seen = []
+
+    class Refuse:
+        def allow_step(self, grad_norm, log_name):
+            seen.append((float(grad_norm), log_name))
+            return False
+
+    wrapper.attach_guard(Refuse(), 'gen_grad_norm')
+    before = model.weight.detach().clone()
+    loss = model(torch.ones(2, 3)).sum()
+    wrapper.update_params(loss)
+    assert torch.equal(model.weight, before) and not wrapper.optimizer.state  # Adam never stepped
+    norm = torch.linalg.vector_norm(torch.cat([torch.full((3,), 2.0), torch.tensor([2.0])]))  # d(sum)/dw = 2 per entry
+    assert seen == [(pytest.approx(float(norm)), 'gen_grad_norm')]

@@ -1,6 +1,6 @@
 """Host syncs per training iteration of a config: how often a CUDA step would wait for the GPU, and where.
 
-    python tools/analysis/host_syncs.py CONFIG [--iters 3] [--warmup 2] [--amp] [--max N] [--out FILE]
+    python tools/analysis/host_syncs.py CONFIG [--iters 3] [--warmup 2] [--amp [bf16|fp16]] [--max N] [--out FILE]
         [--cfg-options KEY=VALUE ...]
 
 Runs ``warmup + iters`` real training iterations through the training program of tools/train.py
@@ -18,6 +18,7 @@ import json
 import os.path as osp
 import sys
 import tempfile
+from typing import Optional
 
 from mmengine.config import DictAction
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
@@ -26,6 +27,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from lmdkit.apis import register_all_modules  # noqa: E402
 from lmdkit.apis.train import TrainOptions, prepare_config, runner_for  # noqa: E402
 from lmdkit.engine import AccumulatingTrainLoop  # noqa: E402
+from lmdkit.engine.precision import AMP_CHOICES, AMP_HELP  # noqa: E402
 from lmdkit.utils.host_syncs import HostSyncCounter, describe  # noqa: E402
 
 
@@ -34,14 +36,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config')
     parser.add_argument('--iters', type=int, default=3, help='measured iterations')
     parser.add_argument('--warmup', type=int, default=2, help='iterations run first and not counted')
-    parser.add_argument('--amp', action='store_true', help='mixed precision as tools/train.py --amp')
+    parser.add_argument('--amp', nargs='?', const=AMP_CHOICES[0], choices=AMP_CHOICES, help=AMP_HELP)
     parser.add_argument('--max', type=int, help='fail (exit 1) when an iteration has more host syncs than this')
     parser.add_argument('--out', help='JSON file with the per-iteration counts and call sites')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
 
-def audit(config: str, iters: int = 3, warmup: int = 2, amp: bool = False, cfg_options=None) -> list:
+def audit(config: str, iters: int = 3, warmup: int = 2, amp: Optional[str] = None, cfg_options=None) -> list:
     """Train ``warmup + iters`` iterations of ``config``; one :class:`HostSyncCounter` per measured iteration."""
     total = warmup + iters
     never = 10**9

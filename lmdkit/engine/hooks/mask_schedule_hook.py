@@ -1,4 +1,5 @@
-"""Feeds training progress to the model's mask scheduler every iteration and logs the ratio."""
+"""Feeds training progress to the model's mask scheduler every iteration (the model logs the ratio in force with
+its step's outputs)."""
 
 import math
 from typing import Optional
@@ -9,7 +10,7 @@ from mmengine.model import is_model_wrapper
 from lmdkit.models.contracts import ProgressScheduled
 from lmdkit.registry import HOOKS
 
-from ..loops import AccumulatingTrainLoop
+from ..loops import micro_batches_per_iteration
 
 
 def unwrap(model):
@@ -39,11 +40,5 @@ class MaskScheduleHook(Hook):
         if not isinstance(model, ProgressScheduled):
             raise TypeError(f'MaskScheduleHook needs a ProgressScheduled model (lmdkit.models.contracts: '
                             f'set_progress()); {type(model).__name__} is not one')  # fmt: skip
-        # AccumulatingTrainLoop's iterations are optimiser steps already; MMEngine's own accumulation counts
-        # micro-batches
-        loop = runner.train_loop
-        native = getattr(runner.optim_wrapper, '_accumulative_counts', 1)  # OptimWrapperDict (GANs) has none
-        accum = 1 if isinstance(loop, AccumulatingTrainLoop) else native
-        progress, step = optimizer_progress(runner.iter, runner.max_iters, accum)
-        ratio = model.set_progress(progress, step)
-        runner.message_hub.update_scalar('train/mask_ratio', ratio)
+        progress, step = optimizer_progress(runner.iter, runner.max_iters, micro_batches_per_iteration(runner))
+        model.set_progress(progress, step)

@@ -1,18 +1,18 @@
 """Skips optimiser steps whose gradients are not finite, agreed across ranks, and stops a run that keeps failing."""
 
-import functools
 import os.path as osp
-from typing import Callable, Optional
+from typing import Optional
 
 import torch
 import torch.distributed as dist
 from mmengine.hooks import Hook
-from mmengine.optim import OptimWrapperDict
+from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 
 from lmdkit.models.algorithms.base import step_readout_of
 from lmdkit.registry import HOOKS
 from lmdkit.utils.step_readout import StepReadout
 
+from ..optimizers import GuardedOptimWrapper
 from .checkpoint_hook import HOLD_CHECKPOINTS
 
 
@@ -35,16 +35,18 @@ class NonFiniteGuardHook(Hook):
     gradients; the skips come after). While steps are skipped, the CheckpointHook saves nothing
     (``hold_checkpoints``, default on; ``lmdkit.engine.hooks.checkpoint_hook``).
 
-    The check is the total gradient norm (one fused reduction; non-finite exactly when a gradient is), logged as
-    ``train/grad_norm``. Its host read is the step's only one: it also copies the values the model logs (the
-    model's ``step_readout``, ``lmdkit.utils.step_readout``), and this hook hands them to the other hooks as floats.
-    Norm clipping (MMEngine's ``optim_wrapper.clip_grad=dict(max_norm=...)``) reuses this norm instead of computing
-    and reading its own; clipping cannot make a non-finite gradient finite, so the check comes first.
+    The hook is the ``StepGuard`` of the run's ``GuardedOptimWrapper`` (``lmdkit.engine.optimizers``), which asks
+    :meth:`allow_step` before each step with the total gradient norm (one fused reduction; non-finite exactly when a
+    gradient is), logged as ``train/grad_norm``. Its host read is the step's only one: it also copies the values the
+    model logs (the model's ``step_readout``, ``lmdkit.utils.step_readout``), and this hook hands them to the other
+    hooks as floats. Norm clipping (``optim_wrapper.clip_grad=dict(max_norm=...)``) reuses this norm; clipping cannot
+    make a non-finite gradient finite, so the check comes first.
 
     The training program (``lmdkit.apis.train``) adds this hook to every run (top-level config key
-    ``nonfinite_guard``: its arguments, or None to turn it off). Wrappers with a dynamic loss scaler (fp16
-    ``AmpOptimWrapper``) and DeepSpeed's are left alone: their engines already skip overflowing steps (and lower the
-    scale), which skipping the whole step here would prevent.
+    ``nonfinite_guard``: its arguments, or None to turn it off) and builds ``OptimWrapper`` configs as
+    ``GuardedOptimWrapper``. Wrappers with a dynamic loss scaler (fp16 ``AmpOptimWrapper``) and DeepSpeed's are
+    left alone: their engines already skip overflowing steps (and lower the scale), which skipping the whole step
+    here would prevent. Any other wrapper is refused.
     """
 
     priority = 'HIGHEST'  # turn the step's logged tensors into floats before RuntimeInfoHook reads them one by one
@@ -59,8 +61,10 @@ class NonFiniteGuardHook(Hook):
         self.first_skipped = None  # iteration of the first skip of the current run of skips
         self.good_checkpoint = None  # the last checkpoint saved before it
         self.readout = StepReadout()  # replaced by the model's own in before_train
+        self.runner = None  # set in before_train: the steps it decides belong to this runner
 
     def before_train(self, runner) -> None:
+        self.runner = runner
         self.readout = step_readout_of(runner.model) or StepReadout()
         wrapper = runner.optim_wrapper
         named = list(wrapper.items()) if isinstance(wrapper, OptimWrapperDict) else [('', wrapper)]  # GANs: a dict
@@ -68,16 +72,19 @@ class NonFiniteGuardHook(Hook):
         self.skipped_total = int(hub.get_info('skipped_steps', 0) or 0)  # restored on resume
         hub.update_info(HOLD_CHECKPOINTS, False)  # a resumed run starts from a saved, good state
         for name, w in named:
-            if getattr(w, 'loss_scaler', None) is not None:
+            if isinstance(w, GuardedOptimWrapper):
+                w.attach_guard(self, f'{name}_grad_norm' if name else 'grad_norm')
+            elif isinstance(w, AmpOptimWrapper):
                 runner.logger.info('NonFiniteGuardHook: the fp16 loss scaler handles overflowing steps itself')
-                continue
             # by name: MMEngine's DeepSpeedOptimWrapper module imports deepspeed, an optional package
-            if type(w).__name__ == 'DeepSpeedOptimWrapper':
+            elif type(w).__name__ == 'DeepSpeedOptimWrapper':
                 runner.logger.info('NonFiniteGuardHook: DeepSpeed handles overflowing steps itself')
-                continue
-            if not getattr(w, '_lmdkit_guarded', False):
-                w.step = self._guard(runner, w, w.step, f'{name}_grad_norm' if name else 'grad_norm')
-                w._lmdkit_guarded = True
+            else:
+                raise TypeError(
+                    f'NonFiniteGuardHook guards a GuardedOptimWrapper; optim_wrapper{"." + name if name else ""} is '
+                    f'a {type(w).__name__}. Set its type to GuardedOptimWrapper (lmdkit.apis.train does this for '
+                    'OptimWrapper), or turn the guard off with nonfinite_guard=None.'
+                )
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None, outputs=None) -> None:
         if isinstance(outputs, dict):
@@ -92,13 +99,6 @@ class NonFiniteGuardHook(Hook):
                 f'{self.good_checkpoint}; resume with --resume {self.good_checkpoint}.')  # fmt: skip
 
     @staticmethod
-    @torch.no_grad()
-    def grad_norm(params: list, norm_type: float = 2.0) -> torch.Tensor:
-        """Total ``norm_type`` norm of the gradients of ``params`` on this rank (0 without any)."""
-        grads = [p.grad for p in params]
-        return torch.nn.utils.get_total_norm(grads, norm_type) if grads else torch.zeros(())
-
-    @staticmethod
     def agreed_verdict(norm: torch.Tensor) -> torch.Tensor:
         """1 if ``norm`` is finite on every rank, else 0 (a MIN all-reduce; no host read)."""
         flag = torch.isfinite(norm).to(torch.float32).reshape(1)
@@ -106,45 +106,33 @@ class NonFiniteGuardHook(Hook):
             dist.all_reduce(flag, op=dist.ReduceOp.MIN)
         return flag
 
-    def _guard(self, runner, wrapper, step: Callable, log_name: str) -> Callable:
-        @functools.wraps(step)  # keeps the attributes MMEngine's parameter schedulers put on the step (_with_counter)
-        def guarded_step(**kwargs):
-            clip = dict(getattr(wrapper, 'clip_grad_kwargs', None) or {})
-            by_norm = 'max_norm' in clip and wrapper.clip_func is torch.nn.utils.clip_grad_norm_
-            params = [p for g in wrapper.optimizer.param_groups for p in g['params'] if p.grad is not None]
-            norm = self.grad_norm(params, clip.get('norm_type', 2.0) if by_norm else 2.0)
-            whole = norm.full_tensor() if hasattr(norm, 'full_tensor') else norm  # FSDP2: a DTensor of shard norms
-            finite, norm_value = self.readout.read(self.agreed_verdict(whole), whole)  # the step's one host read
-            runner.message_hub.update_scalar(f'train/{log_name}', norm_value)
-            if finite:
-                if self.in_a_row:
-                    runner.message_hub.update_info(HOLD_CHECKPOINTS, False)
-                self.in_a_row = 0
-                if not by_norm:
-                    return step(**kwargs)
-                torch.nn.utils.clip_grads_with_norm_(params, clip['max_norm'], norm, clip.get('foreach'))
-                wrapper.clip_grad_kwargs = {}  # already clipped: MMEngine's own clipping would read the norm again
-                try:
-                    return step(**kwargs)
-                finally:
-                    wrapper.clip_grad_kwargs = clip
-            it = runner.iter + 1
-            if self.in_a_row == 0:  # the pointer still names what was saved before this step
-                self.first_skipped, self.good_checkpoint = it, _last_checkpoint(runner.work_dir)
-                runner.message_hub.update_info(HOLD_CHECKPOINTS, self.hold_checkpoints)
-            self.skipped_total += 1
-            self.in_a_row += 1
-            runner.message_hub.update_info('skipped_steps', self.skipped_total)
-            runner.message_hub.update_scalar('train/skipped_steps', self.skipped_total)
-            runner.logger.warning(f'non-finite gradients at iteration {it}: step skipped ({self.in_a_row} in a row, '
-                                  f'{self.skipped_total} in total)')  # fmt: skip
-            if self.in_a_row >= self.max_consecutive:
-                span = f'iteration {it}' if it == self.first_skipped else f'iterations {self.first_skipped}-{it}'
-                raise FloatingPointError(
-                    f'{self.in_a_row} optimiser steps in a row had non-finite gradients ({span}); training stopped. '
-                    f'{self.good_checkpoint_message()} Lower the learning rate, enable gradient clipping '
-                    '(optim_wrapper.clip_grad=dict(max_norm=...)) or check the data before resuming.'
-                )
-            return None
-
-        return guarded_step
+    def allow_step(self, grad_norm: torch.Tensor, log_name: str) -> bool:
+        """The ``StepGuard`` decision a ``GuardedOptimWrapper`` asks for before each step: True when the gradients
+        are finite on every rank; otherwise the skip is counted, logged and, after ``max_consecutive`` in a row,
+        training stops with the last good checkpoint named."""
+        runner = self.runner
+        finite, norm_value = self.readout.read(self.agreed_verdict(grad_norm), grad_norm)  # the step's one host read
+        runner.message_hub.update_scalar(f'train/{log_name}', norm_value)
+        if finite:
+            if self.in_a_row:
+                runner.message_hub.update_info(HOLD_CHECKPOINTS, False)
+            self.in_a_row = 0
+            return True
+        it = runner.iter + 1
+        if self.in_a_row == 0:  # the pointer still names what was saved before this step
+            self.first_skipped, self.good_checkpoint = it, _last_checkpoint(runner.work_dir)
+            runner.message_hub.update_info(HOLD_CHECKPOINTS, self.hold_checkpoints)
+        self.skipped_total += 1
+        self.in_a_row += 1
+        runner.message_hub.update_info('skipped_steps', self.skipped_total)
+        runner.message_hub.update_scalar('train/skipped_steps', self.skipped_total)
+        runner.logger.warning(f'non-finite gradients at iteration {it}: step skipped ({self.in_a_row} in a row, '
+                              f'{self.skipped_total} in total)')  # fmt: skip
+        if self.in_a_row >= self.max_consecutive:
+            span = f'iteration {it}' if it == self.first_skipped else f'iterations {self.first_skipped}-{it}'
+            raise FloatingPointError(
+                f'{self.in_a_row} optimiser steps in a row had non-finite gradients ({span}); training stopped. '
+                f'{self.good_checkpoint_message()} Lower the learning rate, enable gradient clipping '
+                '(optim_wrapper.clip_grad=dict(max_norm=...)) or check the data before resuming.'
+            )
+        return False

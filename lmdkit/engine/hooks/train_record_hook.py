@@ -121,7 +121,7 @@ class TrainRecordHook(Hook):
         hub = runner.message_hub
         step_time = float(hub.get_scalar('train/time').current()) if 'train/time' in hub.log_scalars else 0.0
         data_time = float(hub.get_scalar('train/data_time').current()) if 'train/data_time' in hub.log_scalars else 0.0
-        ratio = float(hub.get_scalar('train/mask_ratio').current()) if 'train/mask_ratio' in hub.log_scalars else None
+        ratio = float(outputs['mask_ratio']) if outputs and 'mask_ratio' in outputs else None  # the model's own
         grad_norm = float(hub.get_scalar('train/grad_norm').current()) if 'train/grad_norm' in hub.log_scalars else None
         lr = runner.optim_wrapper.get_lr()
         self._wall += step_time

@@ -3,13 +3,14 @@
 from contextlib import contextmanager
 
 import torch
-from mmengine.optim import OptimWrapper
 
 from lmdkit.registry import OPTIM_WRAPPERS
 
+from .guarded_optim_wrapper import GuardedOptimWrapper
+
 
 @OPTIM_WRAPPERS.register_module()
-class AutocastOptimWrapper(OptimWrapper):
+class AutocastOptimWrapper(GuardedOptimWrapper):
     """Runs forward passes under ``torch.autocast(device_type, dtype)``; bfloat16 needs no loss scaling.
 
     Used by ``tools/train.py --amp`` on CPU (bf16 matmuls are about 4x faster than fp32 on AVX-512-bf16 CPUs);

@@ -123,14 +123,13 @@ class Autoencoder(BaseAlgorithm):
             disc_wrapper.update_params(d_loss)
         return log
 
-    def forward(self, inputs: torch.Tensor, data_samples: Optional[dict] = None, mode: str = 'tensor'):
-        if mode == 'loss':  # generator losses without updates (used by tests and tools)
-            return self.generator_losses(inputs, self.autoencode(inputs), self.discriminator is not None)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.projector.encode(inputs)
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got '{mode}'")
+    def loss(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
+        """Generator losses without updates (tests and tools; training goes through :meth:`train_step`)."""
+        return self.generator_losses(inputs, self.autoencode(inputs), self.discriminator is not None)
+
+    def forward_tensor(self, inputs: torch.Tensor) -> torch.Tensor:
+        """The projector's latents of preprocessed images."""
+        return self.projector.encode(inputs)
 
     @torch.no_grad()
     def reconstruct(self, inputs: torch.Tensor) -> Dict[str, torch.Tensor]:

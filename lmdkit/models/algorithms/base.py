@@ -1,6 +1,8 @@
 """The base of every algorithm: MMEngine's ``BaseModel`` whose logged values reach the host in one copy per step."""
 
-from typing import Dict, Optional, Tuple
+from abc import abstractmethod
+from numbers import Real
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -20,6 +22,31 @@ class BaseAlgorithm(BaseModel):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.step_readout = StepReadout()  # read by the engine (NonFiniteGuardHook, the training loop)
 
+    def forward(self, inputs: Any, data_samples: Optional[dict] = None, mode: str = 'tensor') -> Any:
+        """MMEngine's three modes, the same for every algorithm: 'loss' → :meth:`loss` (the training step's terms and
+        scalars), 'predict' → :meth:`predict` (per-sample results for the evaluators), 'tensor' →
+        :meth:`forward_tensor` (features or logits)."""
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        if mode == 'tensor':
+            return self.forward_tensor(inputs)
+        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got '{mode}'")
+
+    @abstractmethod
+    def loss(self, inputs: Any, data_samples: Optional[dict] = None) -> Dict[str, Union[torch.Tensor, float]]:
+        """The step's outputs: loss terms (tensors; keys containing ``loss`` are summed), logged tensors and host
+        scalars (see :meth:`parse_losses`)."""
+
+    @abstractmethod
+    def predict(self, inputs: Any, data_samples: Optional[dict] = None) -> List[dict]:
+        """One dict of results per sample (what the metrics read)."""
+
+    def forward_tensor(self, inputs: Any) -> torch.Tensor:
+        """The 'tensor' mode; algorithms without one refuse it."""
+        raise ValueError(f"{type(self).__name__} has no 'tensor' mode")
+
     def has_unlabelled(self, labels: torch.Tensor, training: bool = True) -> bool:
         """Whether ``labels`` holds -1 (an unlabelled dataset gives -1 for every image). Reading labels makes the
         host wait for the device (one sync per training step is the budget), so training reads the first batch
@@ -34,9 +61,20 @@ class BaseAlgorithm(BaseModel):
         checks (``lmdkit.models.weights_check``) count them as present. None by default."""
         return ()
 
-    def parse_losses(self, losses: Dict[str, torch.Tensor]) -> Tuple[torch.Tensor, Dict[str, torch.Tensor]]:
-        loss, log_vars = super().parse_losses(losses)
+    def parse_losses(
+        self, losses: Mapping[str, Union[torch.Tensor, float]]
+    ) -> Tuple[torch.Tensor, Dict[str, Union[torch.Tensor, float]]]:
+        """The step's outputs: MMEngine's rule for tensors (every key containing ``loss`` adds to the loss that is
+        back-propagated; every tensor is logged, as its mean), plus host scalars: a Python number (the step's mask
+        ratio) is logged as it is and costs no device transfer. The tensors are announced to ``step_readout``."""
+        host = {k: v for k, v in losses.items() if isinstance(v, Real) and not isinstance(v, bool)}
+        terms = [k for k in host if 'loss' in k]
+        if terms:
+            raise TypeError(f'{type(self).__name__}.loss returned {terms} as Python numbers: a loss term must be a '
+                            'tensor (keys containing "loss" are summed and back-propagated)')  # fmt: skip
+        loss, log_vars = super().parse_losses({k: v for k, v in losses.items() if k not in host})
         self.step_readout.expect(log_vars)
+        log_vars.update((k, float(v)) for k, v in host.items())
         return loss, log_vars
 
 

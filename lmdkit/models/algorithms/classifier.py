@@ -6,7 +6,7 @@ then unused) or the normalised class token (``'token'``, MAE's linear probe). CN
 pooled (B, D) features (``ConvNet``) use ``global_pool='none'``.
 """
 
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
@@ -15,10 +15,11 @@ from lmdkit.registry import MODELS
 
 from ..projectors import build_frozen_projector, check_latent_channels
 from .base import BaseAlgorithm
+from .latent_input import LatentInput
 
 
 @MODELS.register_module()
-class ImageClassifier(BaseAlgorithm):
+class ImageClassifier(LatentInput, BaseAlgorithm):
     """projector.encode (frozen) → MAEViT on all tokens (or a CNN) → pool → head → cross-entropy.
 
     Args:
@@ -73,21 +74,13 @@ class ImageClassifier(BaseAlgorithm):
             self.backbone.eval()  # no dropout/drop path in a linear probe
         return self
 
-    def forward(
-        self, inputs: torch.Tensor, data_samples: Optional[dict] = None, mode: str = 'tensor'
-    ) -> Union[Dict[str, torch.Tensor], List[dict], torch.Tensor]:
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.head(self.extract_feat(inputs))
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got '{mode}'")
+    def forward_tensor(self, inputs: torch.Tensor) -> torch.Tensor:
+        """(B, K) logits."""
+        return self.head(self.extract_feat(inputs))
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
         """(B, D) pooled features of preprocessed images."""
-        with torch.no_grad():
-            x = self.projector.encode(inputs)
+        x = self.encode_latents(inputs)
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):  # probes: no graph
             if self.global_pool == 'none':
                 return self.backbone(x)  # (B, D)

@@ -14,11 +14,13 @@ from ..contracts import PatchReconstructionLoss
 from ..layers import patch_mask_to_image, patchify, unpatchify
 from ..projectors import build_frozen_projector, check_latent_channels
 from .base import BaseAlgorithm
+from .latent_input import LatentInput
 from .lmd_sampler import iterative_unmask, unmasking_schedule
+from .mask_scheduled import MaskScheduledMixin
 
 
 @MODELS.register_module()
-class LMD(BaseAlgorithm):
+class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
     """Masked latent modelling: projector.encode → MAEViT(visible tokens) → decoder → loss on masked patches.
 
     Args:
@@ -89,22 +91,10 @@ class LMD(BaseAlgorithm):
     def state_filled_on_load(self) -> Tuple[str, ...]:
         return self.PRIOR_KEYS
 
-    # ------------------------------------------------------------------ schedule
-    def set_progress(self, progress: float, step: Optional[int] = None) -> float:
-        """Set the training mask ratio from progress p ∈ [0, 1] (called by ``MaskScheduleHook``)."""
-        self.mask_ratio = self.mask_scheduler(progress, step)
-        return self.mask_ratio
-
     # ------------------------------------------------------------------ helpers
     @property
     def patch_size(self) -> int:
         return self.backbone.patch_size
-
-    @torch.no_grad()
-    def encode_latents(self, inputs: Union[torch.Tensor, Dict[str, torch.Tensor]]) -> torch.Tensor:
-        """(B, C, h, w) latents of the frozen projector, from preprocessed images (B, C_img, H, W) or from a batch of
-        latent-cache records (a dict, from ``LatentCacheDataset``: nothing is encoded then)."""
-        return self.projector.from_cache(inputs) if isinstance(inputs, dict) else self.projector.encode(inputs)
 
     def fixed_noise(self, batch: int, seed: int, device: torch.device) -> torch.Tensor:
         """(B, L) masking noise from a seeded generator: the same masks for every call (pictures, tools)."""
@@ -124,26 +114,22 @@ class LMD(BaseAlgorithm):
         return torch.stack(rows).to(device)  # (B, L)
 
     # ------------------------------------------------------------------ modes
-    def forward(
-        self, inputs: torch.Tensor, data_samples: Optional[dict] = None, mode: str = 'tensor'
-    ) -> Union[Dict[str, torch.Tensor], List[dict], torch.Tensor]:
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            return self.extract_feat(inputs)
-        raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got '{mode}'")
+    def forward_tensor(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.extract_feat(inputs)
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Encoder tokens of the unmasked input, (B, 1 + L, D), class token first."""
+        """Encoder tokens of the unmasked input, (B, 1 + L, D), class token first. A backbone that predicts patches
+        itself (``neck=None``: ``MaskedUNet``) has no encoder tokens and is refused."""
+        if self.neck is None:
+            raise TypeError(f'LMD.extract_feat returns encoder tokens; {type(self.backbone).__name__} (neck=None) '
+                            'predicts patches itself and has none: use predict_patches or reconstruct')  # fmt: skip
         tokens, _, _ = self.backbone(self.encode_latents(inputs), 0.0)
         return tokens
 
     def loss(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
         z = self.encode_latents(inputs)  # (B, C, h, w)
         pred, mask = self.predict_patches(z, self.mask_ratio)  # (B, L, p·p·C), (B, L)
-        losses = dict(loss=self.loss_module(pred, patchify(z, self.patch_size), mask))
+        losses = dict(loss=self.loss_module(pred, patchify(z, self.patch_size), mask), mask_ratio=self.mask_ratio)
         if self.pixel_loss_weight > 0:
             if isinstance(inputs, dict):
                 raise ValueError('pixel_loss_weight > 0 needs images, but the batch holds cached latents')

@@ -5,7 +5,7 @@ images ─► projector.encode (frozen) ─► z·latent_scale ─► q_sample(z
                                                        └──► denoiser(x_t, t, y, mask_ratio=r) ─► + masked loss
 """
 
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional
 
 import torch
 
@@ -16,10 +16,12 @@ from lmdkit.utils.options import merge_options
 
 from ..projectors import build_frozen_projector, check_latent_channels
 from .base import BaseAlgorithm
+from .latent_input import LatentInput
+from .mask_scheduled import MaskScheduledMixin
 
 
 @MODELS.register_module()
-class MaskedDiffusion(BaseAlgorithm):
+class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
     """Class-conditional diffusion in a projector's latent space.
 
     Args:
@@ -79,22 +81,9 @@ class MaskedDiffusion(BaseAlgorithm):
         merge_options(self.sampling, val_sampling, 'val_sampling options')  # checked now, applied at validation
         self.val_sampling = val_sampling
 
-    def set_progress(self, progress: float, step: Optional[int] = None) -> float:
-        """Set the masked pass's ratio from training progress p ∈ [0, 1] (called by ``MaskScheduleHook``)."""
-        if self.mask_scheduler is None:
-            raise RuntimeError('this MaskedDiffusion has no mask_scheduler: remove MaskScheduleHook from the config')
-        self.mask_ratio = self.mask_scheduler(progress, step)
-        return self.mask_ratio
-
     @property
     def num_classes(self) -> int:
         return self.denoiser.num_classes
-
-    @torch.no_grad()
-    def encode_latents(self, inputs: Union[torch.Tensor, Dict[str, torch.Tensor]]) -> torch.Tensor:
-        """Scaled latents from preprocessed images or from latent-cache records."""
-        z = self.projector.from_cache(inputs) if isinstance(inputs, dict) else self.projector.encode(inputs)
-        return z * self.latent_scale
 
     def _labels(self, data_samples: Optional[dict], device: torch.device, training: bool) -> Optional[torch.Tensor]:
         if self.num_classes <= 0:
@@ -104,14 +93,8 @@ class MaskedDiffusion(BaseAlgorithm):
             raise ValueError('class-conditional diffusion needs labelled data (data_samples with gt_label >= 0)')
         return labels.to(device).long()
 
-    def forward(self, inputs, data_samples: Optional[dict] = None, mode: str = 'tensor'):
-        if mode == 'loss':
-            return self.loss(inputs, data_samples)
-        if mode == 'predict':
-            return self.predict(inputs, data_samples)
-        if mode == 'tensor':
-            raise ValueError("MaskedDiffusion has no 'tensor' mode; call sample() to generate")
-        raise ValueError(f"mode must be 'loss' or 'predict', got '{mode}'")
+    def forward_tensor(self, inputs) -> torch.Tensor:
+        raise ValueError("MaskedDiffusion has no 'tensor' mode; call sample() to generate")
 
     def loss(self, inputs, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
         z = self.encode_latents(inputs)  # (B, C, h, w)
@@ -123,7 +106,8 @@ class MaskedDiffusion(BaseAlgorithm):
         else:  # MDT: same timesteps, fresh noise (as the official trainer); MMEngine sums the two 'loss_*' terms
             ratio = self.mask_ratio
             masked = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y, mask_ratio=ratio), z, t)
-            out = dict(loss_full=losses['loss'].mean(), loss_masked=self.masked_loss_weight * masked['loss'].mean())
+            out = dict(loss_full=losses['loss'].mean(), loss_masked=self.masked_loss_weight * masked['loss'].mean(),
+                       mask_ratio=ratio)  # fmt: skip
         if 'vb' in losses:  # logged for reference; already part of the loss
             out['vb'] = losses['vb'].detach().mean()
         return out

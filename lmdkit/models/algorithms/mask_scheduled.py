@@ -1,0 +1,22 @@
+"""The mask-ratio schedule LMD and MDT share: a ``MASK_SCHEDULERS`` component driven by the training progress."""
+
+from typing import Optional
+
+import torch.nn as nn
+
+
+class MaskScheduledMixin:
+    """Mixin for algorithms that mask at a scheduled ratio (the ``MaskScheduled`` contract): ``MaskScheduleHook``
+    calls :meth:`set_progress` before each step and the training step reads ``mask_ratio``. ``mask_scheduler`` may be
+    None for a model whose masking is off (DiT inside ``MaskedDiffusion``)."""
+
+    mask_scheduler: Optional[nn.Module]
+    mask_ratio: float = 0.0
+
+    def set_progress(self, progress: float, step: Optional[int] = None) -> float:
+        """Set the training mask ratio from progress p ∈ [0, 1] at optimiser step ``step``; returns it."""
+        if self.mask_scheduler is None:
+            raise RuntimeError(f'this {type(self).__name__} has no mask_scheduler: remove MaskScheduleHook from the '
+                               'config')  # fmt: skip
+        self.mask_ratio = self.mask_scheduler(progress, step)
+        return self.mask_ratio
