@@ -9,6 +9,7 @@ import torch
 from mmengine.config import Config
 
 from lmdkit.apis import register_all_modules
+from lmdkit.apis.train import add_training_hooks
 
 
 def require(module: str):
@@ -129,7 +130,7 @@ def tiny_runner_cfg(work_dir: str, max_iters: int = 8, **cfg_options) -> Config:
     cfg.custom_hooks[-1].num_images = 4
     cfg.log_level = 'WARNING'
     cfg.merge_from_dict(cfg_options)
-    return cfg
+    return add_training_hooks(cfg)  # what the training program adds for LMD: MaskScheduleHook
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """init_model / reconstruct: a checkpoint reloaded through the API gives the trained model's outputs exactly."""
 
+import os.path as osp
 import uuid
 
 import torch
@@ -7,7 +8,7 @@ from mmengine.runner import Runner
 
 from lmdkit.apis import init_model, reconstruct
 
-from .conftest import tiny_runner_cfg
+from .conftest import ROOT, tiny_runner_cfg
 
 
 def test_reloaded_checkpoint_reproduces_outputs(tmp_path, images_uint8):
@@ -109,3 +110,11 @@ def test_an_exported_folder_loads_as_the_checkpoint_did(tmp_path, images_uint8):
                  backbone=dict(type='MAEViT', init_cfg=dict(type='PretrainedEncoder', checkpoint='p.pth')))  # fmt: skip
     assert detach_weight_sources(model) == ['model.projector.checkpoint', 'model.backbone.init_cfg']
     assert model['projector']['checkpoint'] is None and model['backbone']['init_cfg'] is None
+
+
+def test_every_program_loads_a_config_the_same_way():
+    from lmdkit.apis import load_program_config
+
+    cfg = load_program_config(osp.join(ROOT, 'configs/lmd/lmd_vitp_vqf4-fmnist-cache_cos.py'), {'randomness.seed': 7})
+    dataset = cfg.train_dataloader.dataset
+    assert dataset.type == 'LatentCacheDataset' and dataset.projector == cfg.model.projector and dataset.seed == 7

@@ -105,3 +105,15 @@ def test_guarded_runs_build_optim_wrapper_configs_with_the_guard_seam(tmp_path):
 def test_fp16_without_cuda_is_refused_before_anything_is_built(tmp_path):
     with pytest.raises(ConfigError, match='--amp fp16 needs a CUDA device'):
         prepare_config(QUICK_START, options=TrainOptions(work_dir=str(tmp_path), amp='fp16'))
+
+
+def test_the_algorithm_brings_the_hooks_its_training_needs(tmp_path):
+    def hooks(config, cfg_options=None):
+        cfg = prepare_config(osp.join(ROOT, config), cfg_options, TrainOptions(work_dir=str(tmp_path)))
+        return [h['type'] for h in cfg.custom_hooks]
+
+    assert hooks('configs/lmd/lmd_vitp_fmnist-mini_cos.py').count('MaskScheduleHook') == 1  # not listed in the config
+    assert hooks('configs/mdt/mdtv2_vqf4_fmnist-mini.py').count('MaskScheduleHook') == 1  # MDT: a mask_scheduler
+    assert 'MaskScheduleHook' not in hooks('configs/dit/dit_p4_fmnist-mini.py')  # DiT: nothing to schedule
+    listed = hooks('configs/lmd/lmd_vitp_fmnist-mini_cos.py', {'custom_hooks': [dict(type='MaskScheduleHook')]})
+    assert listed == ['MaskScheduleHook', 'NonFiniteGuardHook', 'InterruptCheckpointHook']  # never twice

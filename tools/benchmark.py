@@ -21,14 +21,12 @@ from mmengine.config import DictAction
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 
-from lmdkit.apis import register_all_modules
-from lmdkit.datasets.latent_cache import bind_projector
+from lmdkit.apis import load_program_config
 from lmdkit.engine.precision import AMP_CHOICES, AMP_HELP, apply_amp, autocast_dtype_of
 from lmdkit.evaluation.flops import count_flops, matmul_peak, synchronize
 from lmdkit.fileio import atomic_write
 from lmdkit.models.contracts import LatentPriorFitter, MaskScheduled, Sampler
 from lmdkit.registry import MODELS
-from lmdkit.utils.config_check import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -73,10 +71,7 @@ def sampling_throughput(model, args, device: str) -> dict:
 
 def main() -> None:
     args = parse_args()
-    torch.set_flush_denormal(True)
-    register_all_modules()
-    cfg = load_config(args.config, args.cfg_options)
-    bind_projector(cfg)
+    cfg = load_program_config(args.config, args.cfg_options)
     if args.batch_size:
         cfg.train_dataloader.batch_size = args.batch_size
     cfg.train_dataloader.setdefault('persistent_workers', False)

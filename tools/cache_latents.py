@@ -13,12 +13,10 @@ Train on the cache with ``LatentCacheDataset`` (docs/datasets.md).
 
 import argparse
 
-import torch
 from mmengine.config import DictAction
 
-from lmdkit.apis import register_all_modules, write_latent_cache
+from lmdkit.apis import load_program_config, write_latent_cache
 from lmdkit.engine import init_distributed, shutdown_distributed
-from lmdkit.utils.config_check import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -39,9 +37,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    torch.set_flush_denormal(True)
-    register_all_modules()
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_program_config(args.config, args.cfg_options)
     init_distributed(args.launcher)
     try:
         write_latent_cache(cfg, args.out, split=args.split, flip=args.flip, shard_size=args.shard_size,

@@ -18,11 +18,10 @@ from mmengine.config import DictAction
 from mmengine.dataset import default_collate
 from mmengine.utils import ProgressBar
 
-from lmdkit.apis import init_model
+from lmdkit.apis import init_model, load_program_config
 from lmdkit.evaluation.metrics import psnr, ssim
 from lmdkit.fileio import atomic_write
 from lmdkit.registry import DATASETS
-from lmdkit.utils.config_check import load_config
 from lmdkit.utils.images import to_uint8
 from lmdkit.visualization import save_image_rows
 
@@ -43,8 +42,7 @@ def parse_args() -> argparse.Namespace:
 @torch.no_grad()
 def main() -> None:
     args = parse_args()
-    torch.set_flush_denormal(True)
-    cfg = load_config(args.config, args.cfg_options)
+    cfg = load_program_config(args.config, args.cfg_options)
     model = init_model(cfg, args.checkpoint, device=args.device)
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     n = min(len(dataset), args.num_images) if args.num_images else len(dataset)

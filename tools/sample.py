@@ -127,7 +127,6 @@ def main() -> None:
     )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys (k=v)')
     args = parser.parse_args()
-    torch.set_flush_denormal(True)
     model = init_model(args.config, args.checkpoint, args.device, args.cfg_options, ema=not args.no_ema)
     if isinstance(model, LatentPriorFitter) and int(model.prior_count) == 0 and args.num > 0:
         if not args.fit_prior:

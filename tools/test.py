@@ -11,7 +11,6 @@ import json
 import os
 import os.path as osp
 
-import torch
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
@@ -42,8 +41,6 @@ def parse_args() -> argparse.Namespace:
 def main() -> bool:
     """Run the evaluation; returns whether this process ran distributed."""
     args = parse_args()
-    # Denormal floats (e.g. Adam moments of long-unused codebook entries) make CPU kernels up to 50x slower.
-    torch.set_flush_denormal(True)
     try:  # the test program: lmdkit.apis.evaluate
         cfg = prepare_test_config(args.config, args.checkpoint, args.cfg_options, args.work_dir, args.launcher,
                                   args.partial)  # fmt: skip

@@ -11,7 +11,6 @@ _base_ = [
 custom_hooks = [
     dict(type='ExactResumeHook'),
     dict(type='TrainRecordHook', flush_interval=200),
-    dict(type='MaskScheduleHook'),
     dict(type='ReconstructionVisHook', interval=25_000, num_images=8),
 ]
 default_hooks = dict(checkpoint=dict(interval=5000), logger=dict(interval=100))

@@ -20,7 +20,6 @@ test_evaluator = val_evaluator
 custom_hooks = [
     dict(type='ExactResumeHook'),
     dict(type='TrainRecordHook', flush_interval=200),
-    dict(type='MaskScheduleHook'),
     dict(type='LatentPriorHook', num_samples=20_000),
     dict(type='ReconstructionVisHook', interval=25_000, num_images=8),
 ]

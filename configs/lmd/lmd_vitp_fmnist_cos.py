@@ -9,7 +9,6 @@ _base_ = [
 custom_hooks = [
     dict(type='ExactResumeHook'),
     dict(type='TrainRecordHook'),
-    dict(type='MaskScheduleHook'),
     dict(type='ReconstructionVisHook', interval=2000, num_images=10),
 ]
 default_hooks = dict(checkpoint=dict(interval=1000), logger=dict(interval=100))

@@ -12,7 +12,6 @@ train_cfg = dict(max_iters=12000, val_interval=2000)
 custom_hooks = [
     dict(type='ExactResumeHook'),
     dict(type='TrainRecordHook'),
-    dict(type='MaskScheduleHook'),
     dict(type='LatentPriorHook', num_samples=5000),
     dict(type='ReconstructionVisHook', interval=4000, num_images=10),
 ]

@@ -10,7 +10,6 @@ _base_ = [
 custom_hooks = [
     dict(type='ExactResumeHook'),
     dict(type='TrainRecordHook'),
-    dict(type='MaskScheduleHook'),
     dict(type='ReconstructionVisHook', interval=0, num_images=10),
 ]
 default_hooks = dict(checkpoint=dict(interval=200))

@@ -13,7 +13,6 @@ model = dict(
 )
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='Adan', lr=5e-4, weight_decay=0.0))
 custom_hooks = [
-    dict(type='MaskScheduleHook'),
     dict(type='ExactResumeHook'),
     dict(type='TrainRecordHook', flush_interval=200),
     dict(type='EMAHook', ema_type='SyncFreeEMA', momentum=1e-4, update_buffers=True),

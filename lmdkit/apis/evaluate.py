@@ -8,7 +8,6 @@
 import os.path as osp
 from typing import Optional, Union
 
-import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -43,9 +42,8 @@ def prepare_test_config(
 
 def build_test_runner(config: Union[str, Config], checkpoint: str, **options) -> Runner:
     """MMEngine's runner for ``prepare_test_config(config, checkpoint, **options)``; call ``.test()`` on it. Starts
-    the process group for a ``launcher`` other than 'none' (gloo without a GPU) unless one exists, and flushes
-    denormal floats to zero, as the training program does."""
+    the process group for a ``launcher`` other than 'none' (gloo without a GPU) unless one exists; the process is
+    set up as the training program's (``setup_process``)."""
     cfg = prepare_test_config(config, checkpoint, **options)
-    torch.set_flush_denormal(True)
     init_distributed(cfg.launcher)
     return Runner.from_cfg(cfg)

@@ -29,10 +29,11 @@ from ..engine.hooks import configure_checkpoint_load
 from ..engine.precision import apply_amp, wrapper_entries
 from ..engine.recipe import Recipe, apply_recipe
 from ..engine.trackers import TrackerUnavailableError, needs_file_store, tracker_backend
-from ..registry import DATASETS
+from ..models.algorithms.base import BaseAlgorithm
+from ..registry import DATASETS, MODELS
 from ..utils.config_check import check_config, check_values, load_config, name_list_items
 from .prerequisites import check_prerequisites
-from .setup_env import register_all_modules
+from .setup_env import setup_process
 
 #: hooks every run gets unless its config turns them off (top-level key: the hook's arguments, or None = off)
 SAFETY_HOOKS = (('nonfinite_guard', 'NonFiniteGuardHook'), ('interrupt_checkpoint', 'InterruptCheckpointHook'))
@@ -126,6 +127,22 @@ def _apply_trackers(cfg: Config, trackers: Sequence[str], name: str) -> None:
         cfg.visualizer.vis_backends = [*cfg.visualizer.get('vis_backends', []), backend]
 
 
+def add_training_hooks(cfg: Config) -> Config:
+    """Add the hooks the config's algorithm needs (``BaseAlgorithm.training_hooks``: ``MaskScheduleHook`` for a
+    scheduled mask ratio) unless the config lists their type already; returns ``cfg``, changed in place. Call
+    ``setup_process`` (or ``register_all_modules``) first."""
+    model = cfg.get('model') or {}
+    kind = model.get('type')
+    algorithm = MODELS.get(kind) if isinstance(kind, str) else kind
+    if not (isinstance(algorithm, type) and issubclass(algorithm, BaseAlgorithm)):
+        return cfg
+    listed = {h.get('type') for h in cfg.get('custom_hooks', [])}
+    needed = [h for h in algorithm.training_hooks(model) if h['type'] not in listed]
+    if needed:
+        cfg.custom_hooks = [*cfg.get('custom_hooks', []), *needed]
+    return cfg
+
+
 def _add_safety_hooks(cfg: Config) -> None:
     for key, hook in SAFETY_HOOKS:
         kwargs = cfg.get(key, {})
@@ -163,8 +180,9 @@ def _resolve_resume(cfg: Config, resume: Optional[str]) -> None:
 
 def config_and_name(config: Union[str, Config], cfg_options: Optional[dict] = None) -> tuple:
     """``(cfg, name)``: the config of a path (loaded, ``_base_`` resolved, checked for cycles) or a copy of a
-    ``Config``, with ``cfg_options`` merged; ``name`` is the file's name without ``.py`` (work dirs, trackers)."""
-    register_all_modules()
+    ``Config``, with ``cfg_options`` merged; ``name`` is the file's name without ``.py`` (work dirs, trackers).
+    Sets the process up first (``setup_process``)."""
+    setup_process()
     if isinstance(config, str):
         return load_config(config, cfg_options), osp.splitext(osp.basename(config))[0]
     cfg = copy.deepcopy(config)
@@ -195,6 +213,7 @@ def prepare_config(
     bind_projector(cfg)
     _apply_precision(cfg, options.amp)
     _apply_trackers(cfg, options.trackers, name)
+    add_training_hooks(cfg)
     _add_safety_hooks(cfg)
     _guard_wrappers(cfg)
     # typos in component keys and counts that would fail only after training stop here, before anything is built
@@ -258,10 +277,8 @@ def prepare_strategy(cfg: Config) -> None:
 def runner_for(cfg: Config, options: Optional[TrainOptions] = None) -> Runner:
     """The runner of a prepared config (``prepare_config``): the recipe resolved for this job's ranks (start the
     process group first when there are several), then MMEngine's Runner, or its FlexibleRunner for a ``strategy``.
-    Sets one process-wide switch: denormal floats flush to zero (Adam moments of long-unused codebook entries
-    otherwise make CPU kernels up to 50x slower)."""
+    The process was set up by ``prepare_config`` (``setup_process``)."""
     options = options or TrainOptions()
-    torch.set_flush_denormal(True)
     resolve_recipe(cfg, options.accumulate, options.auto_scale_lr)
     if cfg.get('strategy') is None:
         return Runner.from_cfg(cfg)

@@ -206,7 +206,7 @@ variants = [
 cfg_options = {{'train_cfg.max_iters': 30, 'train_cfg.val_interval': 30, 'param_scheduler.0.end': 5,
                'param_scheduler.1.begin': 5, 'param_scheduler.1.end': 30, 'default_hooks.checkpoint.interval': 30,
                'train_dataloader.batch_size': 8, 'val_dataloader.dataset.indices': 50,
-               'custom_hooks.3.num_images': 2}}
+               'custom_hooks.ReconstructionVisHook.num_images': 2}}
 work_root = '{root}'
 """
 

@@ -24,7 +24,7 @@ TINY = [
     'default_hooks.checkpoint.interval=20',
     'train_dataloader.batch_size=16',
     'val_dataloader.dataset.indices=64',
-    'custom_hooks.3.num_per_class=2',
+    'custom_hooks.SampleVisHook.num_per_class=2',
 ]
 
 

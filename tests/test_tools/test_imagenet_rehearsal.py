@@ -171,7 +171,7 @@ def test_headline_lmd_command_trains_resumes_and_caches(rehearsal):
         'train_cfg.val_interval=4',
         'default_hooks.checkpoint.interval=2',
         'default_hooks.logger.interval=1',
-        'custom_hooks.3.num_images=1',  # the final reconstruction grid
+        'custom_hooks.ReconstructionVisHook.num_images=1',  # the final reconstruction grid
     ]
     log = dist_train(LMD, f'{tmp}/lmd', opts)
     assert '2 ranks × 1 × accumulate 2 = 4 images/step' in log, log[-3000:]
@@ -212,7 +212,7 @@ def test_mdtv2_xl_at_reduced_depth_trains_resumes_and_caches(rehearsal):
         'model.denoiser.depth=3',  # XL width (1152), 2 encoder blocks + 1 decoder block
         'model.denoiser.decode_layers=1',
         'model.sampling.steps=2',  # the final sample grid: 2 steps, one class
-        'custom_hooks.4.classes=[0]',
+        'custom_hooks.SampleVisHook.classes=[0]',
         'recipe.batch_size=2',
         'train_dataloader.batch_size=1',  # 2 ranks x 1
         'train_cfg.max_iters=2',

@@ -29,7 +29,7 @@ OPTS = [
     'train_dataloader.num_workers=0',
     'train_dataloader.persistent_workers=False',
     'val_dataloader.dataset.indices=50',
-    'custom_hooks.3.interval=0',
+    'custom_hooks.ReconstructionVisHook.interval=0',
 ]
 
 

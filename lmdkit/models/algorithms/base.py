@@ -47,6 +47,12 @@ class BaseAlgorithm(BaseModel):
         """The 'tensor' mode; algorithms without one refuse it."""
         raise ValueError(f"{type(self).__name__} has no 'tensor' mode")
 
+    @classmethod
+    def training_hooks(cls, model_cfg: Mapping) -> List[dict]:
+        """Hooks that training this algorithm with ``model_cfg`` needs; the training program (``lmdkit.apis.train``)
+        adds each one whose type a config does not list, so configs do not restate them. None by default."""
+        return []
+
     def has_unlabelled(self, labels: torch.Tensor, training: bool = True) -> bool:
         """Whether ``labels`` holds -1 (an unlabelled dataset gives -1 for every image). Reading labels makes the
         host wait for the device (one sync per training step is the budget), so training reads the first batch

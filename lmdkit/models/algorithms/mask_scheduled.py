@@ -1,6 +1,6 @@
 """The mask-ratio schedule LMD and MDT share: a ``MASK_SCHEDULERS`` component driven by the training progress."""
 
-from typing import Optional
+from typing import List, Mapping, Optional
 
 import torch.nn as nn
 
@@ -12,6 +12,12 @@ class MaskScheduledMixin:
 
     mask_scheduler: Optional[nn.Module]
     mask_ratio: float = 0.0
+
+    @classmethod
+    def training_hooks(cls, model_cfg: Mapping) -> List[dict]:
+        """``MaskScheduleHook`` feeds the schedule, when the config has one."""
+        hooks = super().training_hooks(model_cfg)  # type: ignore[misc]  (BaseAlgorithm, later in the MRO)
+        return hooks + [dict(type='MaskScheduleHook')] if model_cfg.get('mask_scheduler') is not None else hooks
 
     def set_progress(self, progress: float, step: Optional[int] = None) -> float:
         """Set the training mask ratio from progress p ∈ [0, 1] at optimiser step ``step``; returns it."""
