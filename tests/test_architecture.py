@@ -246,3 +246,16 @@ def test_register_all_modules_is_where_mmengine_is_set_up():
     assert 'atomic_local' not in before['file_backends']
     assert before['default_scope'] is None and after['default_scope'] == 'lmdkit'
     assert 'lmdkit.apis.register_all_modules' in result['moved']
+
+
+def test_the_tests_mirror_the_package():
+    """Each lmdkit package has its test folder (``lmdkit/engine`` → ``tests/test_engine``), and each test folder
+    names a package, ``tools`` or a top-level module, so a newcomer finds a component's tests by its path."""
+    root = pathlib.Path(ROOT)
+    packages = {p.name for p in (root / 'lmdkit').iterdir() if (p / '__init__.py').is_file()}
+    folders = {p.name[len('test_') :] for p in (root / 'tests').glob('test_*') if p.is_dir()}
+    assert packages <= folders, f'packages without a tests/test_<package> folder: {sorted(packages - folders)}'
+    assert folders <= packages | {'tools'}, f'test folders named after no package: {sorted(folders - packages)}'
+    modules = {p.stem for p in (root / 'lmdkit').glob('*.py')} - {'__init__'}
+    files = {p.stem[len('test_') :] for p in (root / 'tests').glob('test_*.py')}
+    assert files <= modules | {'architecture', 'configs'}, f'top-level tests named after no module: {files - modules}'

@@ -207,7 +207,10 @@ def test_label_check_reads_the_first_training_batch_only():
     from lmdkit.models.algorithms.base import BaseAlgorithm
 
     class Algorithm(BaseAlgorithm):
-        def forward(self, *args, **kwargs):
+        def loss(self, inputs, data_samples=None):
+            pass
+
+        def predict(self, inputs, data_samples=None):
             pass
 
     model = Algorithm()

@@ -13,7 +13,7 @@ from mmengine.config import Config
 
 from lmdkit.apis.train import ConfigError, TrainOptions, build_runner, prepare_config, train_options
 
-from .conftest import QUICK_START, ROOT
+from ..conftest import QUICK_START, ROOT
 
 SHORT = {
     'train_cfg.max_iters': 6,

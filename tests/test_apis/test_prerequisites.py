@@ -20,7 +20,7 @@ from lmdkit.apis.prerequisites import (
 )
 from lmdkit.fileio import PACKAGE_SCHEME, resolve_path
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 
 def write(path, text: str) -> str:

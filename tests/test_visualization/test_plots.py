@@ -9,7 +9,7 @@ from PIL import Image
 
 from lmdkit.visualization import plot_record_series, save_image_rows
 
-from .conftest import ROOT
+from ..conftest import ROOT
 
 # the raw rcParams value: reading rcParams['backend'] itself would resolve the backend (and import pyplot)
 PROBE = """

@@ -36,7 +36,7 @@ def test_config_check_names_the_bad_keys():
 
     from lmdkit.utils.config_check import check_config
 
-    from ..conftest import QUICK_START
+    from .conftest import QUICK_START
 
     cfg = Config.fromfile(QUICK_START)
     assert check_config(cfg) == []

@@ -16,7 +16,7 @@ from PIL import Image
 
 from lmdkit.apis.report import build_report, find_runs
 
-from .conftest import QUICK_START, ROOT
+from ..conftest import QUICK_START, ROOT
 
 
 class Page(HTMLParser):

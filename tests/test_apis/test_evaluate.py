@@ -7,8 +7,8 @@ import torch
 from lmdkit.apis.evaluate import build_test_runner, prepare_test_config
 from lmdkit.apis.train import ConfigError, build_runner
 
-from .conftest import QUICK_START
-from .test_apis_train import SHORT
+from ..conftest import QUICK_START
+from .test_train import SHORT
 
 
 def test_a_test_config_loads_weights_only_and_strictly(tmp_path):

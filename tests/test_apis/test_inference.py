@@ -8,7 +8,7 @@ from mmengine.runner import Runner
 
 from lmdkit.apis import init_model, reconstruct
 
-from .conftest import ROOT, tiny_runner_cfg
+from ..conftest import ROOT, tiny_runner_cfg
 
 
 def test_reloaded_checkpoint_reproduces_outputs(tmp_path, images_uint8):
@@ -38,7 +38,7 @@ def test_init_model_reads_emahook_checkpoints_the_right_way_round(tmp_path):
 
     from lmdkit.apis import init_model
 
-    from .conftest import QUICK_START
+    from ..conftest import QUICK_START
 
     model = init_model(QUICK_START)
     raw = model.state_dict()
@@ -67,7 +67,7 @@ def test_an_exported_folder_loads_as_the_checkpoint_did(tmp_path, images_uint8):
     from lmdkit.apis.export import detach_weight_sources
     from lmdkit.engine.hooks import configure_checkpoint_load
 
-    from .conftest import ROOT
+    from ..conftest import ROOT
 
     cfg = tiny_runner_cfg(tmp_path / 'run', max_iters=4)
     cfg.custom_hooks = [*cfg.custom_hooks, dict(type='EMAHook', momentum=0.5)]
