@@ -10,6 +10,7 @@ from mmengine.config import Config
 
 from lmdkit.apis import register_all_modules
 from lmdkit.apis.train import add_training_hooks
+from lmdkit.registry import MODELS
 
 
 def require(module: str):
@@ -35,77 +36,30 @@ torch.set_flush_denormal(True)  # as tools/train.py does: denormals make CPU ker
 
 
 def tiny_lmd_model(**overrides) -> dict:
-    """An LMD model dict small enough for unit tests: 16x16 single-channel inputs, patch 4 -> 16 tokens."""
-    model = dict(
-        type='LMD',
-        data_preprocessor=dict(type='ImgDataPreprocessor', mean=[127.5], std=[127.5]),
-        projector=dict(type='IdentityProjector', in_channels=1),
-        backbone=dict(type='MAEViT', img_size=16, patch_size=4, in_channels=1, embed_dim=32, depth=2, num_heads=2),
-        neck=dict(
-            type='MAEPretrainDecoder',
-            grid_size=4,
-            patch_size=4,
-            out_channels=1,
-            in_dim=32,
-            embed_dim=16,
-            depth=1,
-            num_heads=2,
-        ),
-        mask_scheduler=dict(type='CosineMaskScheduler'),
-    )
-    model.update(overrides)
-    return model
+    """An LMD model dict small enough for unit tests: LMD's own example (16x16 single-channel inputs, patch 4 -> 16
+    tokens), with ``overrides``."""
+    return dict(MODELS.get('LMD').example().cfg, **overrides)
 
 
 def tiny_classifier_model(**overrides) -> dict:
     """An ImageClassifier dict matching ``tiny_lmd_model``'s encoder (so its checkpoints load), 10 classes, with the
-    fine-tuning recipe's batch augmentations (mixup/cutmix + label smoothing, random erasing)."""
-    backbone = dict(tiny_lmd_model()['backbone'], final_norm=False, drop_path_rate=0.1)
-    model = dict(
-        type='ImageClassifier',
-        data_preprocessor=dict(
-            type='ClsDataPreprocessor',
-            mean=[127.5],
-            std=[127.5],
-            num_classes=10,
-            mixup=dict(mixup_alpha=0.8, cutmix_alpha=1.0, label_smoothing=0.1),
-            random_erasing=dict(probability=0.25, mode='pixel'),
-        ),
-        projector=dict(type='IdentityProjector', in_channels=1),
-        backbone=backbone,
-        head=dict(type='LinearClsHead', num_classes=10),
-    )
-    model.update(overrides)
-    return model
+    fine-tuning recipe's batch augmentations (mixup/cutmix + label smoothing, random erasing): its own example."""
+    return dict(MODELS.get('ImageClassifier').example().cfg, **overrides)
 
 
 def tiny_mdt_denoiser(version: int = 2, **overrides) -> dict:
-    """A tiny MDT on 8x8 single-channel inputs with patch 2 (16 tokens): 4 blocks, 1 of them decoder."""
-    denoiser = dict(type='MDT', arch='p', version=version, hidden_size=32, depth=4, num_heads=2, decode_layers=1,
-                    input_size=8, patch_size=2, in_channels=1, num_classes=10, learn_sigma=True)  # fmt: skip
-    denoiser.update(overrides)
-    return denoiser
+    """A tiny MDT on 8x8 single-channel inputs with patch 2 (16 tokens): 4 blocks, 1 of them decoder (its example)."""
+    return dict(MODELS.get('MDT').example().cfg, version=version, **overrides)
 
 
 def tiny_diffusion_model(**overrides) -> dict:
-    """A class-conditional pixel-space DiT small enough for unit tests: 8x8 single-channel inputs, patch 2."""
+    """A class-conditional pixel-space DiT small enough for unit tests: 8x8 single-channel inputs, patch 2 (DiT's
+    example as the denoiser)."""
     model = dict(
         type='MaskedDiffusion',
         data_preprocessor=dict(type='ImageOrLatentPreprocessor', mean=[127.5], std=[127.5]),
         projector=dict(type='IdentityProjector', in_channels=1),
-        denoiser=dict(
-            type='DiT',
-            arch='p',
-            hidden_size=32,
-            depth=2,
-            num_heads=2,
-            input_size=8,
-            patch_size=2,
-            in_channels=1,
-            num_classes=10,
-            class_dropout_prob=0.1,
-            learn_sigma=True,
-        ),  # fmt: skip
+        denoiser=MODELS.get('DiT').example().cfg,
         diffusion=dict(schedule='linear', num_steps=100, target='eps'),
         sampling=dict(sampler='ddim', steps=5, cfg_scale=2.0),
     )

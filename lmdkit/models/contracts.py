@@ -1,9 +1,21 @@
 """What the engine may ask of a model, as named Protocols: hooks check ``isinstance(model, Contract)`` and say which
 contract a model lacks, instead of probing attribute names one by one."""
 
-from typing import Dict, Optional, Protocol, Set, runtime_checkable
+from typing import TYPE_CHECKING, Dict, Optional, Protocol, Set, runtime_checkable
 
 import torch
+
+if TYPE_CHECKING:
+    from .example import ComponentExample
+
+
+@runtime_checkable
+class Exemplified(Protocol):
+    """A registered component that gives its own tiny example (``ComponentExample``: a config and an objective;
+    ``lmdkit.models.example``), which the registry-wide test builds and trains one step of."""
+
+    @classmethod
+    def example(cls) -> 'ComponentExample': ...
 
 
 @runtime_checkable

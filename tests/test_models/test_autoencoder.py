@@ -10,15 +10,11 @@ from lmdkit.registry import MODELS
 
 
 def tiny_autoencoder(kind='vq', **kw) -> dict:
-    proj = (dict(type='VQGANProjector', in_channels=1, z_channels=32, embed_dim=4, num_codes=32, ch=32,
-                 ch_mult=(1, 2), num_res_blocks=1, attn_resolutions=(), resolution=16, restart_every=5)
-            if kind == 'vq' else
-            dict(type='AutoencoderKLProjector', in_channels=1, latent_channels=4, ch=32, ch_mult=(1, 2),
-                 num_res_blocks=1, resolution=16))  # fmt: skip
-    cfg = dict(type='Autoencoder', data_preprocessor=dict(type='ImgDataPreprocessor', mean=[127.5], std=[127.5]),
-               projector=proj, discriminator=dict(type='PatchDiscriminator', in_channels=1, base_channels=8,
-                                                  n_layers=2), disc_start=3, **kw)  # fmt: skip
-    return cfg
+    """Autoencoder's example with the VQ-GAN (``'vq'``) or the KL autoencoder (``'kl'``) projector's example."""
+    cfg = MODELS.get('Autoencoder').example().cfg
+    if kind != 'vq':
+        cfg['projector'] = MODELS.get('AutoencoderKLProjector').example().cfg
+    return dict(cfg, **kw)
 
 
 def optim(model):

@@ -10,6 +10,7 @@ from mmengine.optim import OptimWrapperDict
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, example_images
 from ..losses import adaptive_weight, discriminator_loss, generator_loss
 from ..projectors import VQGANProjector
 from .base import BaseAlgorithm
@@ -33,6 +34,26 @@ class Autoencoder(BaseAlgorithm):
         disc_start: iteration at which the adversarial terms start.
         adaptive: use the adaptive weight γ (else γ = 1).
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny Autoencoder and its objective (``lmdkit.models.example``; the registry-wide test)."""
+
+        def objective(m: 'Autoencoder') -> torch.Tensor:  # the generator loss reaches the discriminator too
+            losses = m(m.data_preprocessor(dict(inputs=example_images(4, 1, 16, 16)), True)['inputs'], mode='loss')
+            return losses['loss'] + losses['loss_g']
+
+        projector = MODELS.get('VQGANProjector').example().cfg
+        return ComponentExample(
+            cfg=dict(
+                type='Autoencoder',
+                data_preprocessor=dict(type='ImgDataPreprocessor', mean=[127.5], std=[127.5]),
+                projector=projector,
+                discriminator=MODELS.get('PatchDiscriminator').example().cfg,
+                disc_start=3,
+            ),  # fmt: skip
+            objective=objective,
+        )
 
     def __init__(
         self,

@@ -13,6 +13,7 @@ import torch.nn as nn
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, example_images, loss_terms
 from ..projectors import build_frozen_projector, check_latent_channels
 from .base import BaseAlgorithm
 from .latent_input import LatentInput
@@ -35,6 +36,30 @@ class ImageClassifier(LatentInput, BaseAlgorithm):
         train_pos_embed: fine-tune the position embedding (MAE/timm: a learnable parameter initialised from the
             pretraining's fixed sin-cos table); ignored when the backbone is frozen.
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny ImageClassifier and its objective (``lmdkit.models.example``; the registry-wide test)."""
+
+        def objective(m: 'ImageClassifier') -> torch.Tensor:  # mixup soft targets through the data preprocessor
+            batch = dict(inputs=example_images(4, 1, 16, 16), data_samples=dict(gt_label=torch.tensor([0, 3, 5, 9])))
+            return loss_terms(m(**m.data_preprocessor(batch, True), mode='loss'))
+
+        # the encoder of LMD's example (its checkpoints load), fine-tuned as MAE does
+        backbone = dict(MODELS.get('LMD').example().cfg['backbone'], final_norm=False, drop_path_rate=0.1)
+        preprocessor = dict(type='ClsDataPreprocessor', mean=[127.5], std=[127.5], num_classes=10,
+                            mixup=dict(mixup_alpha=0.8, cutmix_alpha=1.0, label_smoothing=0.1),
+                            random_erasing=dict(probability=0.25, mode='pixel'))  # fmt: skip
+        return ComponentExample(
+            cfg=dict(
+                type='ImageClassifier',
+                data_preprocessor=preprocessor,
+                backbone=backbone,
+                projector=dict(type='IdentityProjector', in_channels=1),
+                head=dict(type='LinearClsHead', num_classes=10),
+            ),  # fmt: skip
+            objective=objective,
+        )
 
     def __init__(
         self,

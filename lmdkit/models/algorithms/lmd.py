@@ -11,6 +11,7 @@ from lmdkit.registry import MASK_SCHEDULERS, MODELS
 from lmdkit.utils.options import merge_options
 
 from ..contracts import PatchReconstructionLoss
+from ..example import ComponentExample, example_images, loss_terms
 from ..layers import patch_mask_to_image, patchify, unpatchify
 from ..projectors import build_frozen_projector, check_latent_channels
 from .base import BaseAlgorithm
@@ -38,6 +39,29 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             generating also needs the latent prior (``LatentPriorHook`` fits it before training).
         data_preprocessor: MMEngine data preprocessor config (normalisation to [-1, 1]).
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny LMD and its objective (``lmdkit.models.example``; the registry-wide test)."""
+
+        def objective(m: 'LMD') -> torch.Tensor:
+            m.set_progress(0.5, 10)
+            return loss_terms(m(m.data_preprocessor(dict(inputs=example_images(4, 1, 16, 16)), True)['inputs'],
+                                mode='loss'))  # fmt: skip
+
+        backbone = dict(MODELS.get('MAEViT').example().cfg, in_channels=1)  # 16 px, patch 4: 16 tokens of width 32
+        neck = dict(MODELS.get('MAEPretrainDecoder').example().cfg, out_channels=1)
+        return ComponentExample(
+            cfg=dict(
+                type='LMD',
+                data_preprocessor=dict(type='ImgDataPreprocessor', mean=[127.5], std=[127.5]),
+                projector=dict(type='IdentityProjector', in_channels=1),
+                backbone=backbone,
+                neck=neck,
+                mask_scheduler=dict(type='CosineMaskScheduler'),
+            ),  # fmt: skip
+            objective=objective,
+        )
 
     def __init__(
         self,

@@ -14,6 +14,7 @@ from lmdkit.registry import MASK_SCHEDULERS, MODELS
 from lmdkit.utils.images import to_uint8
 from lmdkit.utils.options import merge_options
 
+from ..example import ComponentExample, example_images, loss_terms
 from ..projectors import build_frozen_projector, check_latent_channels
 from .base import BaseAlgorithm
 from .latent_input import LatentInput
@@ -44,6 +45,28 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             generates one sample per validation item, conditioned on its label and seeded by its index, returned
             as ``gen_image`` (uint8) for ``GenerativeMetric``.
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny MaskedDiffusion and its objective (``lmdkit.models.example``; the registry-wide test)."""
+
+        def objective(m: 'MaskedDiffusion') -> torch.Tensor:  # MDT's full + masked pass
+            m.set_progress(0.5, 10)
+            batch = dict(inputs=example_images(4, 1, 8, 8), data_samples=dict(gt_label=torch.tensor([0, 3, 5, 9])))
+            return loss_terms(m(**m.data_preprocessor(batch, True), mode='loss'))
+
+        denoiser = MODELS.get('MDT').example().cfg
+        return ComponentExample(
+            cfg=dict(
+                type='MaskedDiffusion',
+                data_preprocessor=dict(type='ImageOrLatentPreprocessor', mean=[127.5], std=[127.5]),
+                projector=dict(type='IdentityProjector', in_channels=1),
+                denoiser=denoiser,
+                diffusion=dict(schedule='linear', num_steps=100, target='eps'),
+                mask_scheduler=dict(type='RandomRangeMaskScheduler'),
+            ),  # fmt: skip
+            objective=objective,
+        )
 
     def __init__(
         self,

@@ -8,6 +8,8 @@ from mmengine.model import BaseModule
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, example_noise, weighted_mean
+
 
 @MODELS.register_module()
 class ConvNet(BaseModule):
@@ -20,6 +22,14 @@ class ConvNet(BaseModule):
         input_size: the image side it is trained at (recorded for feature extraction).
         dropout: dropout on the pooled features in training.
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny ConvNet and its objective (``lmdkit.models.example``; the registry-wide test)."""
+        return ComponentExample(
+            cfg=dict(type='ConvNet', in_channels=1, widths=(4, 8)),
+            objective=lambda m: weighted_mean(m(example_noise(2, 1, 8, 8))),
+        )
 
     def __init__(
         self,

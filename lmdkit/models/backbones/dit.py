@@ -13,6 +13,7 @@ from timm.layers import Mlp, PatchEmbed
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, denoiser_objective
 from ..layers import Attention, LabelEmbedder, TimestepEmbedder, get_2d_sincos_pos_embed, unpatchify
 
 #: arch -> (hidden size, depth, heads): the paper's S/B/L/XL, and 'p' ("pico") for CPU runs.
@@ -77,6 +78,26 @@ class DiT(BaseModule):
         class_dropout_prob: share of labels replaced by the null class in training (classifier-free guidance).
         learn_sigma: output twice the channels (ε and the variance interpolation), as the released weights do.
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny DiT and its objective (``lmdkit.models.example``; the registry-wide test)."""
+        return ComponentExample(
+            cfg=dict(
+                type='DiT',
+                arch='p',
+                hidden_size=32,
+                depth=2,
+                num_heads=2,
+                input_size=8,
+                patch_size=2,
+                in_channels=1,
+                num_classes=10,
+                class_dropout_prob=0.1,
+                learn_sigma=True,
+            ),  # fmt: skip
+            objective=lambda m: denoiser_objective(m),
+        )
 
     def __init__(
         self,

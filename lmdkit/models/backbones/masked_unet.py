@@ -13,6 +13,7 @@ from mmengine.model import BaseModule
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, example_noise, weighted_mean
 from ..layers import patch_mask_to_image, patchify, random_masking
 from .unet import UNet
 
@@ -28,6 +29,15 @@ class MaskedUNet(BaseModule):
         unet: ``UNet`` keyword arguments (``model_channels``, ``channel_mult``, ``num_res_blocks``,
             ``attention_resolutions``, ``num_heads``, ``dropout``).
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny MaskedUNet and its objective (``lmdkit.models.example``; the registry-wide test)."""
+        unet = dict(model_channels=8, channel_mult=(1, 2), num_res_blocks=1, attention_resolutions=(2,), num_heads=2)
+        return ComponentExample(
+            cfg=dict(type='MaskedUNet', img_size=8, patch_size=2, in_channels=1, unet=unet),
+            objective=lambda m: weighted_mean(m(example_noise(2, 1, 8, 8), 0.5)),
+        )
 
     def __init__(
         self,

@@ -20,6 +20,7 @@ import torch.nn as nn
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, denoiser_objective
 from ..layers import get_2d_sincos_pos_embed, random_masking, unpatchify
 from ..layers.attention import RelPosAttention
 from .dit import DiT, DiTBlock
@@ -58,6 +59,28 @@ class MDT(DiT):
     ``num_params(inference=True)`` leaves out the side-interpolator and mask token, which only training uses — the
     count the MDTv2 paper's Table 1 reports.
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny MDT and its objective (``lmdkit.models.example``; the registry-wide test)."""
+        return ComponentExample(
+            cfg=dict(
+                type='MDT',
+                arch='p',
+                version=2,
+                hidden_size=32,
+                depth=4,
+                num_heads=2,
+                decode_layers=1,
+                input_size=8,
+                patch_size=2,
+                in_channels=1,
+                num_classes=10,
+                learn_sigma=True,
+            ),  # fmt: skip
+            # the masked pass, so the side-interpolator and the mask token get gradients too
+            objective=lambda m: denoiser_objective(m, 0.5),
+        )
 
     def __init__(self, arch: str = 'XL', version: int = 2, decode_layers: Optional[int] = None, **kwargs) -> None:
         if version not in (1, 2):

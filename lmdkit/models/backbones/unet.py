@@ -12,6 +12,7 @@ from mmengine.model import BaseModule
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, denoiser_objective
 from ..layers import LabelEmbedder, TimestepEmbedder, dot_product_attention
 
 
@@ -119,6 +120,25 @@ class UNet(BaseModule):
         learn_sigma: output twice the channels (ε and the variance interpolation).
         out_channels: output channels when they differ from the input's (``MaskedUNet`` feeds a mask channel too).
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny UNet and its objective (``lmdkit.models.example``; the registry-wide test)."""
+        return ComponentExample(
+            cfg=dict(
+                type='UNet',
+                input_size=8,
+                in_channels=1,
+                model_channels=16,
+                channel_mult=(1, 2),
+                num_res_blocks=1,
+                attention_resolutions=(2,),
+                num_heads=2,
+                num_classes=10,
+                learn_sigma=True,
+            ),  # fmt: skip
+            objective=lambda m: denoiser_objective(m),
+        )
 
     def __init__(
         self,

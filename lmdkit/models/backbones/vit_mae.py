@@ -16,6 +16,7 @@ from timm.models.vision_transformer import Block
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, example_noise, weighted_mean
 from ..layers import Attention, get_2d_sincos_pos_embed, init_vit_weights, random_masking
 
 #: arch -> (embed_dim, depth, num_heads); 'p' ("pico") is our CPU test size.
@@ -53,6 +54,14 @@ class MAEViT(BaseModule):
         final_norm: apply the last LayerNorm to the output tokens.
         norm_eps: LayerNorm epsilon (MAE/timm 1e-6; Hugging Face ViTMAE configs use 1e-12).
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny MAEViT and its objective (``lmdkit.models.example``; the registry-wide test)."""
+        return ComponentExample(
+            cfg=dict(type='MAEViT', img_size=16, patch_size=4, in_channels=3, embed_dim=32, depth=2, num_heads=2),
+            objective=lambda m: weighted_mean(m(example_noise(2, 3, 16, 16), 0.5)),
+        )
 
     def __init__(
         self,

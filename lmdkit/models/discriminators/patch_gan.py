@@ -8,6 +8,8 @@ from mmengine.model import BaseModule
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, example_noise, weighted_mean
+
 
 @MODELS.register_module()
 class PatchDiscriminator(BaseModule):
@@ -18,6 +20,14 @@ class PatchDiscriminator(BaseModule):
         base_channels: width of the first layer (doubles per layer, at most ×8).
         n_layers: stride-2 layers.
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny PatchDiscriminator and its objective (``lmdkit.models.example``; the registry-wide test)."""
+        return ComponentExample(
+            cfg=dict(type='PatchDiscriminator', in_channels=1, base_channels=8, n_layers=2),
+            objective=lambda m: weighted_mean(m(example_noise(2, 1, 16, 16))),
+        )
 
     def __init__(self, in_channels: int = 3, base_channels: int = 64, n_layers: int = 3,
                  init_cfg: Optional[dict] = None) -> None:  # fmt: skip

@@ -6,6 +6,8 @@ from mmengine.model import BaseModule
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, example_noise, weighted_mean
+
 
 @MODELS.register_module()
 class LinearClsHead(BaseModule):
@@ -19,6 +21,14 @@ class LinearClsHead(BaseModule):
         init_std: std of the truncated-normal weight init (MAE: 2e-5 fine-tuning, 0.01 linear probe).
         dropout: dropout on the features before the linear layer.
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny LinearClsHead and its objective (``lmdkit.models.example``; the registry-wide test)."""
+        return ComponentExample(
+            cfg=dict(type='LinearClsHead', in_channels=8, num_classes=3, batch_norm=True),
+            objective=lambda m: weighted_mean(m(example_noise(4, 8))),
+        )
 
     def __init__(self, in_channels: int, num_classes: int, batch_norm: bool = False, init_std: float = 2e-5,
                  dropout: float = 0.0, init_cfg=None) -> None:  # fmt: skip

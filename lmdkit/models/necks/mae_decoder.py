@@ -10,6 +10,7 @@ from timm.models.vision_transformer import Block
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, example_noise, weighted_mean
 from ..layers import Attention, get_2d_sincos_pos_embed, init_vit_weights
 
 
@@ -26,6 +27,24 @@ class MAEPretrainDecoder(BaseModule):
         negative_pos_embed: subtract the position table instead of adding it (the LMD authors' code, the paper's
             "negative SPE"); off by default as in MAE and the LMD paper text.
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny MAEPretrainDecoder and its objective (``lmdkit.models.example``; the registry-wide test)."""
+        order = torch.stack([torch.randperm(16, generator=torch.Generator().manual_seed(i)) for i in range(2)])
+        return ComponentExample(
+            cfg=dict(
+                type='MAEPretrainDecoder',
+                grid_size=4,
+                patch_size=4,
+                out_channels=3,
+                in_dim=32,
+                embed_dim=16,
+                depth=1,
+                num_heads=2,
+            ),  # fmt: skip
+            objective=lambda m: weighted_mean(m(example_noise(2, 1 + 8, 32), order)),  # 8 visible tokens + cls
+        )
 
     def __init__(
         self,

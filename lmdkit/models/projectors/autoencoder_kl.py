@@ -8,6 +8,7 @@ import torch.nn as nn
 from lmdkit.fileio.weights import check_diffusers_config
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, example_noise
 from ..layers import Decoder, Encoder
 from .base import BaseProjector
 from .weights import load_autoencoder_weights
@@ -29,6 +30,28 @@ class AutoencoderKLProjector(BaseProjector):
             or an LDM/CompVis file (``first_stage_model.*`` keys in a ``.ckpt``, or a bare VAE
             ``.pt``/``.safetensors``).
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny AutoencoderKLProjector and its objective (``lmdkit.models.example``; the registry-wide test)."""
+
+        def round_trip(m: 'AutoencoderKLProjector') -> torch.Tensor:
+            x = example_noise(2, 1, 16, 16)
+            mean, logvar = m.posterior(x)
+            return (m.decode(mean) - x).pow(2).mean() + m.kl(mean, logvar).mean() * 1e-3
+
+        return ComponentExample(
+            cfg=dict(
+                type='AutoencoderKLProjector',
+                in_channels=1,
+                latent_channels=4,
+                ch=32,
+                ch_mult=(1, 2),
+                num_res_blocks=1,
+                resolution=16,
+            ),  # fmt: skip
+            objective=round_trip,
+        )
 
     def __init__(
         self,

@@ -4,12 +4,21 @@ import torch
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, example_noise, weighted_mean
 from .base import BaseProjector
 
 
 @MODELS.register_module()
 class IdentityProjector(BaseProjector):
     """encode = decode = identity; ``latent_channels`` = image channels, ``downsample_factor`` = 1."""
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny IdentityProjector and its objective (``lmdkit.models.example``; the registry-wide test)."""
+        return ComponentExample(
+            cfg=dict(type='IdentityProjector', in_channels=1),
+            objective=lambda m: weighted_mean(m.decode(m.encode(example_noise(2, 1, 8, 8)))),
+        )
 
     def __init__(self, in_channels: int = 3) -> None:
         super().__init__()

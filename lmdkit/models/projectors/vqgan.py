@@ -7,6 +7,7 @@ import torch.nn as nn
 
 from lmdkit.registry import MODELS
 
+from ..example import ComponentExample, example_noise
 from ..layers import Decoder, Encoder, VectorQuantizer
 from .base import BaseProjector
 from .weights import load_autoencoder_weights
@@ -28,6 +29,32 @@ class VQGANProjector(BaseProjector):
         checkpoint: a taming ``.ckpt`` (its ``loss.*`` keys are ignored and reported) or one of our Autoencoder
             checkpoints (``projector.*`` keys).
     """
+
+    @classmethod
+    def example(cls) -> ComponentExample:
+        """A tiny VQGANProjector and its objective (``lmdkit.models.example``; the registry-wide test)."""
+
+        def round_trip(m: 'VQGANProjector') -> torch.Tensor:
+            x = example_noise(2, 1, 16, 16)
+            z_q, vq_loss, _ = m.quantize_images(x)
+            return (m.decode(z_q) - x).pow(2).mean() + vq_loss
+
+        return ComponentExample(
+            cfg=dict(
+                type='VQGANProjector',
+                in_channels=1,
+                z_channels=32,
+                embed_dim=4,
+                num_codes=32,
+                ch=32,
+                ch_mult=(1, 2),
+                num_res_blocks=1,
+                attn_resolutions=(),
+                resolution=16,
+                restart_every=5,
+            ),  # fmt: skip
+            objective=round_trip,
+        )
 
     def __init__(
         self,
