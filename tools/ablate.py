@@ -33,6 +33,7 @@ from typing import Dict, List, Sequence, Tuple
 from mmengine.config import Config
 
 from lmdkit.apis.results import add_deltas, columns_of, fmt, row_of
+from lmdkit.fileio import latest_checkpoint
 from lmdkit.utils.config_check import load_config, name_list_items
 from lmdkit.utils.run_summary import RunSummary
 from lmdkit.visualization import plot_loss_and_mask_ratio, plot_val_metric, read_record, read_val_history
@@ -89,7 +90,7 @@ def resolve(variant: dict, common: dict, work_dir: str) -> str:
 def train_command(variant: dict, common: dict, work_dir: str) -> List[str]:
     """The tools/train.py command of a variant (resuming when it has checkpoints)."""
     cmd = [sys.executable, osp.join(HERE, 'train.py'), resolve(variant, common, work_dir), '--work-dir', work_dir]
-    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+    if latest_checkpoint(work_dir) is not None:
         cmd.append('--resume')
     return cmd
 

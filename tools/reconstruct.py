@@ -21,6 +21,7 @@ from mmengine.utils import ProgressBar
 from lmdkit.apis import init_model, load_program_config
 from lmdkit.evaluation.metrics import psnr, ssim
 from lmdkit.fileio import atomic_write
+from lmdkit.models.projectors import VQGANProjector
 from lmdkit.registry import DATASETS
 from lmdkit.utils.images import to_uint8
 from lmdkit.visualization import save_image_rows
@@ -72,7 +73,7 @@ def main() -> None:
     os.makedirs(args.out, exist_ok=True)
     metrics = dict(num_images=n, psnr=sum(scores['psnr']) / n, ssim=sum(scores['ssim']) / n,
                    mask_ratio=args.mask_ratio, checkpoint=args.checkpoint, config=args.config)  # fmt: skip
-    if hasattr(model, 'projector') and hasattr(model.projector, 'encode_indices') and args.mask_ratio is None:
+    if isinstance(model.projector, VQGANProjector) and args.mask_ratio is None:  # the codebook share in use
         used = torch.zeros(model.projector.quantize.num_codes, dtype=torch.bool)
         for start in range(0, n, args.batch_size):
             batch = default_collate([dataset[i] for i in range(start, min(n, start + args.batch_size))])

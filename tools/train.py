@@ -24,6 +24,7 @@ from mmengine.dist import barrier, get_rank
 from lmdkit.apis.prerequisites import MissingPrerequisiteError, PrerequisiteError
 from lmdkit.apis.train import ConfigError, TrainOptions, prepare_config, runner_for
 from lmdkit.engine import exit_distributed_process, init_distributed, shutdown_distributed
+from lmdkit.engine.hooks import InterruptCheckpointHook
 from lmdkit.engine.precision import AMP_CHOICES, AMP_HELP
 from lmdkit.engine.trackers import TRACKERS
 from lmdkit.engine.workdir_lock import WorkDirLockedError, lock_work_dir_for_job
@@ -122,7 +123,7 @@ def main() -> tuple:
             raise SystemExit(str(e)) from None
         runner.train()
         distributed = runner.distributed
-        interrupted = any(getattr(h, 'interrupted_at', None) for h in runner.hooks)
+        interrupted = any(isinstance(h, InterruptCheckpointHook) and h.interrupted_at for h in runner.hooks)
         del runner  # its DDP wrapper holds the process group
     finally:
         if lock is not None:

@@ -11,10 +11,8 @@ picks the runner (MMEngine's ``Runner``, or ``FlexibleRunner`` for a config with
 """
 
 import copy
-import glob
 import os
 import os.path as osp
-import re
 from dataclasses import dataclass, fields
 from typing import Optional, Sequence, Union
 
@@ -29,6 +27,7 @@ from ..engine.hooks import configure_checkpoint_load
 from ..engine.precision import apply_amp, wrapper_entries
 from ..engine.recipe import Recipe, apply_recipe
 from ..engine.trackers import TrackerUnavailableError, needs_file_store, tracker_backend
+from ..fileio import latest_checkpoint
 from ..models.algorithms.base import BaseAlgorithm
 from ..registry import DATASETS, MODELS
 from ..utils.config_check import check_config, check_values, load_config, name_list_items
@@ -79,21 +78,6 @@ def train_options(**options) -> TrainOptions:
     if unknown:
         raise TypeError(f'unknown training option(s) {unknown}; the options are {sorted(known)}')
     return TrainOptions(**options)
-
-
-def latest_checkpoint(work_dir: str) -> Optional[str]:
-    """``last_checkpoint``'s target when it names an existing file, else the highest ``iter_N.pth`` (None: none).
-    Checkpoints are written atomically, but MMEngine's ``last_checkpoint`` pointer is not: a kill while it is
-    written leaves it empty."""
-    pointer = osp.join(work_dir, 'last_checkpoint')
-    if osp.isfile(pointer):
-        with open(pointer) as f:
-            target = f.read().strip()
-        if target and osp.isfile(target):
-            return target
-    found = [(int(m.group(1)), p) for p in glob.glob(osp.join(work_dir, 'iter_*.pth'))
-             if (m := re.search(r'iter_(\d+)\.pth$', p))]  # fmt: skip
-    return max(found)[1] if found else None
 
 
 def _apply_precision(cfg: Config, amp: Union[bool, str, None]) -> None:

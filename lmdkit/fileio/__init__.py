@@ -8,6 +8,7 @@ from .atomic import atomic_torch_save, atomic_write
 from .errors import TORCH_LOAD_ERRORS, CorruptFileError, as_corrupt
 from .paths import MODEL_WEIGHTS, PACKAGE_SCHEME, resolve_path
 from .released import extract_tensors, load_released_weights
+from .run_checkpoints import latest_checkpoint, pointed_checkpoint
 from .safe_load import (
     UnsafeCheckpointError,
     is_model_folder,
@@ -27,10 +28,12 @@ __all__ = [
     'atomic_write',
     'extract_tensors',
     'is_model_folder',
+    'latest_checkpoint',
     'load_from_local_safe',
     'load_model_folder',
     'load_npy',
     'load_released_weights',
+    'pointed_checkpoint',
     'read_npz',
     'resolve_path',
     'safe_torch_load',

@@ -1,28 +1,17 @@
 """Skips optimiser steps whose gradients are not finite, agreed across ranks, and stops a run that keeps failing."""
 
-import os.path as osp
-from typing import Optional
-
 import torch
 import torch.distributed as dist
 from mmengine.hooks import Hook
 from mmengine.optim import AmpOptimWrapper, OptimWrapperDict
 
+from lmdkit.fileio import pointed_checkpoint
 from lmdkit.models.algorithms.base import step_readout_of
 from lmdkit.registry import HOOKS
 from lmdkit.utils.step_readout import StepReadout
 
 from ..optimizers import GuardedOptimWrapper
 from .checkpoint_hook import HOLD_CHECKPOINTS
-
-
-def _last_checkpoint(work_dir: str) -> Optional[str]:
-    """The file MMEngine's ``last_checkpoint`` pointer names, if any."""
-    path = osp.join(work_dir, 'last_checkpoint')  # written by the CheckpointHook
-    if osp.isfile(path):
-        with open(path) as f:
-            return f.read().strip() or None
-    return None
 
 
 @HOOKS.register_module()
@@ -120,7 +109,7 @@ class NonFiniteGuardHook(Hook):
             return True
         it = runner.iter + 1
         if self.in_a_row == 0:  # the pointer still names what was saved before this step
-            self.first_skipped, self.good_checkpoint = it, _last_checkpoint(runner.work_dir)
+            self.first_skipped, self.good_checkpoint = it, pointed_checkpoint(runner.work_dir)
             runner.message_hub.update_info(HOLD_CHECKPOINTS, self.hold_checkpoints)
         self.skipped_total += 1
         self.in_a_row += 1

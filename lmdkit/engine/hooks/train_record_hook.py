@@ -13,7 +13,7 @@ import torch
 from mmengine.dist import get_world_size, is_main_process
 from mmengine.hooks import Hook
 
-from lmdkit.fileio import atomic_write
+from lmdkit.fileio import atomic_write, pointed_checkpoint
 from lmdkit.registry import HOOKS
 from lmdkit.utils.run_summary import SUMMARY_FILE, RunSummary
 from lmdkit.utils.smoothing import ema_smooth
@@ -189,7 +189,7 @@ class TrainRecordHook(Hook):
                 for k in (1, 5)
                 if any(f'accuracy/top{k}' in v for v in self.val_history)
             },  # fmt: skip
-            last_checkpoint=self._last_checkpoint(runner),
+            last_checkpoint=pointed_checkpoint(runner.work_dir),
             environment=environment_info(),
         )
         if self.plot and rows:
@@ -202,11 +202,3 @@ class TrainRecordHook(Hook):
             f'summary: {summary.iters} iters, {summary.train_seconds:.1f} s training, final loss '
             f'{summary.final_loss:.4f}, MIT {summary.efficiency["MIT"]} s/iter -> {path}'
         )
-
-    @staticmethod
-    def _last_checkpoint(runner) -> Optional[str]:
-        path = osp.join(runner.work_dir, 'last_checkpoint')
-        if osp.isfile(path):
-            with open(path) as f:
-                return f.read().strip() or None
-        return None
