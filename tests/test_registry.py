@@ -42,10 +42,10 @@ def test_config_check_names_the_bad_keys():
     assert check_config(cfg) == []
     cfg.model.backbone.dept = 12
     cfg.model.mask_scheduler.type = 'CosineMaskSchedular'
-    cfg.custom_hooks[2].intervall = 5  # ReconstructionVisHook
+    cfg.custom_hooks[0].intervall = 5  # ReconstructionVisHook
     problems = check_config(cfg)
     assert any(p.startswith("model.backbone.dept: MAEViT has no argument 'dept'") and 'depth' in p for p in problems)
     assert any(p.startswith('model.mask_scheduler.type:') and 'CosineMaskScheduler' in p for p in problems)
-    hook_problem = "custom_hooks.2.intervall: ReconstructionVisHook has no argument 'intervall'"
+    hook_problem = "custom_hooks.0.intervall: ReconstructionVisHook has no argument 'intervall'"
     assert any(p.startswith(hook_problem) for p in problems)
     assert len(problems) == 3

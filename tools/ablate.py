@@ -64,7 +64,7 @@ def expand(spec: Config) -> List[dict]:
 def apply_options(cfg: Config, options: dict) -> Config:
     """Set each dotted key to its value. A dict value replaces the whole sub-config (unlike ``--cfg-options``,
     which merges), so ``'model.mask_scheduler': dict(type='UniformMaskScheduler')`` drops the old arguments.
-    Hooks may be named by type (``custom_hooks.TrainRecordHook.targets``) as well as by position."""
+    Hooks may be named by type (``custom_hooks.ReconstructionVisHook.interval``) as well as by position."""
     for key, value in name_list_items(cfg, options, cfg.filename or 'the config').items():
         *parents, last = key.split('.')
         node = cfg

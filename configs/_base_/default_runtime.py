@@ -13,11 +13,16 @@ default_hooks = dict(
     ),
     sampler_seed=dict(type='DistSamplerSeedHook'),
 )
-# Hooks every run has. Algorithm configs restate the list with their own hooks added (_base_ replaces lists).
-custom_hooks = [dict(type='ExactResumeHook'), dict(type='TrainRecordHook')]
-# the training program (lmdkit.apis.train, behind tools/train.py) adds NonFiniteGuardHook with these arguments to
-# every run: optimiser steps with NaN/Inf gradients are skipped (on all ranks) and counted; max_consecutive skips
-# in a row stop training. None turns it off.
+# Hooks of this config's own (visualisation, EMA...). The training program (lmdkit.apis.train, behind
+# tools/train.py) adds the hooks every run has, each configured by a top-level key below (its arguments; None turns
+# it off), and the hooks the algorithm needs (MaskScheduleHook for a scheduled mask ratio).
+custom_hooks = []
+# ExactResumeHook: RNG states and plain-data checkpoints, so a resumed run continues exactly.
+exact_resume = dict()
+# TrainRecordHook: train_record.jsonl every iteration, summary.json and curves.png at the end.
+train_record = dict()
+# NonFiniteGuardHook: optimiser steps with NaN/Inf gradients are skipped (on all ranks) and counted;
+# max_consecutive skips in a row stop training.
 nonfinite_guard = dict(max_consecutive=5)
 # ... and InterruptCheckpointHook: Ctrl-C / SIGTERM stops all ranks at the same iteration with a checkpoint saved.
 interrupt_checkpoint = dict(sync_interval=10)

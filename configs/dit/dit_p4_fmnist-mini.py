@@ -19,8 +19,6 @@ optim_wrapper = dict(optimizer=dict(weight_decay=0.0))
 val_evaluator = dict(type='DiffusionLossMetric')
 test_evaluator = val_evaluator
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook'),
     dict(type='EMAHook', ema_type='SyncFreeEMA', momentum=1e-2, update_buffers=True),
     dict(type='SampleVisHook', interval=0, num_per_class=8),
 ]

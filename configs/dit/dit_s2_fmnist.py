@@ -20,8 +20,6 @@ test_dataloader = val_dataloader
 val_evaluator = dict(type='DiffusionLossMetric')
 test_evaluator = val_evaluator
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook'),
     dict(type='EMAHook', ema_type='SyncFreeEMA', momentum=5e-3, update_buffers=True),  # averages over ~200 iterations
     dict(type='SampleVisHook', interval=1000, num_per_class=8),
 ]

@@ -25,5 +25,4 @@ param_scheduler = [
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=2000, val_interval=500)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-custom_hooks = [dict(type='ExactResumeHook'), dict(type='TrainRecordHook')]  # plain-data checkpoints
 default_hooks = dict(checkpoint=dict(interval=1000), logger=dict(interval=100))

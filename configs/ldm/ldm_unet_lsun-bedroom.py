@@ -24,9 +24,8 @@ param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=0, 
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=500_000, val_interval=50_000)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
+train_record = dict(flush_interval=200)  # TrainRecordHook: write the record every 200 iterations
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook', flush_interval=200),
     dict(type='EMAHook', ema_type='SyncFreeEMA', momentum=1e-4, update_buffers=True),
     dict(type='SampleVisHook', interval=50_000, num_per_class=16),
 ]

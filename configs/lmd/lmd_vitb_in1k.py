@@ -8,9 +8,8 @@ _base_ = [
     '../_base_/schedules/adan_in1k_400e.py',
     '../_base_/default_runtime.py',
 ]
+train_record = dict(flush_interval=200)  # TrainRecordHook: write the record every 200 iterations
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook', flush_interval=200),
     dict(type='ReconstructionVisHook', interval=25_000, num_images=8),
 ]
 default_hooks = dict(checkpoint=dict(interval=5000), logger=dict(interval=100))

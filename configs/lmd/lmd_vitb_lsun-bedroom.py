@@ -17,9 +17,8 @@ model = dict(
 train_dataloader = dict(batch_size=128)
 val_evaluator = dict(type='MaskedReconstructionMetric')
 test_evaluator = val_evaluator
+train_record = dict(flush_interval=200)  # TrainRecordHook: write the record every 200 iterations
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook', flush_interval=200),
     dict(type='LatentPriorHook', num_samples=20_000),
     dict(type='ReconstructionVisHook', interval=25_000, num_images=8),
 ]

@@ -8,8 +8,6 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook'),
     dict(type='ReconstructionVisHook', interval=0, num_images=10),
 ]
 default_hooks = dict(checkpoint=dict(interval=200))

@@ -6,8 +6,6 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook'),
     dict(type='ReconstructionVisHook', interval=2000, num_images=10),
 ]
 default_hooks = dict(checkpoint=dict(interval=1000), logger=dict(interval=100))

@@ -10,8 +10,6 @@ param_scheduler = [
 ]
 train_cfg = dict(max_iters=12000, val_interval=2000)
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook'),
     dict(type='LatentPriorHook', num_samples=5000),
     dict(type='ReconstructionVisHook', interval=4000, num_images=10),
 ]

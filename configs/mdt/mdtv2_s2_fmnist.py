@@ -17,8 +17,6 @@ model = dict(
     sampling=dict(cfg_scale=4.0, cfg_schedule='constant'),
 )
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook'),
     dict(type='EMAHook', ema_type='SyncFreeEMA', momentum=5e-3, update_buffers=True),
     dict(type='SampleVisHook', interval=1000, num_per_class=8),
 ]

@@ -12,9 +12,8 @@ model = dict(
                   guide_channels=3),
 )
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='Adan', lr=5e-4, weight_decay=0.0))
+train_record = dict(flush_interval=200)  # TrainRecordHook: write the record every 200 iterations
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook', flush_interval=200),
     dict(type='EMAHook', ema_type='SyncFreeEMA', momentum=1e-4, update_buffers=True),
     dict(type='SampleVisHook', interval=50_000, num_per_class=1, classes=[88, 207, 279, 360, 387, 388, 417, 979]),
 ]

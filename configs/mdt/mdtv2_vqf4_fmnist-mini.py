@@ -10,8 +10,6 @@ model = dict(
     mask_scheduler=dict(type='RandomRangeMaskScheduler', min_ratio=0.3, max_ratio=0.5),
 )
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook'),
     dict(type='EMAHook', ema_type='SyncFreeEMA', momentum=1e-2, update_buffers=True),
     dict(type='SampleVisHook', interval=0, num_per_class=8),
 ]

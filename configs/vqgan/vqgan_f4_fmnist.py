@@ -23,8 +23,6 @@ test_cfg = dict(type='TestLoop')
 val_evaluator = [dict(type='ImageQualityMetric'), dict(type='CodebookUsageMetric', num_codes=512)]
 test_evaluator = val_evaluator
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook'),
     dict(type='ReconstructionVisHook', interval=1000, num_images=10),
 ]
 default_hooks = dict(checkpoint=dict(interval=500), logger=dict(interval=50))

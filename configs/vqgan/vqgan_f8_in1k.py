@@ -50,9 +50,8 @@ val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
 val_evaluator = [dict(type='ImageQualityMetric'), dict(type='CodebookUsageMetric', num_codes=16384)]
 test_evaluator = val_evaluator
+train_record = dict(flush_interval=200)  # TrainRecordHook: write the record every 200 iterations
 custom_hooks = [
-    dict(type='ExactResumeHook'),
-    dict(type='TrainRecordHook', flush_interval=200),
     dict(type='ReconstructionVisHook', interval=20_000, num_images=8),
 ]
 default_hooks = dict(checkpoint=dict(interval=10_000), logger=dict(interval=100))

@@ -34,7 +34,9 @@ from ..utils.config_check import check_config, check_values, load_config, name_l
 from .prerequisites import check_prerequisites
 from .setup_env import setup_process
 
-#: hooks every run gets unless its config turns them off (top-level key: the hook's arguments, or None = off)
+#: hooks every run gets unless its config turns them off (top-level key: the hook's arguments, or None = off):
+#: the record and exact resume first (where configs used to list them), the safety hooks after the config's own
+RUN_HOOKS = (('exact_resume', 'ExactResumeHook'), ('train_record', 'TrainRecordHook'))
 SAFETY_HOOKS = (('nonfinite_guard', 'NonFiniteGuardHook'), ('interrupt_checkpoint', 'InterruptCheckpointHook'))
 #: strategies whose PyTorch/DeepSpeed engines need CUDA devices (FSDP1, which MMEngine's FSDPStrategy wraps,
 #: refuses CPU modules: "FSDP needs a non-CPU accelerator device")
@@ -112,9 +114,15 @@ def _apply_trackers(cfg: Config, trackers: Sequence[str], name: str) -> None:
 
 
 def add_training_hooks(cfg: Config) -> Config:
-    """Add the hooks the config's algorithm needs (``BaseAlgorithm.training_hooks``: ``MaskScheduleHook`` for a
-    scheduled mask ratio) unless the config lists their type already; returns ``cfg``, changed in place. Call
-    ``setup_process`` (or ``register_all_modules``) first."""
+    """Add the hooks every run has (``RUN_HOOKS``: ``ExactResumeHook``, ``TrainRecordHook``; top-level keys give
+    their arguments, None turns one off) and the hooks the config's algorithm needs
+    (``BaseAlgorithm.training_hooks``: ``MaskScheduleHook`` for a scheduled mask ratio), each unless the config
+    lists its type already; returns ``cfg``, changed in place. Call ``setup_process`` (or ``register_all_modules``)
+    first."""
+    listed = {h.get('type') for h in cfg.get('custom_hooks', [])}
+    run = [dict(type=hook, **cfg.get(key, {})) for key, hook in RUN_HOOKS
+           if cfg.get(key, {}) is not None and hook not in listed]  # fmt: skip
+    cfg.custom_hooks = [*run, *cfg.get('custom_hooks', [])]
     model = cfg.get('model') or {}
     kind = model.get('type')
     algorithm = MODELS.get(kind) if isinstance(kind, str) else kind

@@ -203,7 +203,9 @@ def name_list_items(cfg, cfg_options: dict, where: str = 'the config') -> dict:
                 raise ConfigOverrideError(
                     f'{where}: override {key!r} names {what} {head} item of type {name!r}; the config lists '
                     f'{types} (name one of them by its type, or use its position). Hooks every run gets are set by '
-                    'top-level keys instead: nonfinite_guard=dict(...), interrupt_checkpoint=dict(...).'
+                    'top-level keys instead: exact_resume=dict(...) (ExactResumeHook), train_record=dict(...) '
+                    '(TrainRecordHook), nonfinite_guard=dict(...) (NonFiniteGuardHook), interrupt_checkpoint=dict(...) '
+                    '(InterruptCheckpointHook).'
                 )
             key = f'{head}.{found[0]}' + (f'.{tail}' if tail else '')
         out[key] = value

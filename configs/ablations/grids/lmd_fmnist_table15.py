@@ -21,6 +21,6 @@ cfg_options = {
     'param_scheduler.1.end': 2000,
     'default_hooks.checkpoint.interval': 1000,
     'custom_hooks.ReconstructionVisHook.interval': 0,
-    'custom_hooks.TrainRecordHook.targets': {'recon/nmse': 0.45},
+    'train_record.targets': {'recon/nmse': 0.45},  # TrainRecordHook's arguments
 }
 work_root = 'work_dirs/ablations/lmd_fmnist_table15'
