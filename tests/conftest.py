@@ -84,7 +84,7 @@ def tiny_runner_cfg(work_dir: str, max_iters: int = 8, **cfg_options) -> Config:
     cfg.custom_hooks[-1].num_images = 4
     cfg.log_level = 'WARNING'
     cfg.merge_from_dict(cfg_options)
-    return add_training_hooks(cfg)  # what the training program adds for LMD: MaskScheduleHook
+    return add_training_hooks(cfg)  # what the training program adds: the run hooks and LMD's ProgressHook
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from ..engine.recipe import Recipe, apply_recipe
 from ..engine.trackers import TrackerUnavailableError, needs_file_store, tracker_backend
 from ..fileio import latest_checkpoint
 from ..models.algorithms.base import BaseAlgorithm
-from ..registry import DATASETS, MODELS
+from ..registry import DATASETS, HOOKS, MODELS
 from ..utils.config_check import check_config, check_values, load_config, name_list_items
 from .prerequisites import check_prerequisites
 from .setup_env import setup_process
@@ -113,12 +113,17 @@ def _apply_trackers(cfg: Config, trackers: Sequence[str], name: str) -> None:
         cfg.visualizer.vis_backends = [*cfg.visualizer.get('vis_backends', []), backend]
 
 
+def _hook_class(kind: Union[str, type, None]) -> Optional[type]:
+    """The class a hook config's ``type`` names (None when no registered hook has that name)."""
+    return HOOKS.get(kind) if isinstance(kind, str) else kind
+
+
 def add_training_hooks(cfg: Config) -> Config:
     """Add the hooks every run has (``RUN_HOOKS``: ``ExactResumeHook``, ``TrainRecordHook``; top-level keys give
     their arguments, None turns one off) and the hooks the config's algorithm needs
-    (``BaseAlgorithm.training_hooks``: ``MaskScheduleHook`` for a scheduled mask ratio), each unless the config
-    lists its type already; returns ``cfg``, changed in place. Call ``setup_process`` (or ``register_all_modules``)
-    first."""
+    (``BaseAlgorithm.training_hooks``: ``ProgressHook`` for a scheduled mask ratio), each unless the config lists
+    its type (or a subclass of it: ``MaskScheduleHook`` is a ``ProgressHook``) already; returns ``cfg``, changed in
+    place. Call ``setup_process`` (or ``register_all_modules``) first."""
     listed = {h.get('type') for h in cfg.get('custom_hooks', [])}
     run = [dict(type=hook, **cfg.get(key, {})) for key, hook in RUN_HOOKS
            if cfg.get(key, {}) is not None and hook not in listed]  # fmt: skip
@@ -128,8 +133,9 @@ def add_training_hooks(cfg: Config) -> Config:
     algorithm = MODELS.get(kind) if isinstance(kind, str) else kind
     if not (isinstance(algorithm, type) and issubclass(algorithm, BaseAlgorithm)):
         return cfg
-    listed = {h.get('type') for h in cfg.get('custom_hooks', [])}
-    needed = [h for h in algorithm.training_hooks(model) if h['type'] not in listed]
+    listed = [_hook_class(h.get('type')) for h in cfg.get('custom_hooks', [])]
+    needed = [h for h in algorithm.training_hooks(model)
+              if not any(isinstance(c, type) and issubclass(c, _hook_class(h['type'])) for c in listed)]  # fmt: skip
     if needed:
         cfg.custom_hooks = [*cfg.get('custom_hooks', []), *needed]
     return cfg

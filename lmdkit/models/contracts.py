@@ -20,10 +20,12 @@ class Exemplified(Protocol):
 
 @runtime_checkable
 class ProgressScheduled(Protocol):
-    """A model with a per-step schedule (the mask ratio of LMD, MDT): told the training progress before each step."""
+    """A model with a per-step schedule (the mask ratio of LMD and MDT, the autoencoder's adversarial start): told the
+    training progress before each step (``ProgressHook``)."""
 
-    def set_progress(self, progress: float, step: Optional[int] = None) -> float:
-        """Set the schedule for ``progress`` in [0, 1] (optimiser step ``step``); returns the value now in force."""
+    def set_progress(self, progress: float, step: Optional[int] = None) -> Optional[float]:
+        """Set the schedule for ``progress`` in [0, 1] (optimiser step ``step``); returns the value now in force
+        (the mask ratio), or None for a schedule that is not one number."""
 
 
 @runtime_checkable

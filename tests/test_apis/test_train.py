@@ -120,11 +120,12 @@ def test_the_algorithm_brings_the_hooks_its_training_needs(tmp_path):
         cfg = prepare_config(osp.join(ROOT, config), cfg_options, TrainOptions(work_dir=str(tmp_path)))
         return [h['type'] for h in cfg.custom_hooks]
 
-    assert hooks('configs/lmd/lmd_vitp_fmnist-mini_cos.py').count('MaskScheduleHook') == 1  # not listed in the config
-    assert hooks('configs/mdt/mdtv2_vqf4_fmnist-mini.py').count('MaskScheduleHook') == 1  # MDT: a mask_scheduler
-    assert 'MaskScheduleHook' not in hooks('configs/dit/dit_p4_fmnist-mini.py')  # DiT: nothing to schedule
+    assert hooks('configs/lmd/lmd_vitp_fmnist-mini_cos.py').count('ProgressHook') == 1  # not listed in the config
+    assert hooks('configs/mdt/mdtv2_vqf4_fmnist-mini.py').count('ProgressHook') == 1  # MDT: a mask_scheduler
+    assert 'ProgressHook' not in hooks('configs/dit/dit_p4_fmnist-mini.py')  # DiT: nothing to schedule
+    assert 'ProgressHook' in hooks('configs/vqgan/vqgan_f4_fmnist.py')  # the discriminator starts later
     listed = hooks('configs/lmd/lmd_vitp_fmnist-mini_cos.py', {'custom_hooks': [dict(type='MaskScheduleHook')]})
-    assert listed.count('MaskScheduleHook') == 1  # never twice
+    assert 'ProgressHook' not in listed  # the older name is the same hook: never twice
     run_hooks = ['ExactResumeHook', 'TrainRecordHook']  # every run's, first, unless a config turns one off
     assert hooks('configs/lmd/lmd_vitp_fmnist-mini_cos.py')[:3] == [*run_hooks, 'ReconstructionVisHook']
     assert 'TrainRecordHook' not in hooks('configs/lmd/lmd_vitp_fmnist-mini_cos.py', {'train_record': None})

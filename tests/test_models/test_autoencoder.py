@@ -1,8 +1,9 @@
 """The projector-training algorithm: two optimisers, disc start, adaptive weight, GAN losses."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
-from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 
 from lmdkit.models.losses import adaptive_weight, discriminator_loss, generator_loss
@@ -30,11 +31,10 @@ def test_training_steps_reduce_reconstruction_loss(kind, images_uint8):
     model = MODELS.build(tiny_autoencoder(kind))
     wrappers = optim(model)
     assert set(wrappers.keys()) == {'projector', 'discriminator'}
-    hub = MessageHub.get_current_instance()
     logs = []
     disc_before = [p.detach().clone() for p in model.discriminator.parameters()]
     for it in range(40):
-        hub.update_info('iter', it)
+        model.set_progress(it / 40, it)  # what ProgressHook does before each step
         logs.append(model.train_step(dict(inputs=images_uint8), wrappers))
     assert 'loss_d' not in logs[2] and 'loss_d' in logs[3] and 'loss_g' in logs[3]
     # Noisy once the discriminator starts (iteration 3): compare the mean of the last 10 steps with the first 3.
@@ -74,3 +74,15 @@ def test_gan_losses():
     )
     with pytest.raises(ValueError, match='hinge'):
         generator_loss(fake, 'wgan')
+
+
+def test_the_discriminator_start_comes_from_the_progress_hook_not_the_message_hub():
+    from lmdkit.engine.hooks import ProgressHook
+    from lmdkit.models.algorithms import Autoencoder
+
+    assert Autoencoder.training_hooks(tiny_autoencoder('vq')) == [dict(type='ProgressHook')]
+    assert Autoencoder.training_hooks(tiny_autoencoder('vq', disc_start=0)) == []  # adversarial from the start
+    model = MODELS.build(tiny_autoencoder('vq'))
+    runner = SimpleNamespace(model=model, iter=3, max_iters=10, train_loop=object(), cfg={})
+    ProgressHook().before_train_iter(runner, 3)
+    assert model.steps_done == 3 == model.disc_start  # so this step trains the discriminator too

@@ -29,7 +29,7 @@ CONTRACTS = (ProgressScheduled, Reconstructor, MaskedReconstructor, Sampler, Lat
     [
         (tiny_lmd_model(), {ProgressScheduled, Reconstructor, MaskedReconstructor, Sampler, LatentPriorFitter}),
         (tiny_diffusion_model(), {ProgressScheduled, Sampler}),
-        (tiny_autoencoder('vq'), {Reconstructor}),
+        (tiny_autoencoder('vq'), {ProgressScheduled, Reconstructor}),  # told the step: no message-hub read
         (tiny_classifier_model(), set()),
     ],
     ids=['lmd', 'masked-diffusion', 'autoencoder', 'classifier'],

@@ -6,7 +6,7 @@ import os.path as osp
 import numpy as np
 import pytest
 
-from lmdkit.engine.hooks.mask_schedule_hook import optimizer_progress
+from lmdkit.engine.hooks import optimizer_progress
 from lmdkit.registry import MASK_SCHEDULERS
 
 from ..conftest import FIXTURES

@@ -5,8 +5,8 @@ from .checkpoint_load_hook import CheckpointLoadHook, ResumeError, configure_che
 from .exact_resume_hook import ExactResumeHook, RngGatherHook, get_rng_state, set_rng_state
 from .interrupt_checkpoint_hook import InterruptCheckpointHook
 from .latent_prior_hook import LatentPriorHook
-from .mask_schedule_hook import MaskScheduleHook, optimizer_progress
 from .nonfinite_guard_hook import NonFiniteGuardHook
+from .progress_hook import MaskScheduleHook, ProgressHook, optimizer_progress
 from .reconstruction_vis_hook import ReconstructionVisHook
 from .sample_vis_hook import SampleVisHook
 from .train_record_hook import TrainRecordHook
@@ -22,6 +22,7 @@ __all__ = [
     'InterruptCheckpointHook',
     'LatentPriorHook',
     'MaskScheduleHook',
+    'ProgressHook',
     'NonFiniteGuardHook',
     'ReconstructionVisHook',
     'SampleVisHook',

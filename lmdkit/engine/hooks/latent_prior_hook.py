@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader, Subset
 from lmdkit.models.contracts import LatentPriorFitter
 from lmdkit.registry import HOOKS
 
-from .mask_schedule_hook import unwrap
+from ..model_wrappers import unwrap
 
 
 @torch.no_grad()

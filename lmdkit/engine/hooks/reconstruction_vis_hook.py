@@ -13,9 +13,9 @@ from lmdkit.registry import HOOKS
 from lmdkit.utils.images import to_uint8
 from lmdkit.visualization.grids import save_image_rows
 
+from ..model_wrappers import unwrap
 from .exact_resume_hook import get_rng_state, set_rng_state
 from .grid_hook import PeriodicGridHook
-from .mask_schedule_hook import unwrap
 
 
 @HOOKS.register_module()

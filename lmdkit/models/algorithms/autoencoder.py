@@ -1,11 +1,10 @@
 """Training a projector (the paper's latent-space pretraining, LMD eqs. 2–6): VQGAN or KL autoencoder with
 reconstruction, regularisation, optional perceptual and adversarial terms."""
 
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Mapping, Optional, Union
 
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapperDict
 
 from lmdkit.registry import MODELS
@@ -80,6 +79,7 @@ class Autoencoder(BaseAlgorithm):
         self.perceptual = MODELS.build(perceptual_loss) if perceptual_loss else None
         self.is_vq = isinstance(self.projector, VQGANProjector)
         self.rec_loss, self.gan_loss, self.disc_start, self.adaptive = rec_loss, gan_loss, disc_start, adaptive
+        self.steps_done = 0  # optimiser steps before this one (ProgressHook sets it; not saved: the hook restores it)
         self.weights = dict(rec=rec_weight, perceptual=perceptual_weight, codebook=codebook_weight, kl=kl_weight,
                             disc=disc_weight)  # fmt: skip
 
@@ -93,9 +93,17 @@ class Autoencoder(BaseAlgorithm):
         z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean) if self.training else mean
         return dict(rec=self.projector.decode(z), reg=self.projector.kl(mean, logvar).mean())
 
-    def _iteration(self) -> int:
-        hub = MessageHub.get_current_instance()
-        return int(hub.get_info('iter', 0) or 0)
+    # ------------------------------------------------------------------ schedule
+    @classmethod
+    def training_hooks(cls, model_cfg: Mapping) -> List[dict]:
+        """``ProgressHook`` tells the model the step, when a discriminator starts after step 0."""
+        later = model_cfg.get('discriminator') is not None and model_cfg.get('disc_start', 0) > 0
+        return super().training_hooks(model_cfg) + ([dict(type='ProgressHook')] if later else [])
+
+    def set_progress(self, progress: float, step: Optional[int] = None) -> None:
+        """Record the optimiser steps done (``ProgressHook``, before each step): the adversarial terms start at
+        step ``disc_start``."""
+        self.steps_done = int(step if step is not None else 0)
 
     def generator_losses(self, images: torch.Tensor, out: Dict[str, torch.Tensor], use_gan: bool) -> dict:
         rec = out['rec']
@@ -123,7 +131,7 @@ class Autoencoder(BaseAlgorithm):
     def train_step(self, data: Union[dict, tuple, list], optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
         data = self.data_preprocessor(data, True)
         images = data['inputs']
-        use_gan = self.discriminator is not None and self._iteration() >= self.disc_start
+        use_gan = self.discriminator is not None and self.steps_done >= self.disc_start
         gen_wrapper = optim_wrapper['projector']
         with gen_wrapper.optim_context(self):
             out = self.autoencode(images)

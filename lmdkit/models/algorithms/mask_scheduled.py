@@ -6,7 +6,7 @@ import torch.nn as nn
 
 
 class MaskScheduledMixin:
-    """Mixin for algorithms that mask at a scheduled ratio (the ``MaskScheduled`` contract): ``MaskScheduleHook``
+    """Mixin for algorithms that mask at a scheduled ratio (the ``MaskScheduled`` contract): ``ProgressHook``
     calls :meth:`set_progress` before each step and the training step reads ``mask_ratio``. ``mask_scheduler`` may be
     None for a model whose masking is off (DiT inside ``MaskedDiffusion``)."""
 
@@ -15,14 +15,14 @@ class MaskScheduledMixin:
 
     @classmethod
     def training_hooks(cls, model_cfg: Mapping) -> List[dict]:
-        """``MaskScheduleHook`` feeds the schedule, when the config has one."""
+        """``ProgressHook`` feeds the schedule, when the config has one."""
         hooks = super().training_hooks(model_cfg)  # type: ignore[misc]  (BaseAlgorithm, later in the MRO)
-        return hooks + [dict(type='MaskScheduleHook')] if model_cfg.get('mask_scheduler') is not None else hooks
+        return hooks + [dict(type='ProgressHook')] if model_cfg.get('mask_scheduler') is not None else hooks
 
     def set_progress(self, progress: float, step: Optional[int] = None) -> float:
         """Set the training mask ratio from progress p ∈ [0, 1] at optimiser step ``step``; returns it."""
         if self.mask_scheduler is None:
-            raise RuntimeError(f'this {type(self).__name__} has no mask_scheduler: remove MaskScheduleHook from the '
-                               'config')  # fmt: skip
+            raise RuntimeError(f'this {type(self).__name__} has no mask_scheduler: remove ProgressHook (or '
+                               'MaskScheduleHook) from the config')  # fmt: skip
         self.mask_ratio = self.mask_scheduler(progress, step)
         return self.mask_ratio

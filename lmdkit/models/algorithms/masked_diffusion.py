@@ -39,7 +39,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         mask_scheduler: ``MASK_SCHEDULERS`` config turning masking on (MDT's objective: the full-input loss plus
             the loss of a pass whose encoder sees only ``1 − r`` of the tokens, both in one ``forward`` so DDP sees
             one graph). Any scheduler works — MDTv2's ``RandomRangeMaskScheduler(0.3, 0.5)`` or LMD's progressive
-            ones; ``MaskScheduleHook`` feeds it the training progress. Needs a denoiser with masking (``MDT``).
+            ones; ``ProgressHook`` feeds it the training progress. Needs a denoiser with masking (``MDT``).
         masked_loss_weight: weight of the masked-pass loss (MDT: 1).
         val_sampling: when set (a dict of ``sampling`` overrides, e.g. ``dict(steps=25)``), ``predict`` also
             generates one sample per validation item, conditioned on its label and seeded by its index, returned

@@ -1,20 +1,16 @@
-"""Feeds training progress to the model's mask scheduler every iteration (the model logs the ratio in force with
-its step's outputs)."""
+"""Tells a ``ProgressScheduled`` model the training progress before every iteration: LMD's and MDT's mask ratio
+schedule (the model logs the ratio in force with its step's outputs), the autoencoder's adversarial start."""
 
 import math
 from typing import Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from lmdkit.models.contracts import ProgressScheduled
 from lmdkit.registry import HOOKS
 
 from ..loops import micro_batches_per_iteration
-
-
-def unwrap(model):
-    return model.module if is_model_wrapper(model) else model
+from ..model_wrappers import unwrap
 
 
 def optimizer_progress(iteration: int, max_iters: int, accumulative_counts: int = 1) -> tuple:
@@ -26,19 +22,25 @@ def optimizer_progress(iteration: int, max_iters: int, accumulative_counts: int 
 
 
 @HOOKS.register_module()
-class MaskScheduleHook(Hook):
-    """Before each training iteration: ratio = scheduler(p, step) with p = step / total optimizer steps.
+class ProgressHook(Hook):
+    """Before each training iteration: ``model.set_progress(p, step)`` with step = optimiser steps completed and
+    p = step / total optimiser steps (so a mask ratio = scheduler(p, step)).
 
-    With gradient accumulation the ratio is constant within one optimizer update. The ratio depends only on
-    the iteration, so resumed runs continue the schedule exactly and all ranks use the same ratio.
-    """
+    With gradient accumulation the progress is constant within one optimiser update. It depends only on the
+    iteration, so resumed runs continue the schedule exactly and all ranks agree. The training program adds this
+    hook to models that need it (``BaseAlgorithm.training_hooks``)."""
 
     priority = 'ABOVE_NORMAL'
 
     def before_train_iter(self, runner, batch_idx: int, data_batch: Optional[dict] = None) -> None:
         model = unwrap(runner.model)
         if not isinstance(model, ProgressScheduled):
-            raise TypeError(f'MaskScheduleHook needs a ProgressScheduled model (lmdkit.models.contracts: '
+            raise TypeError(f'{type(self).__name__} needs a ProgressScheduled model (lmdkit.models.contracts: '
                             f'set_progress()); {type(model).__name__} is not one')  # fmt: skip
         progress, step = optimizer_progress(runner.iter, runner.max_iters, micro_batches_per_iteration(runner))
         model.set_progress(progress, step)
+
+
+@HOOKS.register_module()
+class MaskScheduleHook(ProgressHook):
+    """``ProgressHook`` under the name configs written before it use (``dict(type='MaskScheduleHook')``)."""
