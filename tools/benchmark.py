@@ -22,10 +22,10 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 
 from lmdkit.apis import load_program_config
-from lmdkit.engine.precision import AMP_CHOICES, AMP_HELP, apply_amp, autocast_dtype_of
+from lmdkit.engine.precision import AMP_CHOICES, AMP_HELP, apply_amp, autocast_dtype_of, wrapper_entries
 from lmdkit.evaluation.flops import count_flops, matmul_peak, synchronize
 from lmdkit.fileio import atomic_write
-from lmdkit.models.contracts import LatentPriorFitter, MaskScheduled, Sampler
+from lmdkit.models.contracts import LatentPriorFitter, MaskScheduled, ProgressScheduled, Sampler
 from lmdkit.registry import MODELS
 
 
@@ -77,13 +77,18 @@ def main() -> None:
     cfg.train_dataloader.setdefault('persistent_workers', False)
     device = args.device
     if args.amp:
-        apply_amp(cfg.optim_wrapper, args.amp, torch.device(device).type)
+        try:
+            apply_amp(cfg.optim_wrapper, args.amp, torch.device(device).type)
+        except ValueError as e:
+            raise SystemExit(str(e)) from None
     elif args.fp32:
-        cfg.optim_wrapper.type = 'OptimWrapper'
-        cfg.optim_wrapper.pop('dtype', None)
-        cfg.optim_wrapper.pop('loss_scale', None)
-    # the precision the step really runs in: the (possibly config-chosen) wrapper's autocast dtype
-    amp_dtype = autocast_dtype_of(cfg.optim_wrapper)
+        for entry in wrapper_entries(cfg.optim_wrapper):
+            entry.type = 'OptimWrapper'
+            entry.pop('dtype', None)
+            entry.pop('loss_scale', None)
+    # the precision the step really runs in: the (possibly config-chosen) wrapper's autocast dtype (GANs: the
+    # generator's)
+    amp_dtype = autocast_dtype_of(wrapper_entries(cfg.optim_wrapper)[0])
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).to(device).train()
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
@@ -91,6 +96,8 @@ def main() -> None:
     batch_size = cfg.train_dataloader.batch_size
     if isinstance(model, MaskScheduled):
         model.mask_ratio = args.mask_ratio
+    elif isinstance(model, ProgressScheduled):  # the schedule's start, as the first training step sees it
+        model.set_progress(0.0, 0)
     compile_cfg = cfg.get('compile', False) or args.compile
     if compile_cfg:  # as MMEngine's Runner does for `compile = True`: torch.compile the whole train_step
         opts = compile_cfg if isinstance(compile_cfg, dict) else {}

@@ -25,7 +25,7 @@ from mmengine.config import DictAction
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from lmdkit.apis import init_model  # noqa: E402
+from lmdkit.apis import init_model, setup_process  # noqa: E402
 from lmdkit.engine.precision import AMP_CHOICES, amp_dtype  # noqa: E402
 from lmdkit.fileio import atomic_write  # noqa: E402
 from lmdkit.models.contracts import LatentCompleter, LatentPriorFitter  # noqa: E402
@@ -127,6 +127,7 @@ def main() -> None:
     )
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, help='override config keys (k=v)')
     args = parser.parse_args()
+    setup_process()
     model = init_model(args.config, args.checkpoint, args.device, args.cfg_options, ema=not args.no_ema)
     if isinstance(model, LatentPriorFitter) and int(model.prior_count) == 0 and args.num > 0:
         if not args.fit_prior:

@@ -8,7 +8,7 @@ from mmengine.config import Config
 
 from ..models.builder import build_model
 from ..utils.images import to_uint8
-from .setup_env import setup_process
+from .setup_env import register_all_modules
 
 
 def init_model(
@@ -19,10 +19,10 @@ def init_model(
     ema: bool = False,
     strict: bool = True,
 ) -> torch.nn.Module:
-    """Set the process up for lmdkit (``setup_process``) and build ``config``'s model with ``checkpoint``:
+    """Register lmdkit's modules (``register_all_modules``) and build ``config``'s model with ``checkpoint``:
     ``lmdkit.models.builder.build_model``, whose docstring says how EMA weights, exported folders and strictness
     work."""
-    setup_process()
+    register_all_modules()
     return build_model(config, checkpoint, device, cfg_options, ema, strict)
 
 

@@ -20,6 +20,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dist import broadcast_object_list, get_rank, get_world_size
 from mmengine.logging import print_log
+from mmengine.optim import OptimWrapper
 from mmengine.runner import Runner
 
 from ..datasets.latent_cache import bind_projector
@@ -29,7 +30,7 @@ from ..engine.recipe import Recipe, apply_recipe
 from ..engine.trackers import TrackerUnavailableError, needs_file_store, tracker_backend
 from ..fileio import latest_checkpoint
 from ..models.algorithms.base import BaseAlgorithm
-from ..registry import DATASETS, HOOKS, MODELS
+from ..registry import DATASETS, HOOKS, MODELS, OPTIM_WRAPPERS
 from ..utils.config_check import check_config, check_values, load_config, name_list_items
 from .prerequisites import check_prerequisites
 from .setup_env import setup_process
@@ -98,7 +99,8 @@ def _guard_wrappers(cfg: Config) -> None:
     if cfg.get('optim_wrapper') is None or not any(h.get('type') == 'NonFiniteGuardHook' for h in hooks):
         return
     for entry in wrapper_entries(cfg.optim_wrapper):
-        if entry.get('type', 'OptimWrapper') == 'OptimWrapper':
+        kind = entry.get('type', 'OptimWrapper')  # a name ('OptimWrapper', 'mmengine.OptimWrapper') or the class
+        if (OPTIM_WRAPPERS.get(kind) if isinstance(kind, str) else kind) is OptimWrapper:
             entry['type'] = 'GuardedOptimWrapper'
 
 
@@ -124,10 +126,7 @@ def add_training_hooks(cfg: Config) -> Config:
     (``BaseAlgorithm.training_hooks``: ``ProgressHook`` for a scheduled mask ratio), each unless the config lists
     its type (or a subclass of it: ``MaskScheduleHook`` is a ``ProgressHook``) already; returns ``cfg``, changed in
     place. Call ``setup_process`` (or ``register_all_modules``) first."""
-    listed = {h.get('type') for h in cfg.get('custom_hooks', [])}
-    run = [dict(type=hook, **cfg.get(key, {})) for key, hook in RUN_HOOKS
-           if cfg.get(key, {}) is not None and hook not in listed]  # fmt: skip
-    cfg.custom_hooks = [*run, *cfg.get('custom_hooks', [])]
+    _add_program_hooks(cfg, RUN_HOOKS, first=True)
     model = cfg.get('model') or {}
     kind = model.get('type')
     algorithm = MODELS.get(kind) if isinstance(kind, str) else kind
@@ -141,11 +140,26 @@ def add_training_hooks(cfg: Config) -> Config:
     return cfg
 
 
-def _add_safety_hooks(cfg: Config) -> None:
-    for key, hook in SAFETY_HOOKS:
+def _add_program_hooks(cfg: Config, table: Sequence[tuple], first: bool) -> None:
+    """Each ``(key, hook)`` of ``table`` with the top-level ``key``'s arguments: added (before or after the config's
+    own hooks) unless listed; a listed one (saved configs of older runs list them) takes the key's arguments; a key
+    set to None turns the hook off, listed or not."""
+    hooks, added = list(cfg.get('custom_hooks', [])), []
+    for key, hook in table:
         kwargs = cfg.get(key, {})
-        if kwargs is not None and not any(h.get('type') == hook for h in cfg.get('custom_hooks', [])):
-            cfg.custom_hooks = [*cfg.get('custom_hooks', []), dict(type=hook, **kwargs)]
+        if kwargs is None:
+            hooks = [h for h in hooks if h.get('type') != hook]
+            continue
+        at = [i for i, h in enumerate(hooks) if h.get('type') == hook]
+        if at:
+            hooks[at[0]] = {**hooks[at[0]], **kwargs}
+        else:
+            added.append(dict(type=hook, **kwargs))
+    cfg.custom_hooks = [*added, *hooks] if first else [*hooks, *added]
+
+
+def _add_safety_hooks(cfg: Config) -> None:
+    _add_program_hooks(cfg, SAFETY_HOOKS, first=False)
     # with per-rank random streams, checkpoints carry every rank's RNG state (ExactResumeHook collects them)
     hooks = [h.get('type') for h in cfg.get('custom_hooks', [])]
     if 'ExactResumeHook' in hooks and 'RngGatherHook' not in hooks:

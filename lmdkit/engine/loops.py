@@ -12,6 +12,8 @@ from lmdkit.models.algorithms.base import step_readout_of
 from lmdkit.registry import LOOPS
 from lmdkit.utils.step_readout import StepReadout
 
+from .optimizers import GuardedOptimWrapper
+
 
 def configured_accumulation(cfg: Mapping) -> int:
     """Micro-batches per optimiser step that a config's ``optim_wrapper.accumulative_counts`` asks for (1 without
@@ -20,11 +22,19 @@ def configured_accumulation(cfg: Mapping) -> int:
     return int(optim.get('accumulative_counts', 1) or 1) if isinstance(optim, Mapping) else 1
 
 
+def wrapper_accumulation(runner) -> int:
+    """Micro-batches per optimiser step of the runner's optimiser wrapper: a ``GuardedOptimWrapper`` says so itself
+    (what the training program builds); for other wrappers, the config it was built from says."""
+    wrapper = runner.optim_wrapper
+    return (
+        wrapper.accumulative_counts if isinstance(wrapper, GuardedOptimWrapper) else configured_accumulation(runner.cfg)
+    )
+
+
 def micro_batches_per_iteration(runner) -> int:
     """How many of the runner's iterations make one optimiser step: 1 under ``AccumulatingTrainLoop`` (its
-    iterations are optimiser steps), else the config's ``accumulative_counts`` (MMEngine's own accumulation counts
-    micro-batches)."""
-    return 1 if isinstance(runner.train_loop, AccumulatingTrainLoop) else configured_accumulation(runner.cfg)
+    iterations are optimiser steps), else the wrapper's accumulation (MMEngine's own counts micro-batches)."""
+    return 1 if isinstance(runner.train_loop, AccumulatingTrainLoop) else wrapper_accumulation(runner)
 
 
 def mean_outputs(outputs: List[Dict[str, Any]], readout: StepReadout) -> Dict[str, float]:
@@ -68,7 +78,7 @@ class AccumulatingTrainLoop(IterBasedTrainLoop):
         if self.accumulate == 1:  # nothing to count: the runner's initialisation holds (GANs' wrapper dicts too)
             return
         wrapper = self.runner.optim_wrapper
-        counts = configured_accumulation(self.runner.cfg)  # what the wrapper was built with
+        counts = wrapper_accumulation(self.runner)
         if counts != self.accumulate:
             raise ValueError(f'train_cfg.accumulate={self.accumulate} but optim_wrapper.accumulative_counts='
                              f'{counts}; set both to the same number (tools/train.py --accumulate does)')  # fmt: skip

@@ -132,3 +132,21 @@ def test_the_algorithm_brings_the_hooks_its_training_needs(tmp_path):
     in1k = add_training_hooks(load_config(osp.join(ROOT, 'configs/lmd/lmd_vitb_in1k.py')))  # (no ImageNet here)
     assert [h for h in in1k.custom_hooks if h['type'] == 'TrainRecordHook'] == [dict(type='TrainRecordHook',
                                                                                    flush_interval=200)]  # fmt: skip
+
+
+def test_a_listed_run_hook_takes_its_keys_arguments_and_none_turns_it_off(tmp_path):
+    """Saved configs of older runs list TrainRecordHook and the guard themselves: the top-level keys still apply."""
+    old = {'custom_hooks': [dict(type='TrainRecordHook', flush_interval=200), dict(type='ReconstructionVisHook')],
+           'train_record.targets': {'loss': 0.5}, 'interrupt_checkpoint': None}  # fmt: skip
+    cfg = prepare_config(QUICK_START, old, TrainOptions(work_dir=str(tmp_path)))
+    records = [h for h in cfg.custom_hooks if h['type'] == 'TrainRecordHook']
+    assert records == [dict(type='TrainRecordHook', flush_interval=200, targets={'loss': 0.5})]
+    assert 'InterruptCheckpointHook' not in [h['type'] for h in cfg.custom_hooks]
+
+
+def test_an_optim_wrapper_named_any_way_gets_the_guard_seam(tmp_path):
+    from mmengine.optim import OptimWrapper
+
+    for kind in ('mmengine.OptimWrapper', OptimWrapper):
+        cfg = prepare_config(QUICK_START, {'optim_wrapper.type': kind}, TrainOptions(work_dir=str(tmp_path)))
+        assert cfg.optim_wrapper.type == 'GuardedOptimWrapper'

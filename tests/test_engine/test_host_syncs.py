@@ -207,10 +207,7 @@ def test_label_check_reads_the_first_training_batch_only():
     from lmdkit.models.algorithms.base import BaseAlgorithm
 
     class Algorithm(BaseAlgorithm):
-        def loss(self, inputs, data_samples=None):
-            pass
-
-        def predict(self, inputs, data_samples=None):
+        def forward(self, *args, **kwargs):
             pass
 
     model = Algorithm()

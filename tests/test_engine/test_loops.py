@@ -1,10 +1,12 @@
-"""How iterations map to optimiser steps, read from the config (no private MMEngine attributes)."""
+"""How iterations map to optimiser steps, without MMEngine's private counters."""
 
 from types import SimpleNamespace
 
+import torch
 from mmengine.config import Config
 
 from lmdkit.engine.loops import AccumulatingTrainLoop, configured_accumulation, micro_batches_per_iteration
+from lmdkit.engine.optimizers import GuardedOptimWrapper
 
 
 def test_the_accumulation_a_config_asks_for():
@@ -14,8 +16,15 @@ def test_the_accumulation_a_config_asks_for():
 
 
 def test_iterations_are_steps_under_the_accumulating_loop_and_micro_batches_otherwise():
-    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', accumulative_counts=3)))
-    native = SimpleNamespace(cfg=cfg, train_loop=object())  # MMEngine's loop: one iteration per micro-batch
+    cfg = Config(dict(optim_wrapper=dict(type='AmpOptimWrapper', accumulative_counts=3)))
+    native = SimpleNamespace(cfg=cfg, train_loop=object(), optim_wrapper=object())  # MMEngine's loop: micro-batches
     assert micro_batches_per_iteration(native) == 3
     ours = SimpleNamespace(cfg=cfg, train_loop=AccumulatingTrainLoop.__new__(AccumulatingTrainLoop))
     assert micro_batches_per_iteration(ours) == 1
+
+
+def test_a_runner_built_without_a_config_asks_its_wrapper():
+    """``Runner(optim_wrapper=...)`` leaves ``runner.cfg`` empty: the wrapper itself says how it accumulates."""
+    wrapper = GuardedOptimWrapper(torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=0.1), accumulative_counts=4)
+    runner = SimpleNamespace(cfg=Config(dict()), train_loop=object(), optim_wrapper=wrapper)
+    assert micro_batches_per_iteration(runner) == 4

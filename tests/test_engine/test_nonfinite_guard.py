@@ -181,7 +181,6 @@ def test_guarded_wrapper_without_a_guard_steps_as_optim_wrapper():
         plain.update_params(theirs(x).pow(2).sum())
     for p, q in zip(ours.parameters(), theirs.parameters()):
         torch.testing.assert_close(p, q)
-    assert guarded.accumulative_counts == 1
 
 
 def test_a_refused_step_leaves_weights_and_optimiser_state_alone():

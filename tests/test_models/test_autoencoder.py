@@ -83,6 +83,6 @@ def test_the_discriminator_start_comes_from_the_progress_hook_not_the_message_hu
     assert Autoencoder.training_hooks(tiny_autoencoder('vq')) == [dict(type='ProgressHook')]
     assert Autoencoder.training_hooks(tiny_autoencoder('vq', disc_start=0)) == []  # adversarial from the start
     model = MODELS.build(tiny_autoencoder('vq'))
-    runner = SimpleNamespace(model=model, iter=3, max_iters=10, train_loop=object(), cfg={})
+    runner = SimpleNamespace(model=model, iter=3, max_iters=10, train_loop=object(), cfg={}, optim_wrapper=object())
     ProgressHook().before_train_iter(runner, 3)
     assert model.steps_done == 3 == model.disc_start  # so this step trains the discriminator too

@@ -14,7 +14,8 @@ def test_host_scalars_are_logged_as_numbers_and_not_summed(images_uint8):
     model = MODELS.build(tiny_lmd_model())
     model.set_progress(0.5, 10)
     data = model.data_preprocessor(dict(inputs=images_uint8), True)
-    outputs = model(data['inputs'], mode='loss')
+    outputs = model(data['inputs'], mode='loss')  # the terms; the step adds its host numbers (step_scalars)
+    assert set(outputs) == {'loss'}
     loss, log_vars = model.parse_losses(outputs)
     assert list(log_vars) == ['loss', 'mask_ratio'] and log_vars['mask_ratio'] == model.mask_ratio
     assert isinstance(log_vars['mask_ratio'], float)  # costs no transfer: never announced to the readout

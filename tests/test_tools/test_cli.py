@@ -145,7 +145,7 @@ def test_train_vqgan_then_reconstruct(tmp_path):
     sh(sys.executable, 'tools/train.py', cfg, '--work-dir', work, '--cfg-options', *embedded,
        'train_cfg.max_iters=12', 'train_cfg.val_interval=12', 'param_scheduler.0.end=4', 'param_scheduler.1.begin=4',
        'param_scheduler.1.end=12', 'model.disc_start=8', 'model.projector.restart_every=4',
-       'default_hooks.checkpoint.interval=12', 'custom_hooks.2.interval=6')  # fmt: skip
+       'default_hooks.checkpoint.interval=12', 'custom_hooks.ReconstructionVisHook.interval=6')  # fmt: skip
     summary = json.load(open(osp.join(work, 'summary.json')))
     assert summary['iters'] == 12 and 'rec/psnr' in summary['val'] and summary['val']['vq/usage'] > 0
     assert osp.getsize(osp.join(work, 'reconstruction.png')) > 2000

@@ -13,8 +13,9 @@ from .guarded_optim_wrapper import GuardedOptimWrapper
 class AutocastOptimWrapper(GuardedOptimWrapper):
     """Runs forward passes under ``torch.autocast(device_type, dtype)``; bfloat16 needs no loss scaling.
 
-    Used by ``tools/train.py --amp`` on CPU (bf16 matmuls are about 4x faster than fp32 on AVX-512-bf16 CPUs);
-    on CUDA ``--amp`` uses MMEngine's ``AmpOptimWrapper``.
+    What ``--amp`` (bf16, every tool: ``lmdkit.engine.precision``) builds on CPU and CUDA alike (bf16 matmuls are
+    about 4x faster than fp32 on AVX-512-bf16 CPUs); ``--amp fp16`` uses MMEngine's ``AmpOptimWrapper`` and its loss
+    scaler instead. A ``GuardedOptimWrapper``, so the non-finite guard checks its steps.
 
     Args:
         dtype: 'bfloat16' (default) or 'float16' (CUDA only; fp16 on CPU is very slow).

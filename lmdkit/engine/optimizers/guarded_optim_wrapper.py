@@ -27,10 +27,8 @@ class GuardedOptimWrapper(OptimWrapper):
     guard is on, so configs keep naming ``OptimWrapper``.
     """
 
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.guard: Optional[StepGuard] = None
-        self.guard_log_name = 'grad_norm'
+    guard: Optional[StepGuard] = None  # set per instance by attach_guard
+    guard_log_name = 'grad_norm'
 
     def attach_guard(self, guard: Optional[StepGuard], log_name: str = 'grad_norm') -> None:
         """Route every later step through ``guard`` (None detaches it); ``log_name`` names the norm in the logs."""
@@ -38,7 +36,7 @@ class GuardedOptimWrapper(OptimWrapper):
 
     @property
     def accumulative_counts(self) -> int:
-        """Micro-batches per optimiser step (MMEngine keeps the number private)."""
+        """Micro-batches per optimiser step (MMEngine's ``OptimWrapper`` keeps the number private)."""
         return self._accumulative_counts
 
     def _params_with_grad(self) -> List[torch.nn.Parameter]:

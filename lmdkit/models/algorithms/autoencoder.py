@@ -1,10 +1,12 @@
 """Training a projector (the paper's latent-space pretraining, LMD eqs. 2–6): VQGAN or KL autoencoder with
 reconstruction, regularisation, optional perceptual and adversarial terms."""
 
+import logging
 from typing import Dict, List, Mapping, Optional, Union
 
 import torch
 import torch.nn.functional as F
+from mmengine.logging import print_log
 from mmengine.optim import OptimWrapperDict
 
 from lmdkit.registry import MODELS
@@ -79,7 +81,7 @@ class Autoencoder(BaseAlgorithm):
         self.perceptual = MODELS.build(perceptual_loss) if perceptual_loss else None
         self.is_vq = isinstance(self.projector, VQGANProjector)
         self.rec_loss, self.gan_loss, self.disc_start, self.adaptive = rec_loss, gan_loss, disc_start, adaptive
-        self.steps_done = 0  # optimiser steps before this one (ProgressHook sets it; not saved: the hook restores it)
+        self.steps_done: Optional[int] = None  # optimiser steps before this one (ProgressHook sets it every step)
         self.weights = dict(rec=rec_weight, perceptual=perceptual_weight, codebook=codebook_weight, kl=kl_weight,
                             disc=disc_weight)  # fmt: skip
 
@@ -99,6 +101,15 @@ class Autoencoder(BaseAlgorithm):
         """``ProgressHook`` tells the model the step, when a discriminator starts after step 0."""
         later = model_cfg.get('discriminator') is not None and model_cfg.get('disc_start', 0) > 0
         return super().training_hooks(model_cfg) + ([dict(type='ProgressHook')] if later else [])
+
+    def _steps_done(self) -> int:
+        if self.steps_done is None:  # nothing told the step: say once that the adversarial terms stay off
+            if self.discriminator is not None and self.disc_start > 0:
+                print_log(f'Autoencoder: no ProgressHook tells the training step (lmdkit.apis.train adds it), so the '
+                          f'discriminator, due at step {self.disc_start}, stays off', logger='current',
+                          level=logging.WARNING)  # fmt: skip
+            self.steps_done = 0
+        return self.steps_done
 
     def set_progress(self, progress: float, step: Optional[int] = None) -> None:
         """Record the optimiser steps done (``ProgressHook``, before each step): the adversarial terms start at
@@ -131,7 +142,7 @@ class Autoencoder(BaseAlgorithm):
     def train_step(self, data: Union[dict, tuple, list], optim_wrapper: OptimWrapperDict) -> Dict[str, torch.Tensor]:
         data = self.data_preprocessor(data, True)
         images = data['inputs']
-        use_gan = self.discriminator is not None and self.steps_done >= self.disc_start
+        use_gan = self.discriminator is not None and self._steps_done() >= self.disc_start
         gen_wrapper = optim_wrapper['projector']
         with gen_wrapper.optim_context(self):
             out = self.autoencode(images)

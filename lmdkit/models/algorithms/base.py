@@ -1,6 +1,5 @@
 """The base of every algorithm: MMEngine's ``BaseModel`` whose logged values reach the host in one copy per step."""
 
-from abc import abstractmethod
 from numbers import Real
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
@@ -34,14 +33,19 @@ class BaseAlgorithm(BaseModel):
             return self.forward_tensor(inputs)
         raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got '{mode}'")
 
-    @abstractmethod
     def loss(self, inputs: Any, data_samples: Optional[dict] = None) -> Dict[str, Union[torch.Tensor, float]]:
-        """The step's outputs: loss terms (tensors; keys containing ``loss`` are summed), logged tensors and host
-        scalars (see :meth:`parse_losses`)."""
+        """The step's terms: loss terms (tensors; keys containing ``loss`` are summed) and logged tensors (see
+        :meth:`parse_losses`). Algorithms implement it (one that overrides ``forward`` itself need not)."""
+        raise NotImplementedError(f"{type(self).__name__} has no 'loss' mode")
 
-    @abstractmethod
     def predict(self, inputs: Any, data_samples: Optional[dict] = None) -> List[dict]:
-        """One dict of results per sample (what the metrics read)."""
+        """One dict of results per sample (what the metrics read). Algorithms implement it."""
+        raise NotImplementedError(f"{type(self).__name__} has no 'predict' mode")
+
+    def step_scalars(self) -> Dict[str, float]:
+        """Host numbers the training step reports besides its terms (the mask ratio it used); added to the step's
+        outputs by :meth:`parse_losses`, at no device transfer. None by default."""
+        return {}
 
     def forward_tensor(self, inputs: Any) -> torch.Tensor:
         """The 'tensor' mode; algorithms without one refuse it."""
@@ -71,8 +75,9 @@ class BaseAlgorithm(BaseModel):
         self, losses: Mapping[str, Union[torch.Tensor, float]]
     ) -> Tuple[torch.Tensor, Dict[str, Union[torch.Tensor, float]]]:
         """The step's outputs: MMEngine's rule for tensors (every key containing ``loss`` adds to the loss that is
-        back-propagated; every tensor is logged, as its mean), plus host scalars: a Python number (the step's mask
-        ratio) is logged as it is and costs no device transfer. The tensors are announced to ``step_readout``."""
+        back-propagated; every tensor is logged, as its mean), plus host scalars, which are logged as they are and
+        cost no device transfer: Python numbers among ``losses`` and :meth:`step_scalars` (the step's mask ratio).
+        The tensors are announced to ``step_readout``."""
         host = {k: v for k, v in losses.items() if isinstance(v, Real) and not isinstance(v, bool)}
         terms = [k for k in host if 'loss' in k]
         if terms:
@@ -80,7 +85,7 @@ class BaseAlgorithm(BaseModel):
                             'tensor (keys containing "loss" are summed and back-propagated)')  # fmt: skip
         loss, log_vars = super().parse_losses({k: v for k, v in losses.items() if k not in host})
         self.step_readout.expect(log_vars)
-        log_vars.update((k, float(v)) for k, v in host.items())
+        log_vars.update((k, float(v)) for k, v in {**host, **self.step_scalars()}.items())
         return loss, log_vars
 
 

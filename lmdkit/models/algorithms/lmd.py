@@ -153,7 +153,7 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
     def loss(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
         z = self.encode_latents(inputs)  # (B, C, h, w)
         pred, mask = self.predict_patches(z, self.mask_ratio)  # (B, L, p·p·C), (B, L)
-        losses = dict(loss=self.loss_module(pred, patchify(z, self.patch_size), mask), mask_ratio=self.mask_ratio)
+        losses = dict(loss=self.loss_module(pred, patchify(z, self.patch_size), mask))
         if self.pixel_loss_weight > 0:
             if isinstance(inputs, dict):
                 raise ValueError('pixel_loss_weight > 0 needs images, but the batch holds cached latents')

@@ -1,6 +1,6 @@
 """The mask-ratio schedule LMD and MDT share: a ``MASK_SCHEDULERS`` component driven by the training progress."""
 
-from typing import List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional
 
 import torch.nn as nn
 
@@ -18,6 +18,11 @@ class MaskScheduledMixin:
         """``ProgressHook`` feeds the schedule, when the config has one."""
         hooks = super().training_hooks(model_cfg)  # type: ignore[misc]  (BaseAlgorithm, later in the MRO)
         return hooks + [dict(type='ProgressHook')] if model_cfg.get('mask_scheduler') is not None else hooks
+
+    def step_scalars(self) -> Dict[str, float]:
+        """The mask ratio this step trains at, reported with its outputs (when there is a schedule)."""
+        scalars = super().step_scalars()  # type: ignore[misc]  (BaseAlgorithm, later in the MRO)
+        return {**scalars, 'mask_ratio': float(self.mask_ratio)} if self.mask_scheduler is not None else scalars
 
     def set_progress(self, progress: float, step: Optional[int] = None) -> float:
         """Set the training mask ratio from progress p ∈ [0, 1] at optimiser step ``step``; returns it."""

@@ -129,8 +129,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         else:  # MDT: same timesteps, fresh noise (as the official trainer); MMEngine sums the two 'loss_*' terms
             ratio = self.mask_ratio
             masked = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y, mask_ratio=ratio), z, t)
-            out = dict(loss_full=losses['loss'].mean(), loss_masked=self.masked_loss_weight * masked['loss'].mean(),
-                       mask_ratio=ratio)  # fmt: skip
+            out = dict(loss_full=losses['loss'].mean(), loss_masked=self.masked_loss_weight * masked['loss'].mean())
         if 'vb' in losses:  # logged for reference; already part of the loss
             out['vb'] = losses['vb'].detach().mean()
         return out
