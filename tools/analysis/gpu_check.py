@@ -50,6 +50,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 
 from lmdkit.apis import register_all_modules  # noqa: E402
+from lmdkit.engine.precision import apply_amp  # noqa: E402
 from lmdkit.evaluation.flops import count_flops, matmul_peak, synchronize  # noqa: E402
 from lmdkit.models.algorithms.base import step_readout_of  # noqa: E402
 from lmdkit.registry import MODELS  # noqa: E402
@@ -131,17 +132,16 @@ def build_model(name: str, toy: bool, device: str, seed: int = 0) -> tuple:
 
 
 def optim_wrapper(model: torch.nn.Module, cfg: Config, precision: str):
-    """The config's optimiser in ``precision``: 'fp32', 'bf16' (autocast, no loss scaling) or 'fp16' (AMP with a
-    dynamic loss scaler, CUDA only)."""
+    """The config's optimiser in ``precision``: 'fp32', or what ``--amp bf16`` / ``--amp fp16`` builds
+    (``lmdkit.engine.precision``: bf16 autocast without loss scaling; fp16 AMP with a dynamic loss scaler, CUDA
+    only)."""
     wrapper = cfg.optim_wrapper.copy()
     for key in ('dtype', 'loss_scale'):
         wrapper.pop(key, None)
     if precision == 'fp32':
         wrapper['type'] = 'OptimWrapper'
-    elif precision == 'bf16':
-        wrapper.update(type='AutocastOptimWrapper', dtype='bfloat16')
     else:
-        wrapper.update(type='AmpOptimWrapper', dtype='float16', loss_scale='dynamic')
+        apply_amp(wrapper, precision, next(model.parameters()).device.type)
     return build_optim_wrapper(model, wrapper)
 
 
