@@ -22,7 +22,7 @@ from mmengine.optim import build_optim_wrapper
 from mmengine.runner import Runner
 
 from lmdkit.apis import load_program_config
-from lmdkit.engine.precision import AMP_CHOICES, AMP_HELP, apply_amp, autocast_dtype_of, wrapper_entries
+from lmdkit.engine.precision import add_amp_argument, apply_amp, autocast_dtype_of, full_precision, wrapper_entries
 from lmdkit.evaluation.flops import count_flops, matmul_peak, synchronize
 from lmdkit.fileio import atomic_write
 from lmdkit.models.contracts import LatentPriorFitter, MaskScheduled, ProgressScheduled, Sampler
@@ -38,7 +38,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--batch-size', type=int, help='override the train batch size')
     parser.add_argument('--compile', action='store_true', help='torch.compile the train step (config: compile=True)')
     precision = parser.add_mutually_exclusive_group()
-    precision.add_argument('--amp', nargs='?', const=AMP_CHOICES[0], choices=AMP_CHOICES, help=AMP_HELP)
+    add_amp_argument(precision)
     precision.add_argument('--fp32', action='store_true', help="plain fp32 even where the config's wrapper autocasts")
     parser.add_argument('--mask-ratio', type=float, default=0.75, help='fixed mask ratio for masked models')
     parser.add_argument('--sample-num', type=int, default=16, help='generative models: images per sampling run')
@@ -82,10 +82,7 @@ def main() -> None:
         except ValueError as e:
             raise SystemExit(str(e)) from None
     elif args.fp32:
-        for entry in wrapper_entries(cfg.optim_wrapper):
-            entry.type = 'OptimWrapper'
-            entry.pop('dtype', None)
-            entry.pop('loss_scale', None)
+        full_precision(cfg.optim_wrapper)
     # the precision the step really runs in: the (possibly config-chosen) wrapper's autocast dtype (GANs: the
     # generator's)
     amp_dtype = autocast_dtype_of(wrapper_entries(cfg.optim_wrapper)[0])

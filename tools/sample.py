@@ -26,7 +26,7 @@ from mmengine.config import DictAction
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 from lmdkit.apis import init_model, setup_process  # noqa: E402
-from lmdkit.engine.precision import AMP_CHOICES, amp_dtype  # noqa: E402
+from lmdkit.engine.precision import add_amp_argument, amp_dtype  # noqa: E402
 from lmdkit.fileio import atomic_write  # noqa: E402
 from lmdkit.models.contracts import LatentCompleter, LatentPriorFitter  # noqa: E402
 from lmdkit.utils.images import to_uint8  # noqa: E402
@@ -104,13 +104,7 @@ def main() -> None:
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--batch-size', type=int, default=50)
     parser.add_argument('--no-ema', action='store_true', help='use the raw training weights')
-    parser.add_argument(
-        '--amp',
-        nargs='?',
-        const=AMP_CHOICES[0],
-        choices=AMP_CHOICES,
-        help='autocast the networks: bf16 (a bare --amp) or fp16; the sampler state stays fp32',
-    )
+    add_amp_argument(parser, help='autocast the networks: bf16 (a bare --amp) or fp16; the sampler state stays fp32')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--out', default=None, help='output folder (default: next to the checkpoint)')
     parser.add_argument(

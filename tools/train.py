@@ -25,7 +25,7 @@ from lmdkit.apis.prerequisites import MissingPrerequisiteError, PrerequisiteErro
 from lmdkit.apis.train import ConfigError, TrainOptions, prepare_config, runner_for
 from lmdkit.engine import exit_distributed_process, init_distributed, shutdown_distributed
 from lmdkit.engine.hooks import InterruptCheckpointHook
-from lmdkit.engine.precision import AMP_CHOICES, AMP_HELP
+from lmdkit.engine.precision import add_amp_argument
 from lmdkit.engine.trackers import TRACKERS
 from lmdkit.engine.workdir_lock import WorkDirLockedError, lock_work_dir_for_job
 from lmdkit.utils.config_check import ConfigCycleError, ConfigOverrideError
@@ -51,7 +51,7 @@ def parse_args() -> argparse.Namespace:
         const='auto',
         help='resume from CKPT; without a value, from the latest checkpoint in the work dir',
     )
-    parser.add_argument('--amp', nargs='?', const=AMP_CHOICES[0], choices=AMP_CHOICES, help=AMP_HELP)
+    add_amp_argument(parser)
     parser.add_argument(
         '--auto-scale-lr',
         action='store_true',

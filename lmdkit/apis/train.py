@@ -96,7 +96,7 @@ def _guard_wrappers(cfg: Config) -> None:
     """With the non-finite guard on, plain ``OptimWrapper`` entries become ``GuardedOptimWrapper``: the same wrapper
     with the seam the guard decides through (the config keeps its meaning)."""
     hooks = cfg.get('custom_hooks', [])
-    if cfg.get('optim_wrapper') is None or not any(h.get('type') == 'NonFiniteGuardHook' for h in hooks):
+    if cfg.get('optim_wrapper') is None or not any(_is_a(h, 'NonFiniteGuardHook') for h in hooks):
         return
     for entry in wrapper_entries(cfg.optim_wrapper):
         kind = entry.get('type', 'OptimWrapper')  # a name ('OptimWrapper', 'mmengine.OptimWrapper') or the class
@@ -115,9 +115,12 @@ def _apply_trackers(cfg: Config, trackers: Sequence[str], name: str) -> None:
         cfg.visualizer.vis_backends = [*cfg.visualizer.get('vis_backends', []), backend]
 
 
-def _hook_class(kind: Union[str, type, None]) -> Optional[type]:
-    """The class a hook config's ``type`` names (None when no registered hook has that name)."""
-    return HOOKS.get(kind) if isinstance(kind, str) else kind
+def _is_a(hook: dict, name: str) -> bool:
+    """Whether a hook config builds the registered hook ``name`` or a subclass of it (a ``type`` given as a name,
+    a scoped name or the class; ``MaskScheduleHook`` is a ``ProgressHook``)."""
+    kind = hook.get('type')
+    cls = HOOKS.get(kind) if isinstance(kind, str) else kind
+    return isinstance(cls, type) and issubclass(cls, HOOKS.get(name))
 
 
 def add_training_hooks(cfg: Config) -> Config:
@@ -132,9 +135,8 @@ def add_training_hooks(cfg: Config) -> Config:
     algorithm = MODELS.get(kind) if isinstance(kind, str) else kind
     if not (isinstance(algorithm, type) and issubclass(algorithm, BaseAlgorithm)):
         return cfg
-    listed = [_hook_class(h.get('type')) for h in cfg.get('custom_hooks', [])]
-    needed = [h for h in algorithm.training_hooks(model)
-              if not any(isinstance(c, type) and issubclass(c, _hook_class(h['type'])) for c in listed)]  # fmt: skip
+    listed = cfg.get('custom_hooks', [])
+    needed = [h for h in algorithm.training_hooks(model) if not any(_is_a(c, h['type']) for c in listed)]
     if needed:
         cfg.custom_hooks = [*cfg.get('custom_hooks', []), *needed]
     return cfg
@@ -148,9 +150,9 @@ def _add_program_hooks(cfg: Config, table: Sequence[tuple], first: bool) -> None
     for key, hook in table:
         kwargs = cfg.get(key, {})
         if kwargs is None:
-            hooks = [h for h in hooks if h.get('type') != hook]
+            hooks = [h for h in hooks if not _is_a(h, hook)]
             continue
-        at = [i for i, h in enumerate(hooks) if h.get('type') == hook]
+        at = [i for i, h in enumerate(hooks) if _is_a(h, hook)]
         if at:
             hooks[at[0]] = {**hooks[at[0]], **kwargs}
         else:
@@ -161,8 +163,8 @@ def _add_program_hooks(cfg: Config, table: Sequence[tuple], first: bool) -> None
 def _add_safety_hooks(cfg: Config) -> None:
     _add_program_hooks(cfg, SAFETY_HOOKS, first=False)
     # with per-rank random streams, checkpoints carry every rank's RNG state (ExactResumeHook collects them)
-    hooks = [h.get('type') for h in cfg.get('custom_hooks', [])]
-    if 'ExactResumeHook' in hooks and 'RngGatherHook' not in hooks:
+    hooks = cfg.get('custom_hooks', [])
+    if any(_is_a(h, 'ExactResumeHook') for h in hooks) and not any(_is_a(h, 'RngGatherHook') for h in hooks):
         cfg.custom_hooks = [*cfg.custom_hooks, dict(type='RngGatherHook')]
 
 

@@ -54,6 +54,20 @@ def apply_amp(optim_wrapper: dict, amp: Union[bool, str, None], device_type: str
             entry.update(type='AmpOptimWrapper', dtype='float16', loss_scale='dynamic')
 
 
+def full_precision(optim_wrapper: dict) -> None:
+    """Make every optimiser-wrapper config in ``optim_wrapper`` a plain ``OptimWrapper`` (fp32), whatever precision
+    the config chose."""
+    for entry in wrapper_entries(optim_wrapper):
+        entry.pop('dtype', None)
+        entry.pop('loss_scale', None)
+        entry['type'] = 'OptimWrapper'
+
+
+def add_amp_argument(parser, help: str = AMP_HELP) -> None:
+    """``--amp [bf16|fp16]`` on an argparse parser (or group): a bare ``--amp`` means bf16."""
+    parser.add_argument('--amp', nargs='?', const=AMP_CHOICES[0], choices=AMP_CHOICES, help=help)
+
+
 def autocast_dtype_of(optim_wrapper: dict) -> Optional[torch.dtype]:
     """The dtype a (single) optimiser-wrapper config autocasts to, None for full precision: what a step really
     runs in, whether ``--amp`` or the config chose it."""

@@ -206,8 +206,11 @@ def test_resolve_runs_before_mmengine_reads_the_outputs():
 def test_label_check_reads_the_first_training_batch_only():
     from lmdkit.models.algorithms.base import BaseAlgorithm
 
-    class Algorithm(BaseAlgorithm):
-        def forward(self, *args, **kwargs):
+    class Algorithm(BaseAlgorithm):  # the two modes every algorithm implements; has_unlabelled is what is tested
+        def loss(self, inputs, data_samples=None):
+            pass
+
+        def predict(self, inputs, data_samples=None):
             pass
 
     model = Algorithm()

@@ -54,3 +54,18 @@ def test_the_autocast_wrapper_runs_the_forward_in_bf16():
     with wrapper.optim_context(model):
         out = model(torch.randn(2, 4))
     assert out.dtype == torch.bfloat16
+
+
+def test_full_precision_undoes_any_wrapper_precision_and_the_cli_argument_defaults_to_bf16():
+    import argparse
+
+    from lmdkit.engine.precision import add_amp_argument, full_precision
+
+    gan = dict(constructor='MultiOptimWrapperConstructor',
+               projector=dict(type='AmpOptimWrapper', dtype='float16', loss_scale='dynamic'),
+               discriminator=dict(type='AutocastOptimWrapper', dtype='bfloat16'))  # fmt: skip
+    full_precision(gan)
+    assert [e for e in wrapper_entries(gan)] == [dict(type='OptimWrapper')] * 2
+    parser = argparse.ArgumentParser()
+    add_amp_argument(parser)
+    assert [parser.parse_args(a).amp for a in ([], ['--amp'], ['--amp', 'fp16'])] == [None, 'bf16', 'fp16']

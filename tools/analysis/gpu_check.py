@@ -50,7 +50,7 @@ from mmengine.config import Config  # noqa: E402
 from mmengine.optim import build_optim_wrapper  # noqa: E402
 
 from lmdkit.apis import register_all_modules  # noqa: E402
-from lmdkit.engine.precision import apply_amp  # noqa: E402
+from lmdkit.engine.precision import apply_amp, full_precision  # noqa: E402
 from lmdkit.evaluation.flops import count_flops, matmul_peak, synchronize  # noqa: E402
 from lmdkit.models.algorithms.base import step_readout_of  # noqa: E402
 from lmdkit.registry import MODELS  # noqa: E402
@@ -136,11 +136,8 @@ def optim_wrapper(model: torch.nn.Module, cfg: Config, precision: str):
     (``lmdkit.engine.precision``: bf16 autocast without loss scaling; fp16 AMP with a dynamic loss scaler, CUDA
     only)."""
     wrapper = cfg.optim_wrapper.copy()
-    for key in ('dtype', 'loss_scale'):
-        wrapper.pop(key, None)
-    if precision == 'fp32':
-        wrapper['type'] = 'OptimWrapper'
-    else:
+    full_precision(wrapper)  # then the precision asked for, not the config's
+    if precision != 'fp32':
         apply_amp(wrapper, precision, next(model.parameters()).device.type)
     return build_optim_wrapper(model, wrapper)
 

@@ -27,7 +27,7 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from lmdkit.apis import register_all_modules  # noqa: E402
 from lmdkit.apis.train import TrainOptions, prepare_config, runner_for  # noqa: E402
 from lmdkit.engine import AccumulatingTrainLoop  # noqa: E402
-from lmdkit.engine.precision import AMP_CHOICES, AMP_HELP  # noqa: E402
+from lmdkit.engine.precision import add_amp_argument  # noqa: E402
 from lmdkit.utils.host_syncs import HostSyncCounter, describe  # noqa: E402
 
 
@@ -36,7 +36,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('config')
     parser.add_argument('--iters', type=int, default=3, help='measured iterations')
     parser.add_argument('--warmup', type=int, default=2, help='iterations run first and not counted')
-    parser.add_argument('--amp', nargs='?', const=AMP_CHOICES[0], choices=AMP_CHOICES, help=AMP_HELP)
+    add_amp_argument(parser)
     parser.add_argument('--max', type=int, help='fail (exit 1) when an iteration has more host syncs than this')
     parser.add_argument('--out', help='JSON file with the per-iteration counts and call sites')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)

@@ -1,5 +1,6 @@
 """The base of every algorithm: MMEngine's ``BaseModel`` whose logged values reach the host in one copy per step."""
 
+from abc import abstractmethod
 from numbers import Real
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
@@ -33,14 +34,14 @@ class BaseAlgorithm(BaseModel):
             return self.forward_tensor(inputs)
         raise ValueError(f"mode must be 'loss', 'predict' or 'tensor', got '{mode}'")
 
+    @abstractmethod
     def loss(self, inputs: Any, data_samples: Optional[dict] = None) -> Dict[str, Union[torch.Tensor, float]]:
         """The step's terms: loss terms (tensors; keys containing ``loss`` are summed) and logged tensors (see
-        :meth:`parse_losses`). Algorithms implement it (one that overrides ``forward`` itself need not)."""
-        raise NotImplementedError(f"{type(self).__name__} has no 'loss' mode")
+        :meth:`parse_losses`)."""
 
+    @abstractmethod
     def predict(self, inputs: Any, data_samples: Optional[dict] = None) -> List[dict]:
-        """One dict of results per sample (what the metrics read). Algorithms implement it."""
-        raise NotImplementedError(f"{type(self).__name__} has no 'predict' mode")
+        """One dict of results per sample (what the metrics read)."""
 
     def step_scalars(self) -> Dict[str, float]:
         """Host numbers the training step reports besides its terms (the mask ratio it used); added to the step's

@@ -3,7 +3,7 @@
 from typing import Dict, Union
 
 import torch
-import torch.nn as nn  # noqa: F401  (annotations)
+import torch.nn as nn
 
 
 class LatentInput:
