@@ -1,5 +1,7 @@
 # DiT-XL/2 on ImageNet-1k 256x256 (Peebles & Xie): SD-VAE (ft-MSE) latents 32x32x4 x 0.18215, patch 2 -> 256
 # tokens, 675 M parameters, AdamW 1e-4 without weight decay, batch 256 (8 GPUs x 32), EMA 0.9999, 400k iterations.
+# Training latents are posterior samples, as DiT's and MDT's train.py take them (`.latent_dist.sample()`); validation
+# scores the posterior mode, so every checkpoint sees the same latents.
 #   tools/dist_train.sh configs/dit/dit_xl2_in1k.py 8
 _base_ = [
     '../_base_/datasets/in1k.py',
@@ -8,7 +10,8 @@ _base_ = [
 model = dict(
     type='MaskedDiffusion',
     data_preprocessor=dict(type='ImageOrLatentPreprocessor', mean=[127.5] * 3, std=[127.5] * 3),
-    projector=dict(type='AutoencoderKLProjector', scaling_factor=0.18215, checkpoint='checkpoints/sd-vae-ft-mse'),
+    projector=dict(type='AutoencoderKLProjector', scaling_factor=0.18215, sample_posterior=True,
+                   checkpoint='checkpoints/sd-vae-ft-mse'),
     denoiser=dict(type='DiT', arch='XL', input_size=32, patch_size=2, in_channels=4, num_classes=1000,
                   class_dropout_prob=0.1, learn_sigma=True),
     diffusion=dict(schedule='linear', num_steps=1000, target='eps'),

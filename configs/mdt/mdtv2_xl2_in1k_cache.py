@@ -1,6 +1,6 @@
 # mdtv2_xl2_in1k.py on cached SD-VAE latents (256 px: resize + centre crop as the official code, plus the flipped
-# copy; posterior mean and log-variance, so the denoiser trains on the posterior mode or, with
-# model.projector.sample_posterior=True, on a sample drawn per item and epoch as DiT/MDT's official code does):
+# copy; posterior mean and log-variance, so the denoiser trains, as DiT/MDT's official code does, on a posterior
+# sample drawn per item and epoch — model.projector.sample_posterior=False trains on the mode instead):
 #   torchrun --nproc_per_node 8 tools/cache_latents.py configs/mdt/mdtv2_xl2_in1k.py --out data/imagenet_latents/sd-vae-256 \
 #       --flip --launcher pytorch
 #   tools/dist_train.sh configs/mdt/mdtv2_xl2_in1k_cache.py 8

@@ -1,6 +1,7 @@
 """The results table of one or more runs, from their ``summary.json``: the columns of the LMD paper's Table 5
-(MIT, MLI, MLT and their change against the first run), validation metrics, MAT@k for fine-tuning runs and the
-generative metrics tools/eval_gen.py merged in. Used by tools/ablate.py and the HTML report."""
+(MIT, MLI, MLT, MAT@1 and MAT@5 of fine-tuning runs, their change against the first run and their overall mean),
+validation metrics and the generative metrics tools/eval_gen.py merged in. Used by tools/ablate.py and the
+HTML report."""
 
 from typing import List
 
@@ -21,6 +22,8 @@ COLUMNS = (
     'val_diffusion_mse',
 )
 CLS_COLUMNS = ('top1', 'top5', 'MAT@1', 'MAT@5')
+# the LMD paper's Table 5 "overall mean": the plain mean of its cost columns (each lower is better)
+OVERALL_OF = ('MIT', 'MLT', 'MLI', 'MAT@1', 'MAT@5')
 
 
 def _tag_iter(tag: str) -> int:
@@ -58,13 +61,31 @@ def is_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+def _relative(value, ref) -> str:
+    ok = is_number(value) and is_number(ref) and ref
+    return f'{100 * (value - ref) / ref:+.1f}%' if ok else 'n/a'
+
+
+def overall_columns(rows: List[dict]) -> List[str]:
+    """The Table 5 columns every row has a number for: the ones its overall mean is taken over (a pretraining-only
+    grid has no MAT@k)."""
+    return [k for k in OVERALL_OF if all(is_number(r.get(k)) for r in rows)]
+
+
 def add_deltas(rows: List[dict]) -> List[dict]:
-    """ΔMIT and ΔMLT of each row against the first, and a closing row of means."""
+    """ΔMIT and ΔMLT of each row against the first; Table 5's ``overall`` (the plain mean of the columns of
+    ``overall_columns``) and its change ``dOverall`` against the first row, when more than one of them is there;
+    and a closing row of means."""
     ref = rows[0]
     for r in rows:
         for key in ('MIT', 'MLT'):
-            ok = is_number(r[key]) and is_number(ref[key]) and ref[key]
-            r[f'd{key}'] = f'{100 * (r[key] - ref[key]) / ref[key]:+.1f}%' if ok else 'n/a'
+            r[f'd{key}'] = _relative(r[key], ref[key])
+    over = overall_columns(rows)
+    if len(over) > 1:
+        for r in rows:
+            r['overall'] = sum(r[k] for k in over) / len(over)
+        for r in rows:
+            r['dOverall'] = _relative(r['overall'], ref['overall'])
     mean = dict(variant='mean')
     for key in (
         'iters',
@@ -81,6 +102,8 @@ def add_deltas(rows: List[dict]) -> List[dict]:
         values = [r[key] for r in rows if is_number(r[key])]
         mean[key] = sum(values) / len(values) if values else 'n/a'
     mean.update(dMIT='', dMLT='')
+    if len(over) > 1:
+        mean.update(overall=sum(r['overall'] for r in rows) / len(rows), dOverall='')
     return rows + [mean]
 
 
@@ -95,4 +118,6 @@ def columns_of(rows: List[dict]) -> tuple:
     """The table's columns: accuracy and MAT when any run is a classification run, masked MSE when any has it."""
     cols = [c for c in COLUMNS if not c.startswith('val_') or any(is_number(r.get(c)) for r in rows)]
     gen = sorted({k for r in rows for k in r if k.startswith(('FID-', 'cls-'))})
-    return tuple(cols) + (CLS_COLUMNS if any(is_number(r.get('top1')) for r in rows) else ()) + tuple(gen)
+    cls = CLS_COLUMNS if any(is_number(r.get('top1')) for r in rows) else ()
+    overall = ('overall', 'dOverall') if any('overall' in r for r in rows) else ()
+    return tuple(cols) + cls + overall + tuple(gen)

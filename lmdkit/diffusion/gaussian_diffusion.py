@@ -21,6 +21,15 @@ def _gather(array: np.ndarray, t: torch.Tensor, ndim: int) -> torch.Tensor:
     return out.reshape(-1, *([1] * (ndim - 1)))
 
 
+def mean_flat(x: torch.Tensor, weight: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Per-sample mean over all but the batch dimension; with ``weight`` (broadcastable to x) the weighted mean
+    Σ w·x / Σ w."""
+    if weight is None:
+        return x.flatten(1).mean(1)
+    weight = weight.to(x.dtype).expand_as(x)
+    return (x * weight).flatten(1).sum(1) / weight.flatten(1).sum(1).clamp_min(1e-12)
+
+
 def normal_kl(mean1, logvar1, mean2, logvar2) -> torch.Tensor:
     """KL(N(mean1, e^logvar1) ‖ N(mean2, e^logvar2)), elementwise, in nats."""
     return 0.5 * (-1.0 + logvar2 - logvar1 + torch.exp(logvar1 - logvar2) + (mean1 - mean2) ** 2 * torch.exp(-logvar2))
@@ -188,38 +197,54 @@ class GaussianDiffusion:
         x0: torch.Tensor,
         t: torch.Tensor,
         noise: Optional[torch.Tensor] = None,
+        weight: Optional[torch.Tensor] = None,
     ) -> Dict[str, torch.Tensor]:
         """Per-sample losses (B,): ``mse`` (Min-SNR weighted), ``vb`` (learned σ only) and their sum ``loss``.
 
-        ``model_fn(x_t, timesteps)`` receives the original timesteps (``timestep_map[t]``).
+        ``model_fn(x_t, timesteps)`` receives the original timesteps (``timestep_map[t]``). ``weight``
+        (broadcastable to x0, e.g. (B, 1, H, W) 0/1) turns each per-sample mean over elements into a weighted mean:
+        a loss on masked positions only.
         """
         noise = torch.randn_like(x0) if noise is None else noise
         xt = self.q_sample(x0, t, noise)
         out = model_fn(xt, torch.as_tensor(self.timestep_map, device=t.device)[t])
-        return self.losses_from_output(out, x0, xt, t, noise)
+        return self.losses_from_output(out, x0, xt, t, noise, weight)
 
     def losses_from_output(
-        self, out: torch.Tensor, x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor, noise: torch.Tensor
+        self,
+        out: torch.Tensor,
+        x0: torch.Tensor,
+        xt: torch.Tensor,
+        t: torch.Tensor,
+        noise: torch.Tensor,
+        weight: Optional[torch.Tensor] = None,
     ) -> Dict[str, torch.Tensor]:
         """The losses of one network output (so a model can run several passes on the same x_t, as MDT does)."""
         pred, var_values = self.split_output(out, x0.shape[1])
         err = (self.training_target(x0, noise, t) - pred) ** 2
-        mse = err.flatten(1).mean(1) * self.loss_weight(t)
+        mse = mean_flat(err, weight) * self.loss_weight(t)
         losses = dict(mse=mse)
         if var_values is not None:
             # the VLB trains only the variance: the mean comes from a detached prediction (Improved DDPM)
             frozen = torch.cat([pred.detach(), var_values], dim=1)
-            losses['vb'] = self.vb_terms(frozen, x0, xt, t)
+            losses['vb'] = self.vb_terms(frozen, x0, xt, t, weight)
         losses['loss'] = mse + losses.get('vb', 0.0)
         return losses
 
-    def vb_terms(self, out: torch.Tensor, x0: torch.Tensor, xt: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def vb_terms(
+        self,
+        out: torch.Tensor,
+        x0: torch.Tensor,
+        xt: torch.Tensor,
+        t: torch.Tensor,
+        weight: Optional[torch.Tensor] = None,
+    ) -> torch.Tensor:
         """Variational-bound term in bits per dimension: KL(q ‖ p) for t > 0, the decoder NLL at t = 0."""
         true_mean, _, true_log_var = self.q_posterior(x0, xt, t)
         p = self.p_mean_variance(out, xt, t)
-        kl = normal_kl(true_mean, true_log_var, p['mean'], p['log_variance']).flatten(1).mean(1) / np.log(2.0)
+        kl = mean_flat(normal_kl(true_mean, true_log_var, p['mean'], p['log_variance']), weight) / np.log(2.0)
         nll = -discretized_gaussian_log_likelihood(x0, p['mean'], 0.5 * p['log_variance'])
-        nll = nll.flatten(1).mean(1) / np.log(2.0)
+        nll = mean_flat(nll, weight) / np.log(2.0)
         return torch.where(t == 0, nll, kl)
 
     # ------------------------------------------------------------------ reverse steps

@@ -123,12 +123,14 @@ def test_side_interpolator_changes_only_masked_positions(version):
     c = model.condition(torch.tensor([3, 70]), torch.tensor([1, 4]))
     ids_restore = torch.stack([torch.randperm(16) for _ in range(2)])
     mask = (ids_restore >= 10).float()  # positions whose shuffled rank is past the kept ones
-    out = model.side_interpolate(kept, c, mask, ids_restore)
+    full = model.unshuffle(kept, ids_restore)
+    out = model.side_interpolate(full, c, mask)
     scattered = torch.gather(
         torch.cat([kept, torch.zeros(2, 6, 32)], 1), 1, ids_restore.unsqueeze(-1).expand(-1, -1, 32)
     )
-    expected_kept = scattered + model.decoder_pos_embed
     m = mask.bool()
+    assert torch.equal(full[~m], scattered[~m]) and torch.equal(full[m], model.mask_token.expand(2, 16, 32)[m])
+    expected_kept = scattered + model.decoder_pos_embed
     assert torch.equal(out[~m], expected_kept[~m])
     assert not torch.allclose(out[m], (model.mask_token + model.decoder_pos_embed).expand(2, -1, -1)[m])
 
@@ -178,3 +180,218 @@ def test_masking_needs_a_masked_denoiser_and_a_scheduler_for_progress():
         MODELS.build(tiny_diffusion_model()).set_progress(0.5, 1)
     with pytest.raises(ValueError, match='decode_layers'):
         MODELS.build(tiny_mdt_denoiser(decode_layers=4))
+
+
+# ---------------------------------------------------------------- ablation switches (MDT/MDTv2 Tables 4, 8, 9)
+
+
+def switched(version=2, **switches):
+    """The default tiny MDT (randomised) and the same weights in a model with ``switches``: keys the switch removes
+    are dropped, keys it adds are randomised too."""
+    ref = randomised(MODELS.build(tiny_mdt_denoiser(version))).eval()
+    model = randomised(MODELS.build(tiny_mdt_denoiser(version, **switches))).eval()
+    own = model.state_dict()
+    model.load_state_dict({k: v for k, v in ref.state_dict().items() if k in own}, strict=False)
+    return ref, model
+
+
+def keys_diff(ref, model):
+    a, b = set(ref.state_dict()), set(model.state_dict())
+    return sorted(a - b), sorted(b - a)
+
+
+def inputs(b=2):
+    torch.manual_seed(3)
+    return torch.randn(b, 1, 8, 8), torch.tensor([3, 70][:b]), torch.tensor([1, 4][:b]), torch.rand(b, 16)
+
+
+@pytest.mark.parametrize(
+    'switches,removed,added',
+    [
+        (dict(side_blocks=0), 'sideblocks.', None),
+        (dict(side_blocks=2), None, 'sideblocks.1.'),
+        (dict(side_pos_embed=False), 'decoder_pos_embed', None),
+        (dict(rel_pos_bias=False), 'rel_pos_bias', None),
+        (dict(long_shortcut=False), 'en_outblocks.0.skip_linear', None),
+        (dict(dense_shortcut=False), 'de_blocks.0.skip_linear', None),
+        (dict(decode_layers=0), 'de_blocks.', 'en_'),  # the 4 blocks all encode
+        (dict(masked_shortcut=False), None, None),
+        (dict(asymmetric=False), None, None),
+        (dict(learn_pos_embed=False), None, None),
+    ],
+)
+def test_each_switch_changes_only_its_own_parameters(switches, removed, added):
+    ref, model = switched(**switches)
+    gone, new = keys_diff(ref, model)
+    assert all(removed in k for k in gone) and (bool(gone) == (removed is not None))
+    assert all(added in k for k in new) and (bool(new) == (added is not None))
+
+
+@pytest.mark.parametrize('switches', [dict(side_blocks=0), dict(side_blocks=2), dict(masked_shortcut=False),
+                                      dict(asymmetric=False)])  # fmt: skip
+def test_masked_pass_switches_leave_sampling_alone(switches):
+    """Switches of the masked pass change it, and leave the full pass (all sampling uses) bit-identical."""
+    ref, model = switched(**switches)
+    x, t, y, noise = inputs()
+    with torch.no_grad():
+        assert torch.equal(model(x, t, y), ref(x, t, y))
+        assert not torch.allclose(
+            model(x, t, y, mask_ratio=0.5, noise=noise), ref(x, t, y, mask_ratio=0.5, noise=noise)
+        )
+
+
+def test_side_blocks_run_in_sequence_and_zero_blocks_leave_mask_tokens_and_positions():
+    _, none = switched(side_blocks=0)
+    x = torch.randn(2, 16, 32)
+    c = torch.randn(2, 32)
+    mask = (torch.rand(2, 16) > 0.5).float()
+    torch.testing.assert_close(none.side_interpolate(x, c, mask), x + none.decoder_pos_embed)
+    _, two = switched(side_blocks=2)
+    x_pos = x + two.decoder_pos_embed
+    side = two.sideblocks[1](two.sideblocks[0](x_pos, c), c)
+    m = mask.unsqueeze(-1)
+    torch.testing.assert_close(two.side_interpolate(x, c, mask), side * m + x_pos * (1 - m))
+
+
+def test_without_masked_shortcut_every_token_takes_the_side_output():
+    ref, model = switched(masked_shortcut=False)
+    x, c, mask = torch.randn(2, 16, 32), torch.randn(2, 32), (torch.rand(2, 16) > 0.5).float()
+    side = ref.sideblocks[0](x + ref.decoder_pos_embed, c)
+    torch.testing.assert_close(model.side_interpolate(x, c, mask), side)
+    m = mask.bool()
+    torch.testing.assert_close(ref.side_interpolate(x, c, mask)[m], side[m])  # masked tokens agree with the default
+
+
+@pytest.mark.parametrize('version', [1, 2])
+def test_symmetric_encoder_sees_every_position_with_mask_tokens(version):
+    _, model = switched(version, asymmetric=False)
+    first = model.blocks[0] if version == 1 else model.en_inblocks[0]
+    seen = {}
+    first.register_forward_hook(lambda m, args, out: seen.update(x=args[0]))
+    x, t, y, noise = inputs()
+    model(x, t, y, mask_ratio=0.5, noise=noise)
+    tokens = model.x_embedder(x) + model.pos_embed
+    dropped = torch.argsort(torch.argsort(noise, 1), 1) >= 8  # MAE: the 8 largest noise values are dropped
+    expected = torch.where(dropped.unsqueeze(-1), (model.mask_token + model.pos_embed).expand(2, -1, -1), tokens)
+    torch.testing.assert_close(seen['x'], expected)
+
+
+def test_without_side_pos_embed_equals_a_zero_decoder_position_embedding():
+    ref, model = switched(side_pos_embed=False)
+    with torch.no_grad():
+        ref.decoder_pos_embed.zero_()
+    x, t, y, noise = inputs()
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, t, y), ref(x, t, y))
+        torch.testing.assert_close(
+            model(x, t, y, mask_ratio=0.5, noise=noise), ref(x, t, y, mask_ratio=0.5, noise=noise)
+        )
+
+
+def test_without_relative_bias_equals_a_zero_bias_table():
+    ref, model = switched(rel_pos_bias=False)
+    with torch.no_grad():
+        for name, p in ref.named_parameters():
+            if 'rel_pos_bias' in name:
+                p.zero_()
+    x, t, y, noise = inputs()
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, t, y), ref(x, t, y))
+        torch.testing.assert_close(
+            model(x, t, y, mask_ratio=0.5, noise=noise), ref(x, t, y, mask_ratio=0.5, noise=noise)
+        )
+
+
+@pytest.mark.parametrize('switch,blocks', [('long_shortcut', 'en_outblocks'), ('dense_shortcut', 'de_blocks')])
+def test_without_a_shortcut_equals_a_fusion_that_ignores_it(switch, blocks):
+    """A skip_linear of weight [I, 0] and zero bias passes its block input through: what the switch leaves out."""
+    ref, model = switched(**{switch: False})
+    with torch.no_grad():
+        for block in getattr(ref, blocks):
+            eye = torch.eye(32)
+            block.skip_linear.weight.copy_(torch.cat([eye, torch.zeros(32, 32)], dim=1))
+            block.skip_linear.bias.zero_()
+    x, t, y, noise = inputs()
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, t, y), ref(x, t, y))
+        torch.testing.assert_close(
+            model(x, t, y, mask_ratio=0.5, noise=noise), ref(x, t, y, mask_ratio=0.5, noise=noise)
+        )
+
+
+@pytest.mark.parametrize('version', [1, 2])
+def test_zero_decoder_blocks_put_the_side_interpolator_before_the_output(version):
+    _, model = switched(version, decode_layers=0)
+    x, t, y, noise = inputs()
+    c = model.condition(t, y)
+    tokens = model.x_embedder(x) + model.pos_embed
+    expected = model.final_layer(model.encode(tokens, c) + model.decoder_pos_embed, c)
+    from lmdkit.models.layers import unpatchify
+
+    torch.testing.assert_close(model(x, t, y), unpatchify(expected, 2, (4, 4), model.out_channels))
+    assert model.num_encoder_blocks == 4
+
+
+def test_fixed_positions_do_not_train():
+    for learn in (True, False):
+        _, model = switched(learn_pos_embed=learn)
+        model.train()
+        before = (model.pos_embed.detach().clone(), model.decoder_pos_embed.detach().clone())
+        opt = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=1.0)
+        x, t, y, noise = inputs()
+        model(x, t, y, mask_ratio=0.5, noise=noise).square().mean().backward()
+        opt.step()
+        moved = [not torch.equal(b, a) for b, a in zip(before, (model.pos_embed, model.decoder_pos_embed))]
+        assert moved == [learn, learn]
+
+
+def test_v1_refuses_v2_switches_and_side_blocks_must_be_counted():
+    with pytest.raises(ValueError, match='MDTv2 switches'):
+        MODELS.build(tiny_mdt_denoiser(1, long_shortcut=False))
+    with pytest.raises(ValueError, match='side_blocks'):
+        MODELS.build(tiny_mdt_denoiser(side_blocks=-1))
+
+
+def test_masked_only_loss_is_the_mean_error_over_dropped_latents():
+    """MaskedDiffusion(masked_loss_on='masked'): the masked pass's loss, recomputed by hand from the same draws."""
+    cfg = tiny_diffusion_model(denoiser=tiny_mdt_denoiser(learn_sigma=False, class_dropout_prob=0.0),
+                               mask_scheduler=dict(type='FixedMaskScheduler', ratio=0.5), masked_loss_on='masked',
+                               diffusion=dict(num_steps=100, target='eps'))  # fmt: skip
+    model = randomised(MODELS.build(cfg))
+    images = torch.randint(0, 256, (2, 1, 8, 8), dtype=torch.uint8)
+    data = model.data_preprocessor(dict(inputs=images, data_samples=dict(gt_label=torch.tensor([1, 4]))), True)
+    torch.manual_seed(7)
+    losses = model(**data, mode='loss')
+    # the same draws, in the order loss() makes them
+    torch.manual_seed(7)
+    z, y = data['inputs'], torch.tensor([1, 4])
+    t = torch.randint(0, 100, (2,))
+    torch.randn_like(z)  # the full pass's noise
+    tokens = torch.rand(2, 16)
+    noise = torch.randn_like(z)
+    xt = model.diffusion.q_sample(z, t, noise)
+    pred = model.denoiser(xt, t, y, mask_ratio=0.5, noise=tokens)
+    dropped = torch.argsort(torch.argsort(tokens, 1), 1) >= 8
+    pixel = dropped.reshape(2, 1, 4, 4).repeat_interleave(2, 2).repeat_interleave(2, 3).expand_as(z)
+    per_sample = torch.stack([((noise - pred)[i][pixel[i]] ** 2).mean() for i in range(2)])
+    torch.testing.assert_close(losses['loss_masked'], per_sample.mean())
+    with torch.no_grad():  # and the default takes every position
+        model.masked_loss_on = 'all'
+        torch.manual_seed(7)
+        everywhere = model(**data, mode='loss')['loss_masked']
+    torch.testing.assert_close(everywhere, ((noise - pred) ** 2).mean(), rtol=1e-5, atol=1e-6)
+
+
+def test_a_zero_full_loss_weight_trains_on_masked_inputs_only():
+    cfg = tiny_diffusion_model(denoiser=tiny_mdt_denoiser(), full_loss_weight=0.0,
+                               mask_scheduler=dict(type='FixedMaskScheduler', ratio=0.5))  # fmt: skip
+    model = MODELS.build(cfg)
+    images = torch.randint(0, 256, (2, 1, 8, 8), dtype=torch.uint8)
+    data = model.data_preprocessor(dict(inputs=images, data_samples=dict(gt_label=torch.tensor([1, 4]))), True)
+    calls = []
+    model.denoiser.register_forward_hook(lambda m, args, kwargs, out: calls.append(kwargs.get('mask_ratio')),
+                                         with_kwargs=True)  # fmt: skip
+    losses = model(**data, mode='loss')
+    assert calls == [0.5] and 'loss_full' not in losses and {'loss_masked', 'vb'} <= set(losses)
+    with pytest.raises(ValueError, match='set a mask_scheduler'):
+        MODELS.build(tiny_diffusion_model(masked_loss_on='masked'))

@@ -9,6 +9,7 @@ import torch
 
 from lmdkit.fileio.converters import diffusers_to_ldm
 from lmdkit.fileio.weights import read_state_dict
+from lmdkit.models import MaskedDiffusion
 from lmdkit.models.projectors import AutoencoderKLProjector, VQGANProjector
 
 from ..conftest import require
@@ -91,6 +92,27 @@ def test_sd_vae_encode_switches():
     vae.sample_posterior = True
     assert not torch.allclose(vae.encode(x), vae.encode(x))
     assert vae.latent_channels == 4 and vae.downsample_factor == 4 and vae.encode(x).shape == (2, 4, 8, 8)
+    torch.testing.assert_close(vae.encode(x, sample=False), mean * 0.18215)  # validation's deterministic latent
+
+
+def test_a_sampling_projector_samples_in_training_only():
+    """DiT/MDT configs sample the SD-VAE posterior; the algorithm's validation still sees the mode, from images and
+    from cache records alike."""
+    torch.manual_seed(0)
+    vae_cfg = dict(type='AutoencoderKLProjector', sample_posterior=True, scaling_factor=0.5, **KL_SHAPE)
+    model = MaskedDiffusion(projector=vae_cfg, latent_scale=2.0,
+                             denoiser=dict(type='DiT', arch='p', input_size=8, patch_size=2, in_channels=4,
+                                           num_classes=0))  # fmt: skip
+    x = torch.randn(2, 3, 32, 32)
+    mean, logvar = model.projector.posterior(x)
+    record = dict(mean=mean, logvar=logvar, eps=torch.randn_like(mean))
+    model.eval()
+    torch.testing.assert_close(model.encode_latents(x), mean)  # 0.5 x 2.0: the mode itself
+    torch.testing.assert_close(model.encode_latents(record), mean)
+    model.train()
+    sampled = model.encode_latents(x)
+    assert not torch.allclose(sampled, mean) and not torch.allclose(sampled, model.encode_latents(x))
+    torch.testing.assert_close(model.encode_latents(record), mean + torch.exp(0.5 * logvar) * record['eps'])
 
 
 VQ_SHAPE = dict(in_channels=3, z_channels=32, embed_dim=8, num_codes=64, ch=32, ch_mult=(1, 2), num_res_blocks=1,

@@ -41,6 +41,11 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             one graph). Any scheduler works — MDTv2's ``RandomRangeMaskScheduler(0.3, 0.5)`` or LMD's progressive
             ones; ``ProgressHook`` feeds it the training progress. Needs a denoiser with masking (``MDT``).
         masked_loss_weight: weight of the masked-pass loss (MDT: 1).
+        masked_loss_on: where the masked pass's loss is taken: 'all' latent positions (MDT) or only the 'masked'
+            (dropped) tokens' (the MDT ablation "loss on masked tokens").
+        full_loss_weight: weight of the full-input pass's loss (MDT: 1); 0 skips that pass, so training sees
+            masked inputs only (the ablation of full and masked latent tokens). Validation and sampling always use
+            the full input.
         val_sampling: when set (a dict of ``sampling`` overrides, e.g. ``dict(steps=25)``), ``predict`` also
             generates one sample per validation item, conditioned on its label and seeded by its index, returned
             as ``gen_image`` (uint8) for ``GenerativeMetric``.
@@ -78,6 +83,8 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         val_seed: int = 0,
         mask_scheduler: Optional[dict] = None,
         masked_loss_weight: float = 1.0,
+        masked_loss_on: str = 'all',
+        full_loss_weight: float = 1.0,
         val_sampling: Optional[dict] = None,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[dict] = None,
@@ -97,7 +104,12 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             raise ValueError(f'mask_scheduler needs a denoiser with a masked pass (MDT); '
                              f'{type(self.denoiser).__name__} has none')  # fmt: skip
         self.mask_ratio = self.mask_scheduler(0.0, 0) if self.mask_scheduler is not None else 0.0
-        self.masked_loss_weight = masked_loss_weight
+        if masked_loss_on not in ('all', 'masked'):
+            raise ValueError(f"masked_loss_on must be 'all' or 'masked', got {masked_loss_on!r}")
+        if self.mask_scheduler is None and (masked_loss_on != 'all' or full_loss_weight != 1.0):
+            raise ValueError('masked_loss_on and full_loss_weight shape the masked pass: set a mask_scheduler (MDT)')
+        self.masked_loss_weight, self.full_loss_weight = masked_loss_weight, full_loss_weight
+        self.masked_loss_on = masked_loss_on
         defaults = dict(sampler='ddim', steps=50, eta=0.0, cfg_scale=1.0, cfg_schedule='constant', cfg_power=1.0,
                         guide_channels=None, clip_denoised=False)  # fmt: skip
         self.sampling = merge_options(defaults, sampling, 'sampling options')
@@ -123,13 +135,23 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         z = self.encode_latents(inputs)  # (B, C, h, w)
         y = self._labels(data_samples, z.device, training=True)
         t = torch.randint(0, self.diffusion.num_steps, (z.shape[0],), device=z.device)
-        losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
         if self.mask_scheduler is None:
+            losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
             out = dict(loss=losses['loss'].mean())
-        else:  # MDT: same timesteps, fresh noise (as the official trainer); MMEngine sums the two 'loss_*' terms
+        else:  # MDT: same timesteps, fresh noise (as the official trainer); MMEngine sums the 'loss_*' terms
+            out = {}
+            if self.full_loss_weight:
+                losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
+                out['loss_full'] = self.full_loss_weight * losses['loss'].mean()
             ratio = self.mask_ratio
-            masked = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y, mask_ratio=ratio), z, t)
-            out = dict(loss_full=losses['loss'].mean(), loss_masked=self.masked_loss_weight * masked['loss'].mean())
+            tokens = torch.rand(z.shape[0], self.denoiser.num_tokens, device=z.device)  # which tokens are dropped
+            weight = self.denoiser.dropped_latents(tokens, ratio) if self.masked_loss_on == 'masked' else None
+            masked = self.diffusion.training_losses(
+                lambda x, ts: self.denoiser(x, ts, y, mask_ratio=ratio, noise=tokens), z, t, weight=weight
+            )
+            out['loss_masked'] = self.masked_loss_weight * masked['loss'].mean()
+            if not self.full_loss_weight:
+                losses = masked
         if 'vb' in losses:  # logged for reference; already part of the loss
             out['vb'] = losses['vb'].detach().mean()
         return out

@@ -138,6 +138,11 @@ class DiT(BaseModule):
         return False
 
     @property
+    def num_tokens(self) -> int:
+        """Tokens per input (the patch grid's h·w)."""
+        return self.grid_size[0] * self.grid_size[1]
+
+    @property
     def null_label(self) -> int:
         """The label index that selects the unconditional embedding."""
         return self.num_classes

@@ -11,6 +11,9 @@ Every block carries a BEiT-style relative-position bias (fed to SDPA as its mask
   input shortcut).
 
 Parameter and buffer names follow the official ``masked_diffusion/models.py`` so released checkpoints load strictly.
+Switches for the MDT/MDTv2 ablations (symmetric masking, side-interpolator depth or none, masked shortcut, position
+embeddings, relative bias, long and dense shortcuts, 0 decoder blocks) change only what they name; with their
+defaults the model is the official one (docs/components.md, "MDT ablation switches").
 """
 
 from typing import List, Optional, Tuple
@@ -21,19 +24,28 @@ import torch.nn as nn
 from lmdkit.registry import MODELS
 
 from ..example import ComponentExample, denoiser_objective
-from ..layers import get_2d_sincos_pos_embed, random_masking, unpatchify
+from ..layers import dropped_tokens, get_2d_sincos_pos_embed, patch_mask_to_image, random_masking, unpatchify
 from ..layers.attention import RelPosAttention
 from .dit import DiT, DiTBlock
 
 
 class MDTBlock(DiTBlock):
-    """A DiT block with relative-position attention, optionally fusing a shortcut input first (MDTv2)."""
+    """A DiT block with relative-position attention (or DiT's plain attention without ``rel_pos_bias``), optionally
+    fusing a shortcut input first (MDTv2)."""
 
     def __init__(
-        self, hidden_size: int, num_heads: int, grid_size: Tuple[int, int], mlp_ratio: float = 4.0, skip: bool = False
+        self,
+        hidden_size: int,
+        num_heads: int,
+        grid_size: Tuple[int, int],
+        mlp_ratio: float = 4.0,
+        skip: bool = False,
+        rel_pos_bias: bool = True,
     ) -> None:
-        super().__init__(hidden_size, num_heads, mlp_ratio, attn=RelPosAttention(hidden_size, num_heads, grid_size))
+        attn = RelPosAttention(hidden_size, num_heads, grid_size) if rel_pos_bias else None
+        super().__init__(hidden_size, num_heads, mlp_ratio, attn=attn)
         self.skip_linear = nn.Linear(2 * hidden_size, hidden_size) if skip else None
+        self.uses_rel_pos = rel_pos_bias
 
     def forward(
         self,
@@ -44,7 +56,8 @@ class MDTBlock(DiTBlock):
     ) -> torch.Tensor:
         if self.skip_linear is not None:
             x = self.skip_linear(torch.cat([x, skip], dim=-1))
-        return super().forward(x, c, ids_keep=ids_keep)
+        # plain attention needs no grid positions: the kept tokens carry theirs in the position embedding
+        return super().forward(x, c, ids_keep=ids_keep) if self.uses_rel_pos else super().forward(x, c)
 
 
 @MODELS.register_module()
@@ -53,7 +66,20 @@ class MDT(DiT):
 
     Args:
         version: 1 (MDT) or 2 (MDTv2: long and dense shortcuts).
-        decode_layers: decoder blocks, part of ``depth`` (official: v1 2; v2 4 for XL, 6 for S).
+        decode_layers: decoder blocks after the side-interpolator, part of ``depth`` (official: v1 2; v2 4 for XL,
+            6 for S); 0 puts the side-interpolator right before the output layer.
+        side_blocks: blocks of the side-interpolator (official: 1); 0 leaves only its mask tokens and positions.
+        masked_shortcut: kept tokens bypass the side-interpolator (m·side(x) + (1 − m)·x); off, every token takes
+            its output.
+        asymmetric: the encoder sees only the kept tokens (MDT); off (symmetric), it sees all of them with the
+            dropped ones replaced by the mask token at their position, as SimMIM/BEiT feed an encoder.
+        side_pos_embed: the learnable ``decoder_pos_embed`` added before the side-interpolator (and after the
+            encoder in the full pass); off, there is none.
+        learn_pos_embed: the position embeddings train (MDT, sin-cos initialised); off, they stay DiT's fixed
+            sin-cos.
+        rel_pos_bias: every block's attention has MDT's relative-position bias; off, DiT's plain attention.
+        long_shortcut: MDTv2's U-Net-style shortcuts inside the encoder (v2 only).
+        dense_shortcut: MDTv2's embedded-input shortcut into every decoder block (v2 only).
         Other arguments as ``DiT`` (arch 'p', 'S', 'B', 'L', 'XL' sets width, depth, heads).
 
     ``num_params(inference=True)`` leaves out the side-interpolator and mask token, which only training uses — the
@@ -82,39 +108,64 @@ class MDT(DiT):
             objective=lambda m: denoiser_objective(m, 0.5),
         )
 
-    def __init__(self, arch: str = 'XL', version: int = 2, decode_layers: Optional[int] = None, **kwargs) -> None:
+    def __init__(
+        self,
+        arch: str = 'XL',
+        version: int = 2,
+        decode_layers: Optional[int] = None,
+        side_blocks: int = 1,
+        masked_shortcut: bool = True,
+        asymmetric: bool = True,
+        side_pos_embed: bool = True,
+        learn_pos_embed: bool = True,
+        rel_pos_bias: bool = True,
+        long_shortcut: bool = True,
+        dense_shortcut: bool = True,
+        **kwargs,
+    ) -> None:
         if version not in (1, 2):
             raise ValueError(f'MDT version must be 1 or 2, got {version}')
+        if version == 1 and not (long_shortcut and dense_shortcut):
+            raise ValueError('long_shortcut and dense_shortcut are MDTv2 switches; MDT version 1 has neither')
+        if side_blocks < 0:
+            raise ValueError(f'side_blocks must be >= 0, got {side_blocks}')
         self.version = version
         self.decode_layers = decode_layers if decode_layers is not None else (2 if version == 1 else 4)
+        self.side_blocks, self.masked_shortcut, self.asymmetric = side_blocks, masked_shortcut, asymmetric
+        self.use_side_pos_embed, self.learn_pos_embed, self.rel_pos_bias = side_pos_embed, learn_pos_embed, rel_pos_bias
+        self.long_shortcut, self.dense_shortcut = long_shortcut, dense_shortcut
         super().__init__(arch=arch, **kwargs)
-        self.pos_embed.requires_grad_(True)  # MDT learns its positions (sin-cos initialised)
+        self.pos_embed.requires_grad_(learn_pos_embed)  # MDT learns its positions (sin-cos initialised)
 
     @property
     def supports_masking(self) -> bool:
         return True
 
+    def _block(self, hidden_size: int, num_heads: int, mlp_ratio: float, skip: bool = False) -> MDTBlock:
+        return MDTBlock(hidden_size, num_heads, self.grid_size, mlp_ratio, skip=skip, rel_pos_bias=self.rel_pos_bias)
+
     def _build_blocks(self, hidden_size: int, depth: int, num_heads: int, mlp_ratio: float) -> None:
-        grid = self.grid_size
-        if not 0 < self.decode_layers < depth:
-            raise ValueError(f'decode_layers must be in [1, depth - 1] = [1, {depth - 1}], got {self.decode_layers}')
+        if not 0 <= self.decode_layers < depth:
+            raise ValueError(f'decode_layers must be in [0, depth - 1] = [0, {depth - 1}], got {self.decode_layers}')
         self.num_encoder_blocks = depth - self.decode_layers
+        block = lambda skip=False: self._block(hidden_size, num_heads, mlp_ratio, skip)  # noqa: E731
         if self.version == 1:
-            self.blocks = nn.ModuleList(MDTBlock(hidden_size, num_heads, grid, mlp_ratio) for _ in range(depth))
+            self.blocks = nn.ModuleList(block() for _ in range(depth))
         else:
             half = self.num_encoder_blocks // 2  # as the official code: an odd encoder depth loses one block
             if half == 0:
                 raise ValueError(f'MDTv2 needs depth - decode_layers >= 2, got {self.num_encoder_blocks}')
-            self.en_inblocks = nn.ModuleList(MDTBlock(hidden_size, num_heads, grid, mlp_ratio) for _ in range(half))
-            self.en_outblocks = nn.ModuleList(
-                MDTBlock(hidden_size, num_heads, grid, mlp_ratio, skip=True) for _ in range(half)
+            self.en_inblocks = nn.ModuleList(block() for _ in range(half))
+            self.en_outblocks = nn.ModuleList(block(self.long_shortcut) for _ in range(half))
+            self.de_blocks = nn.ModuleList(block(self.dense_shortcut) for _ in range(self.decode_layers))
+        self.sideblocks = nn.ModuleList(block() for _ in range(self.side_blocks))
+        num_patches = self.num_tokens
+        if self.use_side_pos_embed:
+            self.decoder_pos_embed = nn.Parameter(
+                torch.zeros(1, num_patches, hidden_size), requires_grad=self.learn_pos_embed
             )
-            self.de_blocks = nn.ModuleList(
-                MDTBlock(hidden_size, num_heads, grid, mlp_ratio, skip=True) for _ in range(self.decode_layers)
-            )
-        self.sideblocks = nn.ModuleList([MDTBlock(hidden_size, num_heads, grid, mlp_ratio)])
-        num_patches = grid[0] * grid[1]
-        self.decoder_pos_embed = nn.Parameter(torch.zeros(1, num_patches, hidden_size))
+        else:
+            self.decoder_pos_embed = None
         self.mask_token = nn.Parameter(torch.zeros(1, 1, hidden_size))
 
     def _adaln_blocks(self) -> List[nn.Module]:
@@ -124,9 +175,10 @@ class MDT(DiT):
 
     def _random_init(self) -> None:
         super()._random_init()
-        self.decoder_pos_embed.data.copy_(
-            get_2d_sincos_pos_embed(self.decoder_pos_embed.shape[-1], self.grid_size)[None]
-        )
+        if self.decoder_pos_embed is not None:
+            self.decoder_pos_embed.data.copy_(
+                get_2d_sincos_pos_embed(self.decoder_pos_embed.shape[-1], self.grid_size)[None]
+            )
         nn.init.normal_(self.mask_token, std=0.02)
 
     def num_params(self, inference: bool = True) -> int:
@@ -134,17 +186,29 @@ class MDT(DiT):
         skip = ('sideblocks.', 'mask_token') if inference else ()
         return sum(p.numel() for n, p in self.named_parameters() if not n.startswith(skip))
 
-    def side_interpolate(
-        self, x: torch.Tensor, c: torch.Tensor, mask: torch.Tensor, ids_restore: torch.Tensor
-    ) -> torch.Tensor:
-        """Kept tokens (B, n, D) -> all N tokens: mask tokens fill the dropped positions, decoder positions are added,
-        one block runs, and the masked shortcut m·side(x) + (1 − m)·x keeps the kept tokens' values."""
+    def dropped_latents(self, noise: torch.Tensor, mask_ratio: float) -> torch.Tensor:
+        """(B, 1, H, W) latent-pixel mask, 1 where the masked pass with this token ``noise`` (B, N) drops the
+        token (a masked-only loss weights by it)."""
+        return patch_mask_to_image(dropped_tokens(noise, mask_ratio), self.grid_size, self.patch_size)
+
+    def _add_decoder_pos(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.decoder_pos_embed if self.decoder_pos_embed is not None else x
+
+    def unshuffle(self, x: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
+        """Kept tokens (B, n, D) -> all N tokens in grid order, the mask token at every dropped position."""
         b, n, d = x.shape
         x = torch.cat([x, self.mask_token.expand(b, ids_restore.shape[1] - n, d)], dim=1)
-        x = torch.gather(x, 1, ids_restore.unsqueeze(-1).expand(-1, -1, d)) + self.decoder_pos_embed  # unshuffle
+        return torch.gather(x, 1, ids_restore.unsqueeze(-1).expand(-1, -1, d))
+
+    def side_interpolate(self, x: torch.Tensor, c: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """All N tokens (B, N, D), mask tokens where ``mask`` (B, N) is 1: decoder positions are added, the side
+        blocks run, and the masked shortcut m·side(x) + (1 − m)·x keeps the kept tokens' values."""
+        x = self._add_decoder_pos(x)
         side = x
         for block in self.sideblocks:
             side = block(side, c)
+        if not self.masked_shortcut:
+            return side
         m = mask.unsqueeze(-1).to(x.dtype)
         return side * m + x * (1 - m)
 
@@ -159,7 +223,8 @@ class MDT(DiT):
             x = block(x, c, ids_keep=ids_keep)
             skips.append(x)
         for block in self.en_outblocks:
-            x = block(x, c, skip=skips.pop(), ids_keep=ids_keep)
+            skip = skips.pop()
+            x = block(x, c, skip=skip if self.long_shortcut else None, ids_keep=ids_keep)
         return x
 
     def decode(self, x: torch.Tensor, c: torch.Tensor, input_skip: torch.Tensor) -> torch.Tensor:
@@ -169,7 +234,7 @@ class MDT(DiT):
                 x = block(x, c)
             return x
         for block in self.de_blocks:
-            x = block(x, c, skip=input_skip)
+            x = block(x, c, skip=input_skip if self.dense_shortcut else None)
         return x
 
     def forward(
@@ -190,10 +255,18 @@ class MDT(DiT):
         x = self.x_embedder(x) + self.pos_embed  # (B, N, D)
         input_skip = x  # v2's dense shortcut carries the full input even in the masked pass (official behaviour)
         if mask_ratio:
-            x, mask, ids_restore = random_masking(x, mask_ratio, noise)
-            ids_keep = torch.argsort(ids_restore, dim=1)[:, : x.shape[1]]  # grid positions of the kept tokens
-            x = self.side_interpolate(self.encode(x, c, ids_keep), c, mask, ids_restore)
+            if noise is None:
+                noise = torch.rand(x.shape[:2], device=x.device)
+            if self.asymmetric:
+                kept, mask, ids_restore = random_masking(x, mask_ratio, noise)
+                ids_keep = torch.argsort(ids_restore, dim=1)[:, : kept.shape[1]]  # grid positions of the kept tokens
+                x = self.unshuffle(self.encode(kept, c, ids_keep), ids_restore)
+            else:  # symmetric: the encoder sees every position, the dropped ones as the mask token
+                mask = dropped_tokens(noise, mask_ratio).to(x.dtype)
+                m = mask.unsqueeze(-1)
+                x = self.encode(x * (1 - m) + (self.mask_token + self.pos_embed) * m, c)
+            x = self.side_interpolate(x, c, mask)
         else:
-            x = self.encode(x, c) + self.decoder_pos_embed
+            x = self._add_decoder_pos(self.encode(x, c))
         x = self.final_layer(self.decode(x, c, input_skip), c)  # (B, N, p·p·C_out)
         return unpatchify(x, self.patch_size, self.grid_size, self.out_channels)

@@ -4,7 +4,7 @@ from .attention import Attention, RelPosAttention, dot_product_attention
 from .conv_autoencoder import AttnBlock, Decoder, Downsample, Encoder, ResnetBlock, Upsample
 from .embedders import LabelEmbedder, TimestepEmbedder, timestep_embedding
 from .init import init_vit_weights
-from .masking import num_kept, random_masking
+from .masking import dropped_tokens, num_kept, random_masking
 from .patchify import patch_mask_to_image, patchify, unpatchify
 from .pos_embed import get_2d_sincos_pos_embed, resize_pos_embed, sincos_1d
 from .vector_quantizer import VectorQuantizer
@@ -13,6 +13,7 @@ __all__ = [
     'Attention',
     'RelPosAttention',
     'dot_product_attention',
+    'dropped_tokens',
     'AttnBlock',
     'Decoder',
     'Downsample',

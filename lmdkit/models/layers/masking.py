@@ -12,6 +12,12 @@ def num_kept(num_tokens: int, mask_ratio: float) -> int:
     return max(1, int(num_tokens * (1 - mask_ratio)))
 
 
+def dropped_tokens(noise: torch.Tensor, mask_ratio: float) -> torch.Tensor:
+    """(B, L) mask, 1 at the tokens ``random_masking`` drops for this ``noise`` (the larger noise values)."""
+    ranks = torch.argsort(torch.argsort(noise, dim=1), dim=1)  # each token's place in the ascending shuffle
+    return (ranks >= num_kept(noise.shape[1], mask_ratio)).to(noise.dtype)
+
+
 def random_masking(
     x: torch.Tensor, mask_ratio: float, noise: Optional[torch.Tensor] = None
 ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

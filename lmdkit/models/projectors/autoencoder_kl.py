@@ -23,7 +23,8 @@ class AutoencoderKLProjector(BaseProjector):
         in_channels: image channels.
         latent_channels: channels of z (LDM's ``z_channels`` = ``embed_dim``).
         ch, ch_mult, num_res_blocks, attn_resolutions, resolution: encoder/decoder shape (LDM's ``ddconfig``).
-        sample_posterior: ``encode`` returns a sample of q(z|x) (MDT/DiT) instead of its mode (LMD).
+        sample_posterior: ``encode`` returns a sample of q(z|x) (MDT/DiT) instead of its mode (LMD); a call with
+            ``sample=False`` (validation: ``LatentInput`` in eval mode) still takes the mode.
         scaling_factor: multiplies latents after encoding and divides them before decoding (0.18215 for SD's VAE
             in MDT/DiT; 1.0 in LMD).
         checkpoint: local weights: a diffusers folder or file (``diffusion_pytorch_model.safetensors``/``.bin``)
@@ -89,9 +90,9 @@ class AutoencoderKLProjector(BaseProjector):
         mean, logvar = moments.chunk(2, dim=1)
         return mean, logvar.clamp(-30.0, 20.0)
 
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
+    def encode(self, images: torch.Tensor, sample: bool = True) -> torch.Tensor:
         mean, logvar = self.posterior(images)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean) if self.sample_posterior else mean
+        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean) if self.sample_posterior and sample else mean
         return z * self.scaling_factor
 
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
@@ -102,11 +103,11 @@ class AutoencoderKLProjector(BaseProjector):
         mean, logvar = self.posterior(images)
         return dict(mean=mean, logvar=logvar)
 
-    def from_cache(self, record: Dict[str, torch.Tensor]) -> torch.Tensor:
+    def from_cache(self, record: Dict[str, torch.Tensor], sample: bool = True) -> torch.Tensor:
         """The mode, or a posterior sample: with the record's noise ``eps`` when it has one (``LatentCacheDataset``
         draws it per item from (seed, epoch, index)), else fresh noise."""
         mean, logvar = record['mean'].float(), record['logvar'].float()
-        if self.sample_posterior:
+        if self.sample_posterior and sample:
             eps = record['eps'].float() if 'eps' in record else torch.randn_like(mean)
             mean = mean + torch.exp(0.5 * logvar) * eps
         return mean * self.scaling_factor

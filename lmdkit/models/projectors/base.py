@@ -33,8 +33,10 @@ class BaseProjector(BaseModule, metaclass=ABCMeta):
         return super().train(mode and not getattr(self, 'frozen', False))
 
     @abstractmethod
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
-        """(B, C_img, H, W) -> (B, latent_channels, H/f, W/f)."""
+    def encode(self, images: torch.Tensor, sample: bool = True) -> torch.Tensor:
+        """(B, C_img, H, W) -> (B, latent_channels, H/f, W/f). ``sample=False`` asks a stochastic projector
+        (``AutoencoderKLProjector(sample_posterior=True)``) for its deterministic latent, the posterior mode, as
+        validation wants; deterministic projectors ignore it."""
 
     @abstractmethod
     def decode(self, latents: torch.Tensor) -> torch.Tensor:
@@ -44,6 +46,6 @@ class BaseProjector(BaseModule, metaclass=ABCMeta):
         """What a latent cache stores so that ``from_cache`` reproduces ``encode``'s output distribution."""
         return dict(latents=self.encode(images))
 
-    def from_cache(self, record: Dict[str, torch.Tensor]) -> torch.Tensor:
-        """Latents, as ``encode`` would give them, from a (batched) cache record."""
+    def from_cache(self, record: Dict[str, torch.Tensor], sample: bool = True) -> torch.Tensor:
+        """Latents, as ``encode(..., sample)`` would give them, from a (batched) cache record."""
         return record['latents'].float()

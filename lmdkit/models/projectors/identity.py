@@ -24,7 +24,7 @@ class IdentityProjector(BaseProjector):
         super().__init__()
         self.latent_channels, self.downsample_factor = in_channels, 1
 
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
+    def encode(self, images: torch.Tensor, sample: bool = True) -> torch.Tensor:
         if images.shape[1] != self.latent_channels:
             raise ValueError(
                 f'IdentityProjector(in_channels={self.latent_channels}) got {images.shape[1]}-channel images; '

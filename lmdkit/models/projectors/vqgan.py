@@ -93,7 +93,7 @@ class VQGANProjector(BaseProjector):
         """(quantised latents with straight-through gradient, VQ loss, info) for a batch of images."""
         return self.quantize(self.quant_conv(self.encoder(images)))
 
-    def encode(self, images: torch.Tensor) -> torch.Tensor:
+    def encode(self, images: torch.Tensor, sample: bool = True) -> torch.Tensor:
         h = self.quant_conv(self.encoder(images))
         z = self.quantize.quantize_nearest(h)[0] if self.quantize_latents else h
         return z * self.scaling_factor
@@ -113,7 +113,7 @@ class VQGANProjector(BaseProjector):
         h = self.quant_conv(self.encoder(images))
         return dict(indices=self.quantize.quantize_nearest(h)[1]) if self.quantize_latents else dict(latents=h)
 
-    def from_cache(self, record: Dict[str, torch.Tensor]) -> torch.Tensor:
+    def from_cache(self, record: Dict[str, torch.Tensor], sample: bool = True) -> torch.Tensor:
         z = self.quantize.lookup(record['indices'].long()) if 'indices' in record else record['latents'].float()
         return z * self.scaling_factor
 
