@@ -1,5 +1,8 @@
-# LMD ViT-B/ImageNet-1k pretraining: 2048 images per step, Adan base lr 1.5e-4 per 256, 400 epochs (the paper text's
-# recipe, configs/_base_/schedules/adan_in1k_400e.py), on any number of GPUs (the log's `recipe:` line says how):
+# LMD ViT-B/ImageNet-1k pretraining, lmdkit's default: 2048 images per step, Adan base lr 1.5e-4 per 256, 400 epochs
+# (the paper text's recipe, configs/_base_/schedules/adan_in1k_400e.py) in the authors' code's SD-VAE latent space
+# (configs/_base_/models/lmd_vitb_in1k.py says which choice comes from where; lmd_vitb_in1k_paper.py follows the
+# paper text throughout, lmd_vitb_in1k_script.py the authors' script), on any number of GPUs (the log's `recipe:`
+# line says how):
 #   tools/dist_train.sh configs/lmd/lmd_vitb_in1k.py 8     # 8 x 256 = 2048 images per step
 #   tools/dist_train.sh configs/lmd/lmd_vitb_in1k.py 2     # 2 x 256 x accumulate 4
 _base_ = [

@@ -1,9 +1,12 @@
-# LMD ViT-B (paper text, arXiv 2312.07971): encoder 12 blocks, decoder 8 blocks (discriminative setting;
-# 8/12 for generative), decoder input linear layer encoder width -> decoder width, MSE on masked patches,
-# mask ratio 0.15 -> 0.75, no norm_pix (the authors' script turns norm_pix on and subtracts the decoder's
-# position embedding: see configs/ablations/lmd_vitb_in1k_script.py).
-# Latent space: SD-VAE (ft-MSE, diffusers-format or original LDM weights under checkpoints/sd-vae-ft-mse) maps 224 px
-# images in [-1, 1] to 28x28x4 latents (x 0.18215); patch 4 -> 49 tokens.
+# LMD ViT-B, lmdkit's default, which mixes its sources (configs/lmd/lmd_vitb_in1k_paper.py and
+# configs/lmd/lmd_vitb_in1k_script.py each follow one):
+#   from the paper text (arXiv 2312.07971): encoder 12 blocks, decoder 8 blocks (discriminative setting; 8/12 for
+#   generative), decoder input linear layer encoder width -> decoder width, MSE on masked patches, mask ratio
+#   0.15 -> 0.75;
+#   from the authors' code: the SD-VAE latent space (224 px in [-1, 1] -> 28x28x4) and patch 4 (49 tokens);
+#   lmdkit's own: the ft-MSE SD-VAE weights (diffusers or LDM format under checkpoints/sd-vae-ft-mse) with the
+#   0.18215 scale, no norm_pix and the decoder's position table added (the paper text subtracts it, negative SPE;
+#   configs/ablations/lmd_vitp_fmnist_neg-spe.py measures the difference on Fashion-MNIST).
 model = dict(
     type='LMD',
     # images to [-1, 1] as SD-VAE wants; latent-cache records pass through (lmd_vitb_in1k_cache.py)

@@ -1,6 +1,6 @@
 # LMD pretraining recipe (paper text, arXiv 2312.07971): 2048 images per optimiser step, Adan with base lr
 # 1.5e-4 per 256 images and wd 0.05, 400 epochs of which 40 warm up. The authors' script uses base lr 3e-4,
-# betas (0.98, 0.92, 0.90) and grad clip 10 (configs/ablations/lmd_vitb_in1k_script.py).
+# betas (0.98, 0.92, 0.90), no weight decay, grad clip 10 and 1 warm-up epoch (configs/lmd/lmd_vitb_in1k_script.py).
 # At start tools/train.py resolves the recipe for the job's ranks (lmdkit.engine.recipe) and logs one line, e.g. on
 # 2 GPUs: `2 ranks × 256 × accumulate 4 = 2,048 images/step; lr 0.0012 (0.00015 × 2048/256); 400 epochs =
 # 250,228 iterations (625.6/epoch); LinearLR epochs 0–40 = iterations 0–25,023; CosineAnnealingLR ...`.
