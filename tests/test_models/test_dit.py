@@ -129,3 +129,36 @@ def test_unet_denoiser_in_masked_diffusion():
     assert out['images'].shape == (3, 1, 8, 8) and torch.isfinite(out['images']).all()
     with pytest.raises(ValueError, match='divisible'):
         MODELS.build(dict(unet, input_size=9))
+
+
+def test_unet_without_scale_shift_adds_the_embedding_before_the_second_norm():
+    """DDPM's residual block (``use_scale_shift_norm=False``) against the formula, and ADM's as the default."""
+    from lmdkit.models.backbones.unet import ResBlock
+
+    torch.manual_seed(0)
+    x, emb = torch.randn(2, 32, 4, 4), torch.randn(2, 16)
+    for scale_shift in (False, True):
+        block = ResBlock(32, 16, 64, scale_shift=scale_shift)
+        for p in block.parameters():
+            p.data.normal_(0, 0.1)
+        h, e = block.in_layers(x), block.emb_layers(emb)[..., None, None]
+        if scale_shift:
+            scale, shift = e[:, :64], e[:, 64:]
+            expected = block.out_layers(block.out_norm(h) * (1 + scale) + shift)
+        else:
+            assert e.shape[1] == 64
+            expected = block.out_layers(block.out_norm(h + e))
+        torch.testing.assert_close(block(x, emb), block.skip(x) + expected)
+
+
+@pytest.mark.parametrize(
+    'size,mult,attn,paper_m', [(32, (1, 2, 2, 2), (2,), 35.7), (256, (1, 1, 2, 2, 4, 4), (16,), 114)]
+)
+def test_ddpm_unet_sizes(size, mult, attn, paper_m):
+    """DDPM (Ho et al., 2020, appendix B): the CIFAR-10 model has 35.7 M parameters, the LSUN/CelebA-HQ 256 model
+    114 M; configs/ddpm/ddpm_unet_lsun-bedroom.py builds the latter."""
+    with torch.device('meta'):
+        unet = MODELS.build(dict(type='UNet', input_size=size, in_channels=3, model_channels=128, channel_mult=mult,
+                                 num_res_blocks=2, attention_resolutions=attn, num_heads=1,
+                                 use_scale_shift_norm=False))  # fmt: skip
+    assert abs(sum(p.numel() for p in unet.parameters()) / 1e6 - paper_m) / paper_m < 0.01

@@ -28,13 +28,17 @@ def zero_module(module: nn.Module) -> nn.Module:
 
 
 class ResBlock(nn.Module):
-    """GN-SiLU-conv, the embedding as per-channel scale and shift of the second norm, GN-SiLU-dropout-conv (zero
-    init), plus a 1x1 skip when the width changes."""
+    """GN-SiLU-conv, the embedding as per-channel scale and shift of the second norm (or added before it),
+    GN-SiLU-dropout-conv (zero init), plus a 1x1 skip when the width changes."""
 
-    def __init__(self, channels: int, emb_channels: int, out_channels: int, dropout: float = 0.0) -> None:
+    def __init__(
+        self, channels: int, emb_channels: int, out_channels: int, dropout: float = 0.0, scale_shift: bool = True
+    ) -> None:
         super().__init__()
+        self.scale_shift = scale_shift
         self.in_layers = nn.Sequential(group_norm(channels), nn.SiLU(), nn.Conv2d(channels, out_channels, 3, padding=1))
-        self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_channels, 2 * out_channels))
+        emb_out = 2 * out_channels if scale_shift else out_channels
+        self.emb_layers = nn.Sequential(nn.SiLU(), nn.Linear(emb_channels, emb_out))
         self.out_norm = group_norm(out_channels)
         self.out_layers = nn.Sequential(
             nn.SiLU(), nn.Dropout(dropout), zero_module(nn.Conv2d(out_channels, out_channels, 3, padding=1))
@@ -43,8 +47,11 @@ class ResBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         h = self.in_layers(x)
-        scale, shift = self.emb_layers(emb)[..., None, None].chunk(2, dim=1)  # (B, C, 1, 1) each
-        h = self.out_layers(self.out_norm(h) * (1 + scale) + shift)
+        if self.scale_shift:  # ADM: the embedding scales and shifts the normalised features
+            scale, shift = self.emb_layers(emb)[..., None, None].chunk(2, dim=1)  # (B, C, 1, 1) each
+            h = self.out_layers(self.out_norm(h) * (1 + scale) + shift)
+        else:  # DDPM / iDDPM's LSUN models: the embedding is added before the norm
+            h = self.out_layers(self.out_norm(h + self.emb_layers(emb)[..., None, None]))
         return self.skip(x) + h
 
 
@@ -119,6 +126,8 @@ class UNet(BaseModule):
             ``class_dropout_prob`` > 0.
         learn_sigma: output twice the channels (ε and the variance interpolation).
         out_channels: output channels when they differ from the input's (``MaskedUNet`` feeds a mask channel too).
+        use_scale_shift_norm: the embedding scales and shifts each residual block's second norm (ADM); False adds
+            it to the features before that norm (DDPM, and iDDPM's LSUN flags).
     """
 
     @classmethod
@@ -154,6 +163,7 @@ class UNet(BaseModule):
         class_dropout_prob: float = 0.1,
         learn_sigma: bool = False,
         out_channels: Optional[int] = None,
+        use_scale_shift_norm: bool = True,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -170,7 +180,7 @@ class UNet(BaseModule):
         widths, ch, ds = [model_channels], model_channels, 1
         for level, mult in enumerate(channel_mult):
             for _ in range(num_res_blocks):
-                layers = [ResBlock(ch, emb, mult * model_channels, dropout)]
+                layers = [ResBlock(ch, emb, mult * model_channels, dropout, use_scale_shift_norm)]
                 ch = mult * model_channels
                 if ds in attention_resolutions:
                     layers.append(AttentionBlock(ch, num_heads))
@@ -180,12 +190,13 @@ class UNet(BaseModule):
                 self.input_blocks.append(Stage([Downsample(ch)]))
                 widths.append(ch)
                 ds *= 2
-        self.middle_block = Stage([ResBlock(ch, emb, ch, dropout), AttentionBlock(ch, num_heads),
-                                   ResBlock(ch, emb, ch, dropout)])  # fmt: skip
+        res = dict(dropout=dropout, scale_shift=use_scale_shift_norm)
+        self.middle_block = Stage([ResBlock(ch, emb, ch, **res), AttentionBlock(ch, num_heads),
+                                   ResBlock(ch, emb, ch, **res)])  # fmt: skip
         self.output_blocks = nn.ModuleList()
         for level, mult in list(enumerate(channel_mult))[::-1]:
             for i in range(num_res_blocks + 1):
-                layers = [ResBlock(ch + widths.pop(), emb, mult * model_channels, dropout)]
+                layers = [ResBlock(ch + widths.pop(), emb, mult * model_channels, dropout, use_scale_shift_norm)]
                 ch = mult * model_channels
                 if ds in attention_resolutions:
                     layers.append(AttentionBlock(ch, num_heads))
