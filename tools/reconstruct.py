@@ -60,7 +60,7 @@ def main() -> None:
             out = model.reconstruct(inputs, args.mask_ratio, noise)
         else:
             projector = model.projector
-            out = dict(input=inputs, reconstruction=projector.decode(projector.encode(inputs)))
+            out = dict(input=inputs, reconstruction=projector.decode(projector.encode(inputs, sample=False)))
         gt, rec = to_uint8(out['input'], mean, std).float(), to_uint8(out['reconstruction'], mean, std).float()
         scores['psnr'] += psnr(rec, gt).tolist()
         scores['ssim'] += ssim(rec, gt).tolist()

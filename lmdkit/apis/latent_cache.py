@@ -150,7 +150,8 @@ def _encode_shard(projector, preprocessor, dataset, lo: int, hi: int, flip: bool
         views = [projector.cache_encode(images)]
         if flip:
             views.append(projector.cache_encode(images.flip(-1)))
-        latents = projector.from_cache(views[0]).double()
+        # the statistics of what training reads: posterior samples when the projector samples (sample=True)
+        latents = projector.from_cache(views[0], sample=True).double()
         stats += [latents.numel(), latents.sum().item(), latents.pow(2).sum().item()]
         for k in views[0]:
             parts.setdefault(k, []).append(_storage(torch.stack([v[k] for v in views], dim=1), dtype))

@@ -1,5 +1,7 @@
 """The diffusion core against closed forms and diffusers' schedulers (same settings, same numbers)."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -144,3 +146,33 @@ def test_guidance_on_a_stub_model():
     torch.testing.assert_close(mid, torch.tensor([2.5]))  # (1 - cos(pi/2)) / 2 = 0.5
     with pytest.raises(ValueError, match='guidance schedule'):
         guidance_scale(4.0, t_all, 1000, 'exp')
+
+
+def test_weighted_losses_are_the_weighted_means_of_the_elementwise_terms():
+    """A 0/1 weight (MDT's loss on masked tokens) turns the MSE and the variational bound, NLL at t = 0 included,
+    into means over the weighted elements: against the elementwise terms computed here."""
+    from lmdkit.diffusion.gaussian_diffusion import discretized_gaussian_log_likelihood, normal_kl
+
+    torch.manual_seed(0)
+    diffusion = GaussianDiffusion.build(schedule='linear', num_steps=100, target='eps', learn_sigma=True)
+    x0, noise = torch.randn(3, 2, 4, 4).clamp(-1, 1), torch.randn(3, 2, 4, 4)
+    t = torch.tensor([0, 10, 99])
+    xt = diffusion.q_sample(x0, t, noise)
+    out = torch.randn(3, 4, 4, 4)
+    weight = (torch.rand(3, 1, 4, 4) > 0.5).float()
+    weight[:, :, 0, 0] = 1.0  # at least one element per sample
+    losses = diffusion.losses_from_output(out, x0, xt, t, noise, weight)
+    w = weight.expand_as(x0)
+
+    def wmean(x):
+        return torch.stack([x[i][w[i].bool()].mean() for i in range(3)])
+
+    torch.testing.assert_close(losses['mse'], wmean((noise - out[:, :2]) ** 2))
+    true_mean, _, true_log_var = diffusion.q_posterior(x0, xt, t)
+    p = diffusion.p_mean_variance(torch.cat([out[:, :2], out[:, 2:]], 1), xt, t)
+    kl = wmean(normal_kl(true_mean, true_log_var, p['mean'], p['log_variance'])) / math.log(2.0)
+    nll = wmean(-discretized_gaussian_log_likelihood(x0, p['mean'], 0.5 * p['log_variance'])) / math.log(2.0)
+    torch.testing.assert_close(losses['vb'], torch.where(t == 0, nll, kl))
+    unweighted = diffusion.losses_from_output(out, x0, xt, t, noise)
+    torch.testing.assert_close(diffusion.losses_from_output(out, x0, xt, t, noise, torch.ones(3, 1, 4, 4))['loss'],
+                               unweighted['loss'])  # fmt: skip

@@ -375,11 +375,22 @@ def test_masked_only_loss_is_the_mean_error_over_dropped_latents():
     pixel = dropped.reshape(2, 1, 4, 4).repeat_interleave(2, 2).repeat_interleave(2, 3).expand_as(z)
     per_sample = torch.stack([((noise - pred)[i][pixel[i]] ** 2).mean() for i in range(2)])
     torch.testing.assert_close(losses['loss_masked'], per_sample.mean())
-    with torch.no_grad():  # and the default takes every position
+    with torch.no_grad():  # the default takes every position, its draws in the order they always were
         model.masked_loss_on = 'all'
         torch.manual_seed(7)
         everywhere = model(**data, mode='loss')['loss_masked']
+        torch.manual_seed(7)
+        t = torch.randint(0, 100, (2,))
+        torch.randn_like(z)
+        noise = torch.randn_like(z)
+        tokens = torch.rand(2, 16)  # drawn by the denoiser, after the noise
+        pred = model.denoiser(model.diffusion.q_sample(z, t, noise), t, y, mask_ratio=0.5, noise=tokens)
     torch.testing.assert_close(everywhere, ((noise - pred) ** 2).mean(), rtol=1e-5, atol=1e-6)
+    from lmdkit.models.mask_schedulers import FixedMaskScheduler
+
+    model.mask_scheduler = FixedMaskScheduler(ratio=0.0)
+    model.set_progress(0.5, 1)  # nothing dropped: the pass is the full one, its loss taken everywhere (not 0)
+    assert float(model(**data, mode='loss')['loss_masked']) > 0
 
 
 def test_a_zero_full_loss_weight_trains_on_masked_inputs_only():

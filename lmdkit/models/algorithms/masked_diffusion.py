@@ -15,6 +15,7 @@ from lmdkit.utils.images import to_uint8
 from lmdkit.utils.options import merge_options
 
 from ..example import ComponentExample, example_images, loss_terms
+from ..layers import num_kept
 from ..projectors import build_frozen_projector, check_latent_channels
 from .base import BaseAlgorithm
 from .latent_input import LatentInput
@@ -42,7 +43,8 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             ones; ``ProgressHook`` feeds it the training progress. Needs a denoiser with masking (``MDT``).
         masked_loss_weight: weight of the masked-pass loss (MDT: 1).
         masked_loss_on: where the masked pass's loss is taken: 'all' latent positions (MDT) or only the 'masked'
-            (dropped) tokens' (the MDT ablation "loss on masked tokens").
+            (dropped) tokens' (the MDT ablation "loss on masked tokens"). With ``full_loss_weight`` 0 the logged
+            ``vb`` is the masked pass's.
         full_loss_weight: weight of the full-input pass's loss (MDT: 1); 0 skips that pass, so training sees
             masked inputs only (the ablation of full and masked latent tokens). Validation and sampling always use
             the full input.
@@ -108,6 +110,9 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             raise ValueError(f"masked_loss_on must be 'all' or 'masked', got {masked_loss_on!r}")
         if self.mask_scheduler is None and (masked_loss_on != 'all' or full_loss_weight != 1.0):
             raise ValueError('masked_loss_on and full_loss_weight shape the masked pass: set a mask_scheduler (MDT)')
+        if masked_loss_weight < 0 or full_loss_weight < 0:
+            raise ValueError(f'loss weights must be >= 0, got masked_loss_weight={masked_loss_weight}, '
+                             f'full_loss_weight={full_loss_weight}')  # fmt: skip
         self.masked_loss_weight, self.full_loss_weight = masked_loss_weight, full_loss_weight
         self.masked_loss_on = masked_loss_on
         defaults = dict(sampler='ddim', steps=50, eta=0.0, cfg_scale=1.0, cfg_schedule='constant', cfg_power=1.0,
@@ -143,12 +148,15 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             if self.full_loss_weight:
                 losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
                 out['loss_full'] = self.full_loss_weight * losses['loss'].mean()
-            ratio = self.mask_ratio
-            tokens = torch.rand(z.shape[0], self.denoiser.num_tokens, device=z.device)  # which tokens are dropped
-            weight = self.denoiser.dropped_latents(tokens, ratio) if self.masked_loss_on == 'masked' else None
+            ratio, tokens, weight = self.mask_ratio, None, None
+            if self.masked_loss_on == 'masked' and num_kept(self.denoiser.num_tokens, ratio) < self.denoiser.num_tokens:
+                # which tokens are dropped, drawn here so the loss can be weighted by them (at a ratio that drops
+                # nothing the pass is the full one and its loss is taken everywhere)
+                tokens = torch.rand(z.shape[0], self.denoiser.num_tokens, device=z.device)
+                weight = self.denoiser.dropped_latents(tokens, ratio)
             masked = self.diffusion.training_losses(
                 lambda x, ts: self.denoiser(x, ts, y, mask_ratio=ratio, noise=tokens), z, t, weight=weight
-            )
+            )  # with tokens None the denoiser draws them, after the noise (the draws of the default are unchanged)
             out['loss_masked'] = self.masked_loss_weight * masked['loss'].mean()
             if not self.full_loss_weight:
                 losses = masked

@@ -13,7 +13,7 @@ Every block carries a BEiT-style relative-position bias (fed to SDPA as its mask
 Parameter and buffer names follow the official ``masked_diffusion/models.py`` so released checkpoints load strictly.
 Switches for the MDT/MDTv2 ablations (symmetric masking, side-interpolator depth or none, masked shortcut, position
 embeddings, relative bias, long and dense shortcuts, 0 decoder blocks) change only what they name; with their
-defaults the model is the official one (docs/components.md, "MDT ablation switches").
+defaults the model is the official one (docs/diffusion.md, "MDT ablation switches").
 """
 
 from typing import List, Optional, Tuple
