@@ -1,5 +1,6 @@
 """LMD (Latent Masking Diffusion, arXiv 2312.07971): MAE on the latents of a frozen projector, with a mask ratio
-that a scheduler grows during training. MAE itself is this class with an ``IdentityProjector`` and a fixed ratio.
+that a scheduler grows during training. MAE itself is this class with an ``IdentityProjector`` and a fixed ratio;
+SimMIM is it with a SimMIM encoder (``SimMIMViT``/``SimMIMSwin``), ``SimMIMLinearDecoder`` and ``MaskedL1Loss``.
 """
 
 from typing import Dict, List, Optional, Tuple, Union

@@ -4,7 +4,8 @@ from .convnet import ConvNet
 from .dit import DIT_ARCHS, DiT
 from .masked_unet import MaskedUNet
 from .mdt import MDT
+from .simmim import SimMIMSwin, SimMIMViT
 from .unet import UNet
 from .vit_mae import VIT_ARCHS, MAEViT
 
-__all__ = ['ConvNet', 'DIT_ARCHS', 'VIT_ARCHS', 'DiT', 'MAEViT', 'MDT', 'MaskedUNet', 'UNet']
+__all__ = ['ConvNet', 'DIT_ARCHS', 'VIT_ARCHS', 'DiT', 'MAEViT', 'MDT', 'MaskedUNet', 'SimMIMSwin', 'SimMIMViT', 'UNet']
