@@ -5,7 +5,20 @@ from .dit import DIT_ARCHS, DiT
 from .masked_unet import MaskedUNet
 from .mdt import MDT
 from .simmim import SimMIMSwin, SimMIMViT
+from .ummae import UMMAEViT
 from .unet import UNet
 from .vit_mae import VIT_ARCHS, MAEViT
 
-__all__ = ['ConvNet', 'DIT_ARCHS', 'VIT_ARCHS', 'DiT', 'MAEViT', 'MDT', 'MaskedUNet', 'SimMIMSwin', 'SimMIMViT', 'UNet']
+__all__ = [
+    'ConvNet',
+    'DIT_ARCHS',
+    'VIT_ARCHS',
+    'DiT',
+    'MAEViT',
+    'MDT',
+    'MaskedUNet',
+    'SimMIMSwin',
+    'SimMIMViT',
+    'UMMAEViT',
+    'UNet',
+]
