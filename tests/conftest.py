@@ -98,3 +98,26 @@ def images_uint8() -> torch.Tensor:
         imgs = torch.from_numpy(data['train_images'][::200][:8].copy())  # one or two per class
     imgs = torch.nn.functional.interpolate(imgs[:, None].float(), size=(16, 16), mode='area')
     return imgs.round().to(torch.uint8)
+
+
+def ramp_images(channels: int, size: int) -> torch.Tensor:
+    """Four smooth uint8 images (rising and falling ramps, across and down): their masked regions follow from the
+    visible ones, so a masked-image model can fit them."""
+    ramp = torch.linspace(0, 255, size)
+    across, down = ramp[None, None, :].expand(channels, size, size), ramp[None, :, None].expand(channels, size, size)
+    return torch.stack([down, across, 255 - down, 255 - across]).to(torch.uint8)
+
+
+def fixed_batch_losses(model: torch.nn.Module, images: torch.Tensor, steps: int = 60, lr: float = 3e-3) -> list:
+    """The loss of ``steps`` AdamW steps on one batch, with the same random draws (masks, noise) every step."""
+    data = model.data_preprocessor(dict(inputs=images), True)
+    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(steps):
+        torch.manual_seed(0)
+        loss = model(**data, mode='loss')['loss']
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(float(loss))
+    return losses

@@ -13,7 +13,7 @@ from lmdkit.models.backbones.simmim import unit_mask
 from lmdkit.models.layers import patchify, random_masking, unpatchify
 from lmdkit.registry import MODELS
 
-from ..conftest import require
+from ..conftest import fixed_batch_losses, ramp_images, require
 
 SWIN = dict(type='SimMIMSwin', img_size=32, patch_size=4, in_channels=3, embed_dim=16, depths=(2, 2),
             num_heads=(1, 2), window_size=2)  # fmt: skip
@@ -163,23 +163,5 @@ def test_simmim_vit_trains_on_a_fixed_batch():
         ),
         neck=dict(type='SimMIMLinearDecoder', in_dim=32, patch_size=8, out_channels=3, skip_tokens=1),
     )
-    ramp = torch.linspace(0, 255, 32)  # smooth images: their masked regions follow from the visible ones
-    images = torch.stack(
-        [
-            ramp[None, :, None].expand(3, 32, 32),
-            ramp[None, None, :].expand(3, 32, 32),
-            255 - ramp[None, :, None].expand(3, 32, 32),
-            255 - ramp[None, None, :].expand(3, 32, 32),
-        ]
-    )
-    data = model.data_preprocessor(dict(inputs=images.to(torch.uint8)), True)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    losses = []
-    for _ in range(60):
-        torch.manual_seed(0)  # the same masks every step
-        loss = model(**data, mode='loss')['loss']
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss))
+    losses = fixed_batch_losses(model, ramp_images(3, 32))
     assert losses[-1] < 0.5 * losses[0]

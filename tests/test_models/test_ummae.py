@@ -9,6 +9,8 @@ from lmdkit.models.backbones.ummae import uniform_sampling_noise
 from lmdkit.models.layers import random_masking
 from lmdkit.registry import MODELS
 
+from ..conftest import fixed_batch_losses, ramp_images
+
 
 def tiny(**kw):
     torch.manual_seed(1)
@@ -73,16 +75,5 @@ def test_ummae_trains_in_lmd():
                               neck=dict(type='MAEPretrainDecoder', grid_size=8, patch_size=2, out_channels=1, in_dim=32,
                                         embed_dim=32, depth=1, num_heads=2),
                               mask_scheduler=dict(type='FixedMaskScheduler', ratio=0.75)))  # fmt: skip
-    ramp = torch.linspace(0, 255, 16)
-    images = torch.stack([ramp[None, :, None].expand(1, 16, 16), ramp[None, None, :].expand(1, 16, 16)])
-    data = model.data_preprocessor(dict(inputs=images.to(torch.uint8)), True)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    losses = []
-    for _ in range(60):
-        torch.manual_seed(0)
-        loss = model(**data, mode='loss')['loss']
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(float(loss))
+    losses = fixed_batch_losses(model, ramp_images(1, 16)[:2])
     assert losses[-1] < 0.5 * losses[0]
