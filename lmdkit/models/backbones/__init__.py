@@ -2,6 +2,7 @@
 
 from .convnet import ConvNet
 from .dit import DIT_ARCHS, DiT
+from .greenmim import GreenMIMSwin
 from .masked_unet import MaskedUNet
 from .mdt import MDT
 from .simmim import SimMIMSwin, SimMIMViT
@@ -14,6 +15,7 @@ __all__ = [
     'DIT_ARCHS',
     'VIT_ARCHS',
     'DiT',
+    'GreenMIMSwin',
     'MAEViT',
     'MDT',
     'MaskedUNet',

@@ -12,12 +12,12 @@ from typing import Optional, Sequence, Set, Tuple, Union
 
 import torch
 import torch.nn as nn
-from timm.models.swin_transformer import SwinTransformer
 
 from lmdkit.registry import MODELS
 
 from ..example import ComponentExample, example_noise, weighted_mean
 from ..layers import dropped_tokens, patch_mask_to_image
+from .swin_mim import MaskedSwin
 from .vit_mae import MAEViT
 
 
@@ -64,9 +64,9 @@ class SimMIMViT(MAEViT):
             raise ValueError(
                 f'mask_patch_size {self.mask_patch_size} must be a multiple of patch_size {self.patch_size}'
             )
-        self.mask_unit = self.mask_patch_size // self.patch_size
-        if any(g % self.mask_unit for g in self.grid_size):
-            raise ValueError(f'the {self.grid_size} token grid does not split into {self.mask_unit}x{self.mask_unit} '
+        self.unit = self.mask_patch_size // self.patch_size
+        if any(g % self.unit for g in self.grid_size):
+            raise ValueError(f'the {self.grid_size} token grid does not split into {self.unit}x{self.unit} '
                              f'mask units (mask_patch_size {self.mask_patch_size})')  # fmt: skip
         self.mask_token = nn.Parameter(torch.zeros(1, 1, self.embed_dim))
         nn.init.trunc_normal_(self.mask_token, std=0.02)  # SimMIM's init
@@ -79,7 +79,7 @@ class SimMIMViT(MAEViT):
         if mask_ratio > 0:
             if noise is None:
                 noise = torch.rand(x.shape[:2], device=x.device)
-            mask = unit_mask(noise, self.grid_size, self.mask_unit, mask_ratio).to(x.dtype)
+            mask = unit_mask(noise, self.grid_size, self.unit, mask_ratio).to(x.dtype)
             m = mask.unsqueeze(-1)
             x = x * (1 - m) + self.mask_token.to(x.dtype) * m
         x = x + self.pos_embed[:, 1:]
@@ -94,15 +94,13 @@ class SimMIMViT(MAEViT):
 
 
 @MODELS.register_module()
-class SimMIMSwin(nn.Module):
+class SimMIMSwin(MaskedSwin):
     """Swin Transformer (timm's ``SwinTransformer``) for SimMIM: the mask token replaces masked 4-px tokens after the
     patch embedding; the last stage's tokens (stride ``patch_size`` · 2^(stages − 1), 32 for Swin-B) each predict
     one prediction patch, which is also the mask unit (SimMIM's mask patch 32 = the encoder stride).
 
     Args:
-        img_size, patch_size, in_channels, embed_dim, depths, num_heads, window_size, mlp_ratio, drop_path_rate:
-            timm's ``SwinTransformer`` arguments (Swin-B: 128, (2, 2, 18, 2), (4, 8, 16, 32); SimMIM pretrains at
-            192 px with window 6).
+        as ``MaskedSwin`` (timm's ``SwinTransformer``); SimMIM pretrains Swin-B at 192 px with window 6.
     Returns tokens (B, L, C_last) of the last stage, no class token.
     """
 
@@ -123,31 +121,9 @@ class SimMIMSwin(nn.Module):
             objective=lambda m: weighted_mean(m(example_noise(2, 3, 16, 16), 0.5)),
         )
 
-    def __init__(
-        self,
-        img_size: Union[int, Sequence[int]] = 192,
-        patch_size: int = 4,
-        in_channels: int = 3,
-        embed_dim: int = 128,
-        depths: Sequence[int] = (2, 2, 18, 2),
-        num_heads: Sequence[int] = (4, 8, 16, 32),
-        window_size: int = 6,
-        mlp_ratio: float = 4.0,
-        drop_path_rate: float = 0.0,
-    ) -> None:
-        super().__init__()
-        self.swin = SwinTransformer(img_size=img_size, patch_size=patch_size, in_chans=in_channels, num_classes=0,
-                                    embed_dim=embed_dim, depths=tuple(depths), num_heads=tuple(num_heads),
-                                    window_size=window_size, mlp_ratio=mlp_ratio,
-                                    drop_path_rate=drop_path_rate)  # fmt: skip
-        self.in_channels, self.token_size = in_channels, patch_size
-        self.token_grid: Tuple[int, int] = tuple(self.swin.patch_embed.grid_size)
-        self.mask_unit = 2 ** (len(depths) - 1)  # tokens per prediction patch side
-        self.patch_size = patch_size * self.mask_unit
-        self.grid_size: Tuple[int, int] = (self.token_grid[0] // self.mask_unit, self.token_grid[1] // self.mask_unit)
-        self.num_patches = self.grid_size[0] * self.grid_size[1]
-        self.out_dim = self.swin.num_features
-        self.mask_token = nn.Parameter(torch.zeros(1, 1, 1, embed_dim))
+    def __init__(self, img_size: Union[int, Sequence[int]] = 192, window_size: int = 6, **kwargs) -> None:
+        super().__init__(img_size=img_size, window_size=window_size, **kwargs)
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, 1, self.embed_dim))
         nn.init.trunc_normal_(self.mask_token, std=0.02)
 
     def forward(
@@ -161,12 +137,11 @@ class SimMIMSwin(nn.Module):
             if noise is None:
                 noise = torch.rand(x.shape[0], self.num_patches, device=x.device)
             mask = dropped_tokens(noise, mask_ratio).to(x.dtype)  # (B, L) per prediction patch
-            m = patch_mask_to_image(mask, self.grid_size, self.mask_unit).permute(0, 2, 3, 1)  # (B, h, w, 1)
+            m = patch_mask_to_image(mask, self.grid_size, self.unit).permute(0, 2, 3, 1)  # (B, h, w, 1)
             x = x * (1 - m) + self.mask_token.to(x.dtype) * m
         x = self.swin.norm(self.swin.layers(x))  # (B, h', w', C_last)
         return x.flatten(1, 2), mask, None
 
     def no_weight_decay(self) -> Set[str]:
         """SimMIM exempts the mask token and Swin's relative-position tables from weight decay."""
-        names = {f'swin.{n}' for n, _ in self.swin.named_parameters() if 'relative_position_bias_table' in n}
-        return names | {'mask_token'}
+        return super().no_weight_decay() | {'mask_token'}

@@ -24,8 +24,10 @@ class MAEPretrainDecoder(BaseModule):
         out_channels: channels of the reconstructed input (image or latent).
         in_dim: encoder width. ``decoder_embed`` maps it to ``embed_dim`` (LMD's "latent linear layer").
         embed_dim, depth, num_heads, mlp_ratio: decoder transformer size.
-        negative_pos_embed: subtract the position table instead of adding it (the LMD authors' code, the paper's
-            "negative SPE"); off by default as in MAE and the LMD paper text.
+        negative_pos_embed: subtract the position table instead of adding it (the LMD paper text's "negative SPE"
+            and the authors' code); off by default, as in MAE.
+        cls_token: the encoder's tokens start with a class token (ViT); False for encoders without one (Swin:
+            GreenMIM), whose tokens are all patches and whose position table has no class row.
     """
 
     @classmethod
@@ -57,16 +59,19 @@ class MAEPretrainDecoder(BaseModule):
         num_heads: int = 16,
         mlp_ratio: float = 4.0,
         negative_pos_embed: bool = False,
+        cls_token: bool = True,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        self.extra = int(cls_token)  # leading tokens without a patch
         self.grid_size: Tuple[int, int] = (grid_size, grid_size) if isinstance(grid_size, int) else tuple(grid_size)
         self.num_patches = self.grid_size[0] * self.grid_size[1]
         self.embed_dim, self.negative_pos_embed = embed_dim, negative_pos_embed
         norm_layer = partial(nn.LayerNorm, eps=1e-6)
         self.decoder_embed = nn.Linear(in_dim, embed_dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
-        self.decoder_pos_embed = nn.Parameter(torch.zeros(1, self.num_patches + 1, embed_dim), requires_grad=False)
+        table = torch.zeros(1, self.num_patches + self.extra, embed_dim)
+        self.decoder_pos_embed = nn.Parameter(table, requires_grad=False)
         self.decoder_blocks = nn.ModuleList(
             Block(embed_dim, num_heads, mlp_ratio, qkv_bias=True, norm_layer=norm_layer, attn_layer=Attention)
             for _ in range(depth)
@@ -79,7 +84,7 @@ class MAEPretrainDecoder(BaseModule):
         """Sin-cos positions, N(0, 0.02) mask token, xavier linears (MAE)."""
         if self.is_init:  # done in __init__; the runner's second call must not re-draw the weights
             return
-        table = get_2d_sincos_pos_embed(self.embed_dim, self.grid_size, cls_token=True)
+        table = get_2d_sincos_pos_embed(self.embed_dim, self.grid_size, cls_token=bool(self.extra))
         self.decoder_pos_embed.data.copy_(table[None])
         nn.init.normal_(self.mask_token, std=0.02)
         self.apply(init_vit_weights)
@@ -89,15 +94,17 @@ class MAEPretrainDecoder(BaseModule):
             self._is_init = True  # nothing left for MMEngine to do (and no init report to dump)
 
     def forward(self, x: torch.Tensor, ids_restore: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """(B, 1 + kept, D_enc) encoder tokens -> (B, L, p·p·C) patch predictions (class token dropped)."""
-        x = self.decoder_embed(x)  # (B, 1 + kept, D)
+        """(B, 1 + kept, D_enc) encoder tokens (no class token with ``cls_token=False``) -> (B, L, p·p·C) patch
+        predictions (class token dropped)."""
+        x = self.decoder_embed(x)  # (B, extra + kept, D)
+        e = self.extra
         if ids_restore is not None:
             b, length = ids_restore.shape
-            mask_tokens = self.mask_token.expand(b, length + 1 - x.shape[1], -1)
-            body = torch.cat([x[:, 1:], mask_tokens], dim=1)  # (B, L, D) in shuffled order
+            mask_tokens = self.mask_token.expand(b, length + e - x.shape[1], -1)
+            body = torch.cat([x[:, e:], mask_tokens], dim=1)  # (B, L, D) in shuffled order
             body = torch.gather(body, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[-1]))  # unshuffle
-            x = torch.cat([x[:, :1], body], dim=1)  # (B, 1 + L, D)
+            x = torch.cat([x[:, :e], body], dim=1)  # (B, extra + L, D)
         x = x - self.decoder_pos_embed if self.negative_pos_embed else x + self.decoder_pos_embed
         for block in self.decoder_blocks:
             x = block(x)
-        return self.decoder_pred(self.decoder_norm(x))[:, 1:]  # (B, L, p·p·C)
+        return self.decoder_pred(self.decoder_norm(x))[:, e:]  # (B, L, p·p·C)

@@ -1,0 +1,50 @@
+"""The Swin encoder that masked image modelling builds on (SimMIM, GreenMIM): timm's ``SwinTransformer`` and the
+geometry ``LMD``'s backbone contract asks for, with one prediction patch — and one mask unit — per last-stage token."""
+
+from typing import Sequence, Set, Tuple, Union
+
+import torch.nn as nn
+from timm.models.swin_transformer import SwinTransformer
+
+
+class MaskedSwin(nn.Module):
+    """timm's ``SwinTransformer`` (``swin``) plus the prediction-patch geometry: ``unit`` first-stage tokens per
+    side of a last-stage token (2^(stages − 1)), ``patch_size`` its side on the input (the encoder stride, 32 for
+    Swin-B), ``grid_size``/``num_patches`` the grid of prediction patches.
+
+    Args:
+        img_size, patch_size, in_channels, embed_dim, depths, num_heads, window_size, mlp_ratio, drop_path_rate:
+            timm's ``SwinTransformer`` arguments (Swin-B: 128, (2, 2, 18, 2), (4, 8, 16, 32)).
+    """
+
+    def __init__(
+        self,
+        img_size: Union[int, Sequence[int]] = 224,
+        patch_size: int = 4,
+        in_channels: int = 3,
+        embed_dim: int = 128,
+        depths: Sequence[int] = (2, 2, 18, 2),
+        num_heads: Sequence[int] = (4, 8, 16, 32),
+        window_size: int = 7,
+        mlp_ratio: float = 4.0,
+        drop_path_rate: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.swin = SwinTransformer(img_size=img_size, patch_size=patch_size, in_chans=in_channels, num_classes=0,
+                                    embed_dim=embed_dim, depths=tuple(depths), num_heads=tuple(num_heads),
+                                    window_size=window_size, mlp_ratio=mlp_ratio,
+                                    drop_path_rate=drop_path_rate)  # fmt: skip
+        self.in_channels, self.embed_dim = in_channels, embed_dim
+        self.token_grid: Tuple[int, int] = tuple(self.swin.patch_embed.grid_size)
+        self.unit = 2 ** (len(depths) - 1)
+        if any(g % self.unit for g in self.token_grid):
+            raise ValueError(f'the {self.token_grid} token grid does not split into {self.unit}x{self.unit} units '
+                             f'(img_size / patch_size must be a multiple of 2^(stages - 1))')  # fmt: skip
+        self.patch_size = patch_size * self.unit
+        self.grid_size: Tuple[int, int] = (self.token_grid[0] // self.unit, self.token_grid[1] // self.unit)
+        self.num_patches = self.grid_size[0] * self.grid_size[1]
+        self.out_dim = self.swin.num_features
+
+    def no_weight_decay(self) -> Set[str]:
+        """Swin's relative-position tables are exempt from weight decay (SimMIM, GreenMIM)."""
+        return {f'swin.{n}' for n, _ in self.swin.named_parameters() if 'relative_position_bias_table' in n}
