@@ -1,9 +1,9 @@
 # SimMIM Swin-B pretraining on ImageNet-1k (Xie et al., 2022; LMD's Table 1 row), the settings of mmpretrain's
 # simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.py: 192-px random resized crops (scale 0.67-1), flips, mask
 # units of 32 px (the Swin-B encoder stride; 4-px tokens inside) at ratio 0.6, the mask token at masked tokens, a
-# linear head predicting each unit's raw pixels, L1 loss on masked pixels; AdamW lr 2e-4 per 512 images
-# (2048 per step), betas (0.9, 0.999), wd 0.05 (none on norms, biases, relative-position tables, mask token),
-# gradient clip 5, 10 warm-up epochs from 1e-6/2e-4, cosine to 1e-5 per 512 images, 100 epochs.
+# linear head predicting each unit's raw pixels, L1 loss on masked pixels, stochastic depth 0.1 (its Swin's default);
+# AdamW lr 2e-4 per 512 images (2048 per step), betas (0.9, 0.999), wd 0.05 (none on norms, biases and
+# relative-position tables), gradient clip 5, 10 warm-up epochs from 1e-6/2e-4, cosine to 1e-5 per 512 images, 100 epochs.
 #   tools/dist_train.sh configs/simmim/simmim_swinb_in1k.py 8
 _base_ = ['../_base_/datasets/in1k.py', '../_base_/default_runtime.py']
 model = dict(
@@ -11,7 +11,7 @@ model = dict(
     data_preprocessor=dict(type='ImgDataPreprocessor', mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375]),
     projector=dict(type='IdentityProjector', in_channels=3),
     backbone=dict(type='SimMIMSwin', img_size=192, patch_size=4, in_channels=3, embed_dim=128, depths=(2, 2, 18, 2),
-                  num_heads=(4, 8, 16, 32), window_size=6),  # fmt: skip
+                  num_heads=(4, 8, 16, 32), window_size=6, drop_path_rate=0.1),  # fmt: skip
     neck=dict(type='SimMIMLinearDecoder', in_dim=1024, patch_size=32, out_channels=3, skip_tokens=0),
     loss=dict(type='MaskedL1Loss'),
     mask_scheduler=dict(type='FixedMaskScheduler', ratio=0.6),
@@ -20,7 +20,7 @@ model = dict(
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='LoadImage', skip_corrupt=True),
     dict(type='RandomResizedCrop', scale=192, crop_ratio_range=(0.67, 1.0), aspect_ratio_range=(3 / 4, 4 / 3),
-         interpolation='bicubic'),
+         interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='PackInputs'),
 ]))  # fmt: skip
@@ -36,8 +36,7 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', betas=(0.9, 0.999), weight_decay=0.05),  # lr: from the recipe
     clip_grad=dict(max_norm=5.0),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0,
-                       custom_keys={'relative_position_bias_table': dict(decay_mult=0.0),
-                                    'mask_token': dict(decay_mult=0.0)}),  # fmt: skip
+                       custom_keys={'relative_position_bias_table': dict(decay_mult=0.0)}),  # fmt: skip
 )
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6 / 2e-4, by_epoch=True, begin=0, end=10),

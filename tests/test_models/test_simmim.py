@@ -165,3 +165,26 @@ def test_simmim_vit_trains_on_a_fixed_batch():
     )
     losses = fixed_batch_losses(model, ramp_images(3, 32))
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_iterative_unmasking_refuses_masks_in_units_of_several_tokens():
+    """Generating needs the model to hide exactly the tokens not generated yet; SimMIM's 2x2-token units cannot."""
+    from lmdkit.models.algorithms.lmd_sampler import iterative_unmask
+
+    model = simmim_lmd(
+        backbone=dict(
+            type='SimMIMViT',
+            img_size=16,
+            patch_size=4,
+            mask_patch_size=8,
+            in_channels=3,
+            embed_dim=32,
+            depth=1,
+            num_heads=2,
+        ),
+        neck=dict(type='SimMIMLinearDecoder', in_dim=32, patch_size=4, out_channels=3, skip_tokens=1),
+    )
+    visible = torch.zeros(1, 16, dtype=torch.bool)
+    visible[0, [0, 5, 10]] = True  # single tokens, not whole units
+    with pytest.raises(ValueError, match='masks single tokens'):
+        iterative_unmask(model.eval(), torch.randn(1, 16, 48), visible, [0.2, 1.0], torch.Generator().manual_seed(0))

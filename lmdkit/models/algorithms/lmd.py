@@ -143,8 +143,9 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         return self.extract_feat(inputs)
 
     def extract_feat(self, inputs: torch.Tensor) -> torch.Tensor:
-        """Encoder tokens of the unmasked input, (B, 1 + L, D), class token first. A backbone that predicts patches
-        itself (``neck=None``: ``MaskedUNet``) has no encoder tokens and is refused."""
+        """Encoder tokens of the unmasked input: (B, 1 + L, D), class token first, from a ViT; (B, L, D) of the last
+        stage from a Swin (SimMIM, GreenMIM). A backbone that predicts patches itself (``neck=None``: ``MaskedUNet``)
+        has no encoder tokens and is refused."""
         if self.neck is None:
             raise TypeError(f'LMD.extract_feat returns encoder tokens; {type(self.backbone).__name__} (neck=None) '
                             'predicts patches itself and has none: use predict_patches or reconstruct')  # fmt: skip

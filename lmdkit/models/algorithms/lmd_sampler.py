@@ -74,7 +74,11 @@ def iterative_unmask(
         noise = torch.where(visible, rand * 0.5, 0.5 + rand * 0.5)
         ratio = 1.0 - (n_vis + 0.5) / length  # int(L·(1 − ratio)) = n_vis exactly
         z = unpatchify(tokens, p, grid, c)
-        pred, _ = model.predict_patches(z, ratio, noise)  # (B, L, P)
+        pred, mask = model.predict_patches(z, ratio, noise)  # (B, L, P), (B, L)
+        if not torch.equal(mask.bool(), ~visible):
+            raise ValueError(f'{type(model.backbone).__name__} did not mask exactly the tokens not generated yet (its '
+                             'masks come in units of several tokens): iterative unmasking needs a backbone that '
+                             'masks single tokens, e.g. MAEViT')  # fmt: skip
         target = max(int(round(share * length)), n_vis + 1) if share < 1.0 else length
         # reveal target − n_vis masked positions chosen at random
         score = torch.rand(b, length, generator=generator).to(tokens.device).masked_fill(visible, -1.0)

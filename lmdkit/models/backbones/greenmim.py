@@ -63,6 +63,17 @@ class GreenMIMSwin(MaskedSwin):
             objective=lambda m: weighted_mean(m(example_noise(2, 3, 32, 32), 0.75)),
         )
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        for i, stage in enumerate(self.swin.layers):
+            res = (self.token_grid[0] >> i, self.token_grid[1] >> i)
+            for block in stage.blocks:
+                (wh, ww), (sh, sw) = block.window_size, block.shift_size
+                if wh != ww or sh != sw or res[0] % wh or res[1] % ww:
+                    raise ValueError(f'GreenMIMSwin needs square windows that tile every stage: stage {i} is '
+                                     f'{res[0]}x{res[1]} tokens with {wh}x{ww} windows; choose img_size, patch_size '
+                                     'and window_size so that each stage is a multiple of the window')  # fmt: skip
+
     def _coords(self, ids_keep: torch.Tensor, side: int) -> torch.Tensor:
         """(n, 2) grid coordinates, at a stage whose units are ``side`` tokens wide, of the tokens of the units
         ``ids_keep`` (k,): unit by unit, each unit's tokens in raster order."""
@@ -91,17 +102,25 @@ class GreenMIMSwin(MaskedSwin):
         self, x: torch.Tensor, mask_ratio: float = 0.0, noise: Optional[torch.Tensor] = None
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor], Optional[torch.Tensor]]:
         """(B, C, H, W) -> visible units' last-stage tokens (B, k, C_last), mask (B, L) (None when nothing is
-        masked) and ids_restore (B, L) (None likewise). One mask serves the whole batch, drawn from the first row
-        of ``noise`` (B, L), per unit, as the official per-batch masking."""
+        masked) and ids_restore (B, L) (None likewise); ``noise`` (B, L) is per unit. In training one mask serves
+        the whole batch, drawn from the first row of ``noise`` (the official per-batch masking); in evaluation each
+        sample gets its own (validation's seeded masks, iterative unmasking), one sample at a time."""
+        if not mask_ratio:
+            return self._encode(self.swin.patch_embed(x), torch.arange(self.num_patches, device=x.device)), None, None
         b = x.shape[0]
-        x = self.swin.patch_embed(x)  # (B, h, w, D)
-        mask = ids_restore = None
-        ids_keep = torch.arange(self.num_patches, device=x.device)
-        if mask_ratio > 0:
-            noise = torch.rand(1, self.num_patches, device=x.device) if noise is None else noise[:1]
-            _, mask, ids_restore = random_masking(noise.new_zeros(1, self.num_patches, 1), mask_ratio, noise)
-            ids_keep = torch.argsort(ids_restore[0])[: num_kept(self.num_patches, mask_ratio)]
-            mask, ids_restore = mask.expand(b, -1), ids_restore.expand(b, -1)
+        if noise is None:
+            noise = torch.rand(b, self.num_patches, device=x.device)
+        if not self.training and b > 1:
+            outs = [self.forward(x[i : i + 1], mask_ratio, noise[i : i + 1]) for i in range(b)]
+            return tuple(torch.cat(parts) for parts in zip(*outs))
+        noise = noise[:1]
+        _, mask, ids_restore = random_masking(noise.new_zeros(1, self.num_patches, 1), mask_ratio, noise)
+        ids_keep = torch.argsort(ids_restore[0])[: num_kept(self.num_patches, mask_ratio)]
+        tokens = self._encode(self.swin.patch_embed(x), ids_keep)
+        return tokens, mask.expand(b, -1), ids_restore.expand(b, -1)
+
+    def _encode(self, x: torch.Tensor, ids_keep: torch.Tensor) -> torch.Tensor:
+        """The stages on the tokens of the units ``ids_keep`` of the embedded input (B, h, w, D) -> (B, k, C_last)."""
         side = self.unit
         coords = self._coords(ids_keep, side)  # (n, 2) on the first-stage grid
         x = x[:, coords[:, 0], coords[:, 1]]  # (B, n, D): the visible tokens, unit by unit
@@ -112,4 +131,4 @@ class GreenMIMSwin(MaskedSwin):
                 coords = self._coords(ids_keep, side)
             for block in stage.blocks:
                 x = self._block(block, x, coords)
-        return self.swin.norm(x), mask, ids_restore
+        return self.swin.norm(x)

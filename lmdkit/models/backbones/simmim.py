@@ -79,8 +79,8 @@ class SimMIMViT(MAEViT):
         if mask_ratio > 0:
             if noise is None:
                 noise = torch.rand(x.shape[:2], device=x.device)
-            mask = unit_mask(noise, self.grid_size, self.unit, mask_ratio).to(x.dtype)
-            m = mask.unsqueeze(-1)
+            mask = unit_mask(noise.float(), self.grid_size, self.unit, mask_ratio)  # float32: the loss counts it
+            m = mask.unsqueeze(-1).to(x.dtype)
             x = x * (1 - m) + self.mask_token.to(x.dtype) * m
         x = x + self.pos_embed[:, 1:]
         cls = (self.cls_token + self.pos_embed[:, :1]).expand(x.shape[0], -1, -1)
@@ -136,8 +136,8 @@ class SimMIMSwin(MaskedSwin):
         if mask_ratio > 0:
             if noise is None:
                 noise = torch.rand(x.shape[0], self.num_patches, device=x.device)
-            mask = dropped_tokens(noise, mask_ratio).to(x.dtype)  # (B, L) per prediction patch
-            m = patch_mask_to_image(mask, self.grid_size, self.unit).permute(0, 2, 3, 1)  # (B, h, w, 1)
+            mask = dropped_tokens(noise.float(), mask_ratio)  # (B, L) per prediction patch, float32
+            m = patch_mask_to_image(mask, self.grid_size, self.unit).permute(0, 2, 3, 1).to(x.dtype)  # (B, h, w, 1)
             x = x * (1 - m) + self.mask_token.to(x.dtype) * m
         x = self.swin.norm(self.swin.layers(x))  # (B, h', w', C_last)
         return x.flatten(1, 2), mask, None

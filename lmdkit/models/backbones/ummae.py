@@ -21,12 +21,12 @@ UNIFORM_RATIO = 0.75  # one token of each 2x2 block kept
 def uniform_sampling_noise(noise: torch.Tensor, grid: Tuple[int, int]) -> torch.Tensor:
     """(B, L) noise whose ascending order keeps exactly one token per 2x2 block, in raster order, then the dropped
     ones: what ``random_masking`` at ratio 0.75 turns into UM-MAE's uniform sampling. Which token of each block is
-    kept comes from ``noise`` (B, L) shuffling a balanced pool of the four positions, as the official generator
-    does, so the four are used about equally in every image."""
+    kept comes from ``noise`` (B, L) shuffling a pool holding each of the four positions equally often, about twice
+    as many as there are blocks (the official generator's 4·⌈blocks/2⌉), of which the first ``blocks`` are used."""
     b, length = noise.shape
     gh, gw = grid
     blocks = (gh // 2) * (gw // 2)
-    pool_size = -(-blocks // 4) * 4  # the four positions, repeated to cover every block (<= L)
+    pool_size = 4 * -(-blocks // 2)  # the four positions, each ⌈blocks/2⌉ times (<= L)
     pool = torch.arange(pool_size, device=noise.device) % 4
     choice = pool[torch.argsort(noise[:, :pool_size], dim=1)[:, :blocks]]  # (B, blocks): 0..3 = (dy, dx)
     keep = torch.zeros(b, gh // 2, 2, gw // 2, 2, device=noise.device)

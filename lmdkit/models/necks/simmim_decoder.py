@@ -1,5 +1,7 @@
 """SimMIM's prediction head: one linear map from each encoder token to the raw inputs of its prediction patch."""
 
+from typing import Optional
+
 import torch
 import torch.nn as nn
 
@@ -33,6 +35,9 @@ class SimMIMLinearDecoder(nn.Module):
         self.skip_tokens = skip_tokens
         self.proj = nn.Linear(in_dim, patch_size * patch_size * out_channels)
 
-    def forward(self, tokens: torch.Tensor, ids_restore: None = None) -> torch.Tensor:
-        """``ids_restore`` is part of LMD's neck call and unused: SimMIM's tokens are already in grid order."""
+    def forward(self, tokens: torch.Tensor, ids_restore: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``ids_restore`` is part of LMD's neck call: SimMIM's encoders keep every token in grid order (None)."""
+        if ids_restore is not None:
+            raise ValueError('SimMIMLinearDecoder predicts from tokens in grid order; its encoder dropped tokens '
+                             '(ids_restore given): pair it with SimMIMViT or SimMIMSwin')  # fmt: skip
         return self.proj(tokens[:, self.skip_tokens :])
