@@ -149,21 +149,16 @@ def test_masked_l1_is_the_mean_absolute_error_over_masked_pixels():
     torch.testing.assert_close(loss(pred, target, mask), expected)
 
 
+def simmim_vit_lmd(size: int, patch: int, depth: int):
+    """A SimMIM ViT (32 wide, mask units of 2x2 patches) inside LMD."""
+    vit = dict(type='SimMIMViT', img_size=size, patch_size=patch, mask_patch_size=2 * patch, in_channels=3,
+               embed_dim=32, depth=depth, num_heads=2)  # fmt: skip
+    head = dict(type='SimMIMLinearDecoder', in_dim=32, patch_size=patch, out_channels=3, skip_tokens=1)
+    return simmim_lmd(backbone=vit, neck=head)
+
+
 def test_simmim_vit_trains_on_a_fixed_batch():
-    model = simmim_lmd(
-        backbone=dict(
-            type='SimMIMViT',
-            img_size=32,
-            patch_size=8,
-            mask_patch_size=16,
-            in_channels=3,
-            embed_dim=32,
-            depth=2,
-            num_heads=2,
-        ),
-        neck=dict(type='SimMIMLinearDecoder', in_dim=32, patch_size=8, out_channels=3, skip_tokens=1),
-    )
-    losses = fixed_batch_losses(model, ramp_images(3, 32))
+    losses = fixed_batch_losses(simmim_vit_lmd(32, 8, 2), ramp_images(3, 32))
     assert losses[-1] < 0.5 * losses[0]
 
 
@@ -171,19 +166,7 @@ def test_iterative_unmasking_refuses_masks_in_units_of_several_tokens():
     """Generating needs the model to hide exactly the tokens not generated yet; SimMIM's 2x2-token units cannot."""
     from lmdkit.models.algorithms.lmd_sampler import iterative_unmask
 
-    model = simmim_lmd(
-        backbone=dict(
-            type='SimMIMViT',
-            img_size=16,
-            patch_size=4,
-            mask_patch_size=8,
-            in_channels=3,
-            embed_dim=32,
-            depth=1,
-            num_heads=2,
-        ),
-        neck=dict(type='SimMIMLinearDecoder', in_dim=32, patch_size=4, out_channels=3, skip_tokens=1),
-    )
+    model = simmim_vit_lmd(16, 4, 1)
     visible = torch.zeros(1, 16, dtype=torch.bool)
     visible[0, [0, 5, 10]] = True  # single tokens, not whole units
     with pytest.raises(ValueError, match='masks single tokens'):
