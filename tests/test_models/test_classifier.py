@@ -146,3 +146,20 @@ def test_convnet_classifier_fits_a_batch():
     assert losses[-1] < 0.1 * losses[0]
     model.eval()
     assert [p['pred_label'] for p in model(**data, mode='predict')] == (torch.arange(8) % 4).tolist()
+
+
+@pytest.mark.parametrize('swin', ['SimMIMSwin', 'GreenMIMSwin'])
+def test_swin_encoders_classify_by_their_mean_last_stage_token(swin):
+    """Encoders without a class token (SimMIM's and GreenMIM's Swin): avg pooling over all their tokens, at the
+    width of their last stage; 'token' pooling is refused."""
+    backbone = dict(type=swin, img_size=16, patch_size=2, in_channels=1, embed_dim=16, depths=(2, 2),
+                    num_heads=(1, 2), window_size=4)  # fmt: skip
+    cfg = dict(type='ImageClassifier', projector=dict(type='IdentityProjector', in_channels=1), backbone=backbone,
+               head=dict(type='LinearClsHead', num_classes=3))  # fmt: skip
+    model = MODELS.build(cfg).eval()
+    x = torch.randn(2, 1, 16, 16)
+    tokens = model.backbone.swin.forward_features(x).flatten(1, 2)  # (2, 4, 32): timm's last stage
+    torch.testing.assert_close(model.extract_feat(x), model.fc_norm(tokens.mean(1)), rtol=1e-4, atol=1e-5)
+    assert model(x, mode='tensor').shape == (2, 3)
+    with pytest.raises(ValueError, match='has none'):
+        MODELS.build(dict(cfg, global_pool='token'))

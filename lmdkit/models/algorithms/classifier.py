@@ -80,7 +80,12 @@ class ImageClassifier(LatentInput, BaseAlgorithm):
         self.backbone = MODELS.build(backbone)
         check_latent_channels(self.projector, self.backbone.in_channels, 'backbone')
         self.global_pool = global_pool
-        dim = self.backbone.embed_dim
+        dim = self.backbone.out_dim  # the width of its tokens (or pooled features)
+        # token backbones say how many class tokens lead their patches: MAEViT 1, the Swin encoders 0
+        self.num_prefix = self.backbone.num_prefix_tokens if global_pool != 'none' else 0
+        if global_pool == 'token' and self.num_prefix == 0:
+            raise ValueError(f"global_pool='token' reads a class token, and {type(self.backbone).__name__} has none: "
+                             "use global_pool='avg'")  # fmt: skip
         eps = self.backbone.norm.eps if isinstance(getattr(self.backbone, 'norm', None), nn.LayerNorm) else 1e-6
         self.fc_norm = nn.LayerNorm(dim, eps=eps) if global_pool == 'avg' else nn.Identity()
         self.head = MODELS.build(dict(head, in_channels=head.get('in_channels', dim)))
@@ -109,8 +114,8 @@ class ImageClassifier(LatentInput, BaseAlgorithm):
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.freeze_backbone):  # probes: no graph
             if self.global_pool == 'none':
                 return self.backbone(x)  # (B, D)
-            tokens, _, _ = self.backbone(x, 0.0)  # (B, 1 + L, D)
-            pooled = tokens[:, 1:].mean(dim=1) if self.global_pool == 'avg' else tokens[:, 0]
+            tokens, _, _ = self.backbone(x, 0.0)  # (B, prefix + L, D)
+            pooled = tokens[:, self.num_prefix :].mean(dim=1) if self.global_pool == 'avg' else tokens[:, 0]
             return self.fc_norm(pooled)
 
     def loss(self, inputs: torch.Tensor, data_samples: Optional[dict]) -> Dict[str, torch.Tensor]:

@@ -41,6 +41,7 @@ class ConvNet(BaseModule):
     ) -> None:
         super().__init__(init_cfg=init_cfg)
         self.in_channels, self.input_size, self.embed_dim = in_channels, input_size, widths[-1]
+        self.out_dim = widths[-1]  # pooled features (B, out_dim)
         layers, ch = [], in_channels
         for i, w in enumerate(widths):
             for _ in range(2):

@@ -43,7 +43,7 @@ class MaskedSwin(nn.Module):
         self.patch_size = patch_size * self.unit
         self.grid_size: Tuple[int, int] = (self.token_grid[0] // self.unit, self.token_grid[1] // self.unit)
         self.num_patches = self.grid_size[0] * self.grid_size[1]
-        self.out_dim = self.swin.num_features
+        self.out_dim, self.num_prefix_tokens = self.swin.num_features, 0  # last-stage tokens, no class token
 
     def no_weight_decay(self) -> Set[str]:
         """Swin's relative-position tables are exempt from weight decay (SimMIM, GreenMIM)."""

@@ -81,6 +81,7 @@ class MAEViT(BaseModule):
         super().__init__(init_cfg=init_cfg)
         embed_dim, depth, num_heads = resolve_arch(arch, embed_dim, depth, num_heads)
         self.embed_dim, self.depth, self.patch_size, self.in_channels = embed_dim, depth, patch_size, in_channels
+        self.out_dim, self.num_prefix_tokens = embed_dim, 1  # its tokens: the class token, then the patches
         self.patch_embed = PatchEmbed(img_size, patch_size, in_channels, embed_dim)
         self.grid_size: Tuple[int, int] = tuple(self.patch_embed.grid_size)
         self.num_patches = self.patch_embed.num_patches
