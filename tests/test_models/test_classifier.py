@@ -163,3 +163,27 @@ def test_swin_encoders_classify_by_their_mean_last_stage_token(swin):
     assert model(x, mode='tensor').shape == (2, 3)
     with pytest.raises(ValueError, match='has none'):
         MODELS.build(dict(cfg, global_pool='token'))
+
+
+def test_a_pretrained_swin_encoder_loads_and_survives_init_weights(tmp_path):
+    """A GreenMIM pretraining checkpoint starts a classifier: the runner's init_weights loads it and does not let
+    timm's own init re-draw the weights afterwards."""
+    backbone = dict(type='GreenMIMSwin', img_size=16, patch_size=2, in_channels=1, embed_dim=16, depths=(2, 2),
+                    num_heads=(1, 2), window_size=4)  # fmt: skip
+    pretrained = MODELS.build(backbone)
+    for p in pretrained.parameters():
+        p.data.normal_(0, 0.1)
+    torch.save(dict(state_dict={'backbone.' + k: v for k, v in pretrained.state_dict().items()}), tmp_path / 'pre.pth')
+    init = dict(type='PretrainedEncoder', checkpoint=str(tmp_path / 'pre.pth'), prefix='backbone.')
+    model = MODELS.build(
+        dict(
+            type='ImageClassifier',
+            projector=dict(type='IdentityProjector', in_channels=1),
+            backbone=dict(backbone, init_cfg=init),
+            head=dict(type='LinearClsHead', num_classes=3),
+        )
+    )
+    model.init_weights()
+    ours = model.backbone.state_dict()
+    assert all(torch.equal(ours[k], v) for k, v in pretrained.state_dict().items())
+    assert model.backbone.pretrained_report['missing'] == []

@@ -1,13 +1,13 @@
 """The Swin encoder that masked image modelling builds on (SimMIM, GreenMIM): timm's ``SwinTransformer`` and the
 geometry ``LMD``'s backbone contract asks for, with one prediction patch — and one mask unit — per last-stage token."""
 
-from typing import Sequence, Set, Tuple, Union
+from typing import Optional, Sequence, Set, Tuple, Union
 
-import torch.nn as nn
+from mmengine.model import BaseModule, initialize
 from timm.models.swin_transformer import SwinTransformer
 
 
-class MaskedSwin(nn.Module):
+class MaskedSwin(BaseModule):
     """timm's ``SwinTransformer`` (``swin``) plus the prediction-patch geometry: ``unit`` first-stage tokens per
     side of a last-stage token (2^(stages − 1)), ``patch_size`` its side on the input (the encoder stride, 32 for
     Swin-B), ``grid_size``/``num_patches`` the grid of prediction patches.
@@ -15,6 +15,8 @@ class MaskedSwin(nn.Module):
     Args:
         img_size, patch_size, in_channels, embed_dim, depths, num_heads, window_size, mlp_ratio, drop_path_rate:
             timm's ``SwinTransformer`` arguments (Swin-B: 128, (2, 2, 18, 2), (4, 8, 16, 32)).
+        init_cfg: e.g. ``dict(type='PretrainedEncoder', checkpoint=..., prefix='backbone.')`` to start a classifier
+            from a SimMIM/GreenMIM pretraining checkpoint; applied once, by ``init_weights``.
     """
 
     def __init__(
@@ -28,8 +30,9 @@ class MaskedSwin(nn.Module):
         window_size: int = 7,
         mlp_ratio: float = 4.0,
         drop_path_rate: float = 0.0,
+        init_cfg: Optional[dict] = None,
     ) -> None:
-        super().__init__()
+        super().__init__(init_cfg=init_cfg)
         self.swin = SwinTransformer(img_size=img_size, patch_size=patch_size, in_chans=in_channels, num_classes=0,
                                     embed_dim=embed_dim, depths=tuple(depths), num_heads=tuple(num_heads),
                                     window_size=window_size, mlp_ratio=mlp_ratio,
@@ -44,6 +47,14 @@ class MaskedSwin(nn.Module):
         self.grid_size: Tuple[int, int] = (self.token_grid[0] // self.unit, self.token_grid[1] // self.unit)
         self.num_patches = self.grid_size[0] * self.grid_size[1]
         self.out_dim, self.num_prefix_tokens = self.swin.num_features, 0  # last-stage tokens, no class token
+
+    def init_weights(self) -> None:
+        """timm initialises the Swin at construction; only ``init_cfg`` (pretrained weights) is applied here, once,
+        so building never needs the file. MMEngine's own traversal is skipped: it would then call timm's
+        ``SwinTransformer.init_weights`` and re-draw the loaded weights."""
+        if self.init_cfg and not self.is_init:
+            initialize(self, self.init_cfg)
+        self._is_init = True
 
     def no_weight_decay(self) -> Set[str]:
         """Swin's relative-position tables are exempt from weight decay (SimMIM, GreenMIM)."""

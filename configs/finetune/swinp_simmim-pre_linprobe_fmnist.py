@@ -1,0 +1,12 @@
+# Linear probe of the SimMIM Swin-pico encoder on full Fashion-MNIST (the MAE probe protocol of
+# vitp_mae-pre_linprobe_fmnist.py): frozen encoder, the mean of its last-stage tokens (it has no class token),
+# BatchNorm + linear head. Pretrain with configs/simmim/simmim_swinp_fmnist.py.
+_base_ = ['./vitp_mae-pre_linprobe_fmnist.py']
+model = dict(
+    backbone=dict(_delete_=True, type='SimMIMSwin', img_size=32, patch_size=2, in_channels=1, embed_dim=32,
+                  depths=(2, 2, 2), num_heads=(2, 4, 8), window_size=4,
+                  init_cfg=dict(type='PretrainedEncoder', checkpoint='work_dirs/simmim_swinp_fmnist/iter_6000.pth',
+                                prefix='backbone.')),  # fmt: skip
+    global_pool='avg',
+)
+prerequisites = dict(pretrained=dict(train='configs/simmim/simmim_swinp_fmnist.py'))
