@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from lmdkit.models.backbones import GreenMIMSwin
+from lmdkit.models.backbones.greenmim import window_layout
 from lmdkit.registry import MODELS
 
 from ..conftest import fixed_batch_losses, ramp_images
@@ -45,7 +46,7 @@ def test_group_window_attention_is_attention_within_each_windows_visible_tokens(
     ids_keep = torch.argsort(ids_restore[0])[:4].tolist()
     coords = torch.tensor([[k // 4 * 4 + dy, k % 4 * 4 + dx] for k in ids_keep for dy in range(4) for dx in range(4)])
     tokens = model.swin.patch_embed(x)[:, coords[:, 0], coords[:, 1]]
-    ours = model._block(block, tokens, coords)
+    ours = model._block(block, tokens, window_layout(coords, 4, shift))
     assert 'out' not in seen
     h = block.norm1(tokens)
     expected = tokens.clone()

@@ -23,17 +23,14 @@ from ..layers import num_kept, random_masking
 from .swin_mim import MaskedSwin
 
 
-def window_attention_bias(
-    coords: torch.Tensor, window: int, shift: int, table: torch.Tensor, num_heads: int
-) -> torch.Tensor:
-    """(heads, n, n) additive attention bias of tokens at grid ``coords`` (n, 2): Swin's relative-position bias at
-    their true offsets between tokens of one (shifted) window, −inf between windows."""
+def window_layout(coords: torch.Tensor, window: int, shift: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """For tokens at grid ``coords`` (n, 2) under (shifted) windows: (n, n) indices into Swin's relative-position
+    table at their true offsets, and (n, n) True where two tokens share a window. The same for every block of a
+    stage with this window and shift, so computed once per stage."""
     group = torch.div(coords + (window - shift) % window, window, rounding_mode='floor')  # window of each token
-    same = (group[:, None, :] == group[None, :, :]).all(-1)  # (n, n)
+    same = (group[:, None, :] == group[None, :, :]).all(-1)
     offset = (coords[:, None, :] - coords[None, :, :]).clamp(-(window - 1), window - 1) + window - 1
-    index = offset[..., 0] * (2 * window - 1) + offset[..., 1]  # Swin's relative_position_index formula
-    bias = table[index.reshape(-1)].reshape(*index.shape, num_heads).permute(2, 0, 1)
-    return bias.masked_fill(~same, float('-inf'))
+    return offset[..., 0] * (2 * window - 1) + offset[..., 1], same  # Swin's relative_position_index formula
 
 
 @MODELS.register_module()
@@ -81,11 +78,12 @@ class GreenMIMSwin(MaskedSwin):
         local = torch.stack(torch.meshgrid(torch.arange(side), torch.arange(side), indexing='ij'), -1).reshape(-1, 2)
         return (torch.stack([gy, gx], -1)[:, None, :] * side + local.to(ids_keep.device)[None]).reshape(-1, 2)
 
-    def _block(self, block: nn.Module, x: torch.Tensor, coords: torch.Tensor) -> torch.Tensor:
-        """One timm ``SwinTransformerBlock`` on visible tokens (B, n, C) at ``coords``."""
+    def _block(self, block: nn.Module, x: torch.Tensor, layout: Tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+        """One timm ``SwinTransformerBlock`` on visible tokens (B, n, C) with their ``window_layout``: the block's
+        relative-position bias within windows, −inf between them."""
         attn, b, n, c = block.attn, *x.shape
-        bias = window_attention_bias(coords, block.window_size[0], block.shift_size[0],
-                                     attn.relative_position_bias_table, attn.num_heads)  # fmt: skip
+        index, same = layout
+        bias = attn.relative_position_bias_table[index].permute(2, 0, 1).masked_fill(~same, float('-inf'))
         q, k, v = attn.qkv(block.norm1(x)).reshape(b, n, 3, attn.num_heads, -1).permute(2, 0, 3, 1, 4)
         out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype),
                                              dropout_p=attn.attn_drop.p if self.training else 0.0)  # fmt: skip
@@ -129,6 +127,10 @@ class GreenMIMSwin(MaskedSwin):
                 x = self._merge(stage.downsample, x, len(ids_keep), side)
                 side //= 2
                 coords = self._coords(ids_keep, side)
+            layouts = {}  # per (window, shift): plain and shifted blocks alternate
             for block in stage.blocks:
-                x = self._block(block, x, coords)
+                key = (block.window_size[0], block.shift_size[0])
+                if key not in layouts:
+                    layouts[key] = window_layout(coords, *key)
+                x = self._block(block, x, layouts[key])
         return self.swin.norm(x)
