@@ -82,6 +82,8 @@ FUNCTIONS = _child('function', MMENGINE_FUNCTIONS, 'lmdkit.datasets')
 MODELS = _child('model', MMENGINE_MODELS, 'lmdkit.models')
 WEIGHT_INITIALIZERS = _child('weight initializer', MMENGINE_WEIGHT_INITIALIZERS, 'lmdkit.models')
 MASK_SCHEDULERS = Registry('mask scheduler', scope='lmdkit', locations=['lmdkit.models.mask_schedulers'])
+#: which tokens each block of a transformer denoiser sees in a training step (TREAD, deferred masking, ...)
+TOKEN_PLANS = Registry('token plan', scope='lmdkit', locations=['lmdkit.models.token_plans'])
 
 METRICS = _child('metric', MMENGINE_METRICS, 'lmdkit.evaluation')
 EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR, 'lmdkit.evaluation')

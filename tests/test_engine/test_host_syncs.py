@@ -152,6 +152,21 @@ TINY_MDT = {
     ],  # fmt: skip
 }
 
+TINY_TREAD = {
+    **TINY_MDT,
+    'model.denoiser': dict(type='DiT', arch='p', hidden_size=32, depth=3, num_heads=2, input_size=32, patch_size=4,
+                           in_channels=1, num_classes=10, learn_sigma=True),
+    'model.mask_scheduler': dict(type='FixedMaskScheduler', ratio=0.5),
+    'model.token_plan': dict(type='TokenRouting', start=1, stop=2),
+}  # fmt: skip
+TINY_MASKDIT = {
+    **TINY_TREAD,
+    'model.denoiser': dict(TINY_TREAD['model.denoiser'], type='MaskDiT', decoder_hidden_size=16, decoder_depth=1,
+                           decoder_num_heads=2),
+    'model.token_plan': dict(type='DeferredMasking', start=0),
+    'model.mae_loss': dict(type='MaskedMSELoss', norm_pix=True, loss_weight=0.1),
+}  # fmt: skip
+
 
 TINY_VQGAN = {
     **{f'{split}_dataloader.dataset.type': 'EmbeddedFashionMNIST' for split in ('train', 'val')},
@@ -170,6 +185,8 @@ TINY_VQGAN = {
         (QUICK_START, {'train_dataloader.batch_size': 8, 'optim_wrapper.clip_grad': dict(max_norm=1.0)}, 1),
         ('configs/dit/dit_p4_fmnist-mini.py', TINY_DIT, 1),
         ('configs/dit/dit_p4_fmnist-mini.py', TINY_MDT, 1),
+        ('configs/dit/dit_p4_fmnist-mini.py', TINY_TREAD, 1),
+        ('configs/dit/dit_p4_fmnist-mini.py', TINY_MASKDIT, 1),
         (
             'configs/finetune/vitp_quickstart-pre_fmnist-mini.py',
             {
@@ -182,7 +199,7 @@ TINY_VQGAN = {
         ),
         ('configs/vqgan/vqgan_f4_fmnist.py', TINY_VQGAN, 2),
     ],
-    ids=['lmd', 'lmd-clip', 'dit-ema', 'mdtv2-ema', 'finetune-mixup', 'vqgan-gan'],
+    ids=['lmd', 'lmd-clip', 'dit-ema', 'mdtv2-ema', 'tread-ema', 'maskdit-ema', 'finetune-mixup', 'vqgan-gan'],
 )
 def test_a_training_iteration_waits_for_the_device_once_per_optimiser_step(config, options, steps):
     counters = load_audit_tool().audit(osp.join(ROOT, config), iters=2, warmup=2, cfg_options=options)

@@ -10,12 +10,12 @@ from typing import Dict, List, Optional
 import torch
 
 from lmdkit.diffusion import GaussianDiffusion, guided_model, sample
-from lmdkit.registry import MASK_SCHEDULERS, MODELS
+from lmdkit.registry import MASK_SCHEDULERS, MODELS, TOKEN_PLANS
 from lmdkit.utils.images import to_uint8
 from lmdkit.utils.options import merge_options
 
 from ..example import ComponentExample, example_images, loss_terms
-from ..layers import num_kept
+from ..layers import num_kept, patch_mask_to_image, patchify
 from ..projectors import build_frozen_projector, check_latent_channels
 from .base import BaseAlgorithm
 from .latent_input import LatentInput
@@ -48,6 +48,14 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         full_loss_weight: weight of the full-input pass's loss (MDT: 1); 0 skips that pass, so training sees
             masked inputs only (the ablation of full and masked latent tokens). Validation and sampling always use
             the full input.
+        token_plan: ``TOKEN_PLANS`` config (``TokenRouting`` for TREAD, ``DeferredMasking`` for MicroDiT): one
+            training pass whose blocks see the tokens the plan draws at the scheduler's ratio, instead of MDT's two
+            passes. Needs ``mask_scheduler`` and a denoiser that takes routes (``DiT``). A plan whose tokens never
+            rejoin trains on the kept tokens' latents only. Ratio 0 is the dense DiT step, exactly.
+        mae_loss: ``MODELS`` loss config (MaskDiT: ``dict(type='MaskedMSELoss', norm_pix=True, loss_weight=0.1)``)
+            added to a token plan's step whose dropped tokens never rejoin: the denoiser's output there (its first
+            latent channels) against the noisy input's patches. Needs a denoiser that predicts dropped tokens
+            (``MaskDiT``; DiT gives zeros there).
         val_sampling: when set (a dict of ``sampling`` overrides, e.g. ``dict(steps=25)``), ``predict`` also
             generates one sample per validation item, conditioned on its label and seeded by its index, returned
             as ``gen_image`` (uint8) for ``GenerativeMetric``.
@@ -88,6 +96,8 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         masked_loss_on: str = 'all',
         full_loss_weight: float = 1.0,
         val_sampling: Optional[dict] = None,
+        token_plan: Optional[dict] = None,
+        mae_loss: Optional[dict] = None,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -102,14 +112,35 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         self.diffusion = GaussianDiffusion.build(**diffusion)
         self.latent_scale, self.val_seed = latent_scale, val_seed
         self.mask_scheduler = MASK_SCHEDULERS.build(mask_scheduler) if mask_scheduler is not None else None
-        if self.mask_scheduler is not None and not getattr(self.denoiser, 'supports_masking', False):
+        if token_plan is not None and mask_scheduler is None:
+            raise ValueError(
+                "token_plan draws tokens at the mask scheduler's ratio: set model.mask_scheduler "
+                "(e.g. dict(type='FixedMaskScheduler', ratio=0.5))"
+            )
+        if mask_scheduler is not None and token_plan is None and not getattr(self.denoiser, 'supports_masking', False):
             raise ValueError(f'mask_scheduler needs a denoiser with a masked pass (MDT); '
                              f'{type(self.denoiser).__name__} has none')  # fmt: skip
         self.mask_ratio = self.mask_scheduler(0.0, 0) if self.mask_scheduler is not None else 0.0
+        self.token_plan = TOKEN_PLANS.build(token_plan) if token_plan is not None else None
+        if self.token_plan is not None:
+            if not getattr(self.denoiser, 'supports_routes', False):
+                raise ValueError(f'token_plan needs a denoiser that takes token routes (DiT); '
+                                 f'{type(self.denoiser).__name__} does not')  # fmt: skip
+            self.token_plan.check_depth(self.denoiser.depth)
+        if mae_loss is not None and token_plan is None:
+            raise ValueError(
+                'mae_loss is taken on the tokens a token plan drops: set model.token_plan '
+                "(MaskDiT: dict(type='DeferredMasking', start=0))"
+            )
+        self.mae_loss = MODELS.build(mae_loss) if mae_loss is not None else None
         if masked_loss_on not in ('all', 'masked'):
             raise ValueError(f"masked_loss_on must be 'all' or 'masked', got {masked_loss_on!r}")
-        if self.mask_scheduler is None and (masked_loss_on != 'all' or full_loss_weight != 1.0):
-            raise ValueError('masked_loss_on and full_loss_weight shape the masked pass: set a mask_scheduler (MDT)')
+        if (self.mask_scheduler is None or token_plan is not None) and (
+            masked_loss_on != 'all' or full_loss_weight != 1.0
+        ):
+            raise ValueError(
+                "masked_loss_on and full_loss_weight shape MDT's masked pass: set a mask_scheduler and no token_plan"
+            )
         if masked_loss_weight < 0 or full_loss_weight < 0:
             raise ValueError(f'loss weights must be >= 0, got masked_loss_weight={masked_loss_weight}, '
                              f'full_loss_weight={full_loss_weight}')  # fmt: skip
@@ -143,6 +174,11 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         if self.mask_scheduler is None:
             losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
             out = dict(loss=losses['loss'].mean())
+        elif self.token_plan is not None:
+            losses = self._routed_losses(z, t, y)
+            out = dict(loss=losses['loss'].mean())
+            if 'mae' in losses:  # logged for reference; already part of the loss
+                out['mae'] = losses['mae'].detach()
         else:  # MDT: same timesteps, fresh noise (as the official trainer); MMEngine sums the 'loss_*' terms
             out = {}
             if self.full_loss_weight:
@@ -163,6 +199,28 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         if 'vb' in losses:  # logged for reference; already part of the loss
             out['vb'] = losses['vb'].detach().mean()
         return out
+
+    def _routed_losses(self, z: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
+        """One pass on the token plan's route at the current ratio; a route whose tokens never rejoin weights the
+        loss by the kept tokens' latent pixels."""
+        route = self.token_plan.route(z.shape[0], self.denoiser.num_tokens, self.mask_ratio, z.device)
+        if route is None or route.rejoins:
+            return self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y, route=route), z, t)
+        kept = route.kept_mask(self.denoiser.num_tokens)  # (B, N)
+        weight = patch_mask_to_image(kept, self.denoiser.grid_size, self.denoiser.patch_size)  # (B, 1, H, W)
+        seen = {}
+
+        def denoise(x: torch.Tensor, ts: torch.Tensor) -> torch.Tensor:
+            seen['xt'], seen['out'] = x, self.denoiser(x, ts, y, route=route)
+            return seen['out']
+
+        losses = self.diffusion.training_losses(denoise, z, t, weight=weight)
+        if self.mae_loss is not None:  # MaskDiT: the dropped tokens' predictions against the noisy input there
+            p, c = self.denoiser.patch_size, z.shape[1]
+            pred = patchify(seen['out'][:, :c], p)  # (B, N, p·p·C)
+            losses['mae'] = self.mae_loss(pred, patchify(seen['xt'], p), 1.0 - kept)
+            losses['loss'] = losses['loss'] + losses['mae']
+        return losses
 
     @torch.no_grad()
     def predict(self, inputs, data_samples: Optional[dict] = None) -> List[dict]:

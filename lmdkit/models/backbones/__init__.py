@@ -3,6 +3,7 @@
 from .convnet import ConvNet
 from .dit import DIT_ARCHS, DiT
 from .greenmim import GreenMIMSwin
+from .maskdit import MaskDiT
 from .masked_unet import MaskedUNet
 from .mdt import MDT
 from .simmim import SimMIMSwin, SimMIMViT
@@ -17,6 +18,7 @@ __all__ = [
     'DiT',
     'GreenMIMSwin',
     'MAEViT',
+    'MaskDiT',
     'MDT',
     'MaskedUNet',
     'SimMIMSwin',

@@ -15,6 +15,7 @@ from lmdkit.registry import MODELS
 
 from ..example import ComponentExample, denoiser_objective
 from ..layers import Attention, LabelEmbedder, TimestepEmbedder, get_2d_sincos_pos_embed, unpatchify
+from ..token_plans import TokenRoute
 
 #: arch -> (hidden size, depth, heads): the paper's S/B/L/XL, and 'p' ("pico") for CPU runs.
 DIT_ARCHS: Dict[str, Tuple[int, int, int]] = {
@@ -35,7 +36,12 @@ class DiTBlock(nn.Module):
     """Pre-norm transformer block whose norms are modulated, and residual branches gated, by the condition."""
 
     def __init__(
-        self, hidden_size: int, num_heads: int, mlp_ratio: float = 4.0, attn: Optional[nn.Module] = None
+        self,
+        hidden_size: int,
+        num_heads: int,
+        mlp_ratio: float = 4.0,
+        attn: Optional[nn.Module] = None,
+        cond_size: Optional[int] = None,
     ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
@@ -43,7 +49,8 @@ class DiTBlock(nn.Module):
         self.attn = attn if attn is not None else Attention(hidden_size, num_heads=num_heads, qkv_bias=True)
         self.norm2 = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
         self.mlp = Mlp(hidden_size, int(hidden_size * mlp_ratio), act_layer=lambda: nn.GELU(approximate='tanh'))
-        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(hidden_size, 6 * hidden_size))
+        # the condition's width is the block's own, except in MaskDiT's narrower decoder
+        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(cond_size or hidden_size, 6 * hidden_size))
 
     def forward(self, x: torch.Tensor, c: torch.Tensor, **attn_kwargs) -> torch.Tensor:
         shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = self.adaLN_modulation(c).chunk(6, dim=1)
@@ -54,11 +61,11 @@ class DiTBlock(nn.Module):
 class FinalLayer(nn.Module):
     """Modulated norm and a linear map from tokens to patches (p·p·C_out)."""
 
-    def __init__(self, hidden_size: int, patch_size: int, out_channels: int) -> None:
+    def __init__(self, hidden_size: int, patch_size: int, out_channels: int, cond_size: Optional[int] = None) -> None:
         super().__init__()
         self.norm_final = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
         self.linear = nn.Linear(hidden_size, patch_size * patch_size * out_channels)
-        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(hidden_size, 2 * hidden_size))
+        self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(cond_size or hidden_size, 2 * hidden_size))
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         shift, scale = self.adaLN_modulation(c).chunk(2, dim=1)
@@ -129,13 +136,23 @@ class DiT(BaseModule):
         # fixed 2-D sin-cos positions (a frozen parameter, as in the official checkpoints)
         self.pos_embed = nn.Parameter(torch.zeros(1, self.x_embedder.num_patches, hidden_size), requires_grad=False)
         self._build_blocks(hidden_size, depth, num_heads, mlp_ratio)
-        self.final_layer = FinalLayer(hidden_size, patch_size, self.out_channels)
+        self.final_layer = self._build_final_layer(hidden_size, patch_size)
         self._random_init()
 
     @property
     def supports_masking(self) -> bool:
         """Whether ``forward`` takes ``mask_ratio`` (MDT's masked training pass)."""
         return False
+
+    @property
+    def supports_routes(self) -> bool:
+        """Whether ``forward`` takes a ``TokenRoute`` (token plans: TREAD, deferred masking)."""
+        return True
+
+    @property
+    def depth(self) -> int:
+        """Transformer blocks (what a token plan's block indices refer to)."""
+        return len(self.blocks)
 
     @property
     def num_tokens(self) -> int:
@@ -154,6 +171,9 @@ class DiT(BaseModule):
 
     def _build_blocks(self, hidden_size: int, depth: int, num_heads: int, mlp_ratio: float) -> None:
         self.blocks = nn.ModuleList(DiTBlock(hidden_size, num_heads, mlp_ratio) for _ in range(depth))
+
+    def _build_final_layer(self, hidden_size: int, patch_size: int) -> FinalLayer:
+        return FinalLayer(hidden_size, patch_size, self.out_channels)
 
     def _adaln_blocks(self) -> List[nn.Module]:
         """Blocks whose adaLN modulation starts at zero."""
@@ -200,11 +220,42 @@ class DiT(BaseModule):
             c = c + self.y_embedder(y)
         return c
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """(B, C, H, W) noisy latents, (B,) timesteps, (B,) labels -> (B, C_out, H, W)."""
+    def forward(
+        self, x: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor] = None, route: Optional[TokenRoute] = None
+    ) -> torch.Tensor:
+        """(B, C, H, W) noisy latents, (B,) timesteps, (B,) labels -> (B, C_out, H, W).
+
+        ``route`` (training with a token plan) restricts blocks ``route.start`` … to the kept tokens; tokens that
+        never rejoin (``route.stop`` None) get zeros in the output."""
         c = self.condition(t, y)
         x = self.x_embedder(x) + self.pos_embed  # (B, N, D)
-        for block in self.blocks:
-            x = block(x, c)
-        x = self.final_layer(x, c)  # (B, N, p·p·C_out)
+        x = self._run_blocks(x, c, route)  # (B, N, D), or (B, K, D) when the route never rejoins
+        x = self._head(x, c, route)  # (B, N, p·p·C_out)
         return unpatchify(x, self.patch_size, self.grid_size, self.out_channels)
+
+    def _head(self, x: torch.Tensor, c: torch.Tensor, route: Optional[TokenRoute]) -> torch.Tensor:
+        """Tokens -> patch predictions for every position; positions a route left out get zeros."""
+        x = self.final_layer(x, c)  # (B, N or K, p·p·C_out)
+        if route is not None and not route.rejoins:
+            x = route.rejoin(x, x.new_zeros(x.shape[0], self.num_tokens, x.shape[-1]))
+        return x
+
+    def _run_blocks(self, x: torch.Tensor, c: torch.Tensor, route: Optional[TokenRoute]) -> torch.Tensor:
+        if route is None:
+            for block in self.blocks:
+                x = block(x, c)
+            return x
+        full = x
+        for i, block in enumerate(self.blocks):
+            if i == route.start:
+                full, x = x, route.keep(x)  # (B, K, D); ``full`` holds every token's value from before the span
+            if i == route.stop:
+                x = route.rejoin(x, full)
+                if route.fp32_after_rejoin:  # TREAD's official code: the block after the rejoin in full precision
+                    with torch.autocast(x.device.type, enabled=False):
+                        x = block(x.float(), c.float())
+                    continue
+            x = block(x, c)
+        if route.stop == len(self.blocks):
+            x = route.rejoin(x, full)
+        return x

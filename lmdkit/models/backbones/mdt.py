@@ -141,6 +141,12 @@ class MDT(DiT):
     def supports_masking(self) -> bool:
         return True
 
+    @property
+    def supports_routes(self) -> bool:
+        """No: MDT masks by its own two-pass objective (``mask_ratio``); its long shortcuts and relative-position
+        blocks are not written for a token plan's routes."""
+        return False
+
     def _block(self, hidden_size: int, num_heads: int, mlp_ratio: float, skip: bool = False) -> MDTBlock:
         return MDTBlock(hidden_size, num_heads, self.grid_size, mlp_ratio, skip=skip, rel_pos_bias=self.rel_pos_bias)
 
