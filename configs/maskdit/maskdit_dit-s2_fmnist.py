@@ -4,6 +4,8 @@
 # and the loss is the diffusion loss on the visible tokens plus 0.1 x the MAE loss on the dropped ones (the decoder's
 # output there against the noisy input's normalised patches; official mae_loss_coef 0.1). The official decoder is
 # 8 blocks of width 512 behind DiT-XL/2's 28 of width 1152; here it keeps the same share of the encoder's width.
+# Unlike the official (no learned sigma), the output keeps the DiT baseline's learned sigma, so the two differ only in
+# the masking; the MAE term scores the ε channels.
 # Then the unmasked phase: configs/maskdit/maskdit_dit-s2_fmnist_unmasked-ft.py.
 #   python tools/train.py configs/maskdit/maskdit_dit-s2_fmnist.py
 _base_ = ['../dit/dit_s2_fmnist.py']

@@ -3,7 +3,8 @@
 # (models/maskdit.py), mask ratio 0.5, MAE loss coefficient 0.1 with normalised patches, class dropout 0.1, no
 # learned sigma (configs/train/imagenet256-latent.yaml), Adam with decoupled weight decay 0 at a constant 1e-4,
 # 128 images per GPU on 8 GPUs (train_latent.py, README). Not the official: the objective and sampler (EDM's
-# preconditioning there, DiT's ε objective here; the MAE target is the noisy input either way), and the official
+# preconditioning there, DiT's ε objective here: the MAE target is the noisy input either way, but what it scores
+# is the preconditioned denoised output there and the raw ε head here), and the official
 # trainer turns masking off for the label-dropped batches. The official pretraining ran ~2M steps before the
 # unmasked phase: configs/maskdit/maskdit_dit-xl2_in1k_unmasked-ft.py.
 #   tools/dist_train.sh configs/maskdit/maskdit_dit-xl2_in1k.py 8

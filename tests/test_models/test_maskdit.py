@@ -1,6 +1,7 @@
 """MaskDiT: the official parameter names, the encoder on the visible tokens and the decoder on all of them (checked
 against the computation written out), the dense model where nothing is dropped, and its MAE loss term."""
 
+import pytest
 import torch
 
 from lmdkit.models.backbones.maskdit import MaskDiT
@@ -72,18 +73,28 @@ def test_keeping_every_token_is_the_dense_model():
     torch.testing.assert_close(model(x, t, y, route=TokenRoute(shuffled, 0)), model(x, t, y), rtol=1e-4, atol=1e-5)
 
 
-def test_loss_is_the_visible_tokens_diffusion_loss_plus_the_mae_loss_on_dropped_ones():
-    denoiser = dict(MaskDiT.example().cfg, learn_sigma=False, class_dropout_prob=0.0)
+@pytest.mark.parametrize('learn_sigma', [False, True])
+def test_loss_is_the_visible_tokens_diffusion_loss_plus_the_mae_loss_on_dropped_ones(learn_sigma):
+    denoiser = dict(MaskDiT.example().cfg, learn_sigma=learn_sigma, class_dropout_prob=0.0)
     out, model, z, y, t, keep, noise = routed_loss_and_draws(
         denoiser, 0.5, token_plan=dict(type='DeferredMasking', start=0),
         mae_loss=dict(type='MaskedMSELoss', norm_pix=True, loss_weight=0.1),
     )  # fmt: skip
     xt = model.diffusion.q_sample(z, t, noise)
-    pred = model.denoiser(xt, t, y, route=TokenRoute(keep, 0))
+    pred = model.denoiser(xt, t, y, route=TokenRoute(keep, 0))[:, :1]  # the ε channel (learned σ: the second)
     kept = torch.zeros(4, N).scatter_(1, keep, 1.0)  # (B, N)
     kept_px = patch_mask_to_image(kept, (4, 4), 2)
     dsm = (((pred - noise) ** 2 * kept_px).sum((1, 2, 3)) / kept_px.sum((1, 2, 3))).mean()
     per_patch = ((patchify(pred, 2) - normalize_patches(patchify(xt, 2))) ** 2).mean(-1)  # (B, N)
     mae = (per_patch * (1 - kept)).sum() / (1 - kept).sum()
     torch.testing.assert_close(out['mae'], 0.1 * mae)  # the weighted term, as it enters the loss
-    torch.testing.assert_close(out['loss'], dsm + 0.1 * mae)
+    if not learn_sigma:
+        torch.testing.assert_close(out['loss'], dsm + 0.1 * mae)
+    else:  # with learned σ the diffusion loss adds the variational bound; neither may see the dropped tokens
+        full = model.denoiser(xt, t, y, route=TokenRoute(keep, 0))  # (B, 2, 8, 8): ε and the σ interpolation
+        diffusion = model.diffusion.losses_from_output(full, z, xt, t, noise, kept_px)['loss'].mean()
+        torch.testing.assert_close(out['loss'], diffusion + out['mae'])
+        scrambled = full + torch.randn_like(full) * (1 - kept_px)  # other predictions at the dropped tokens
+        scrambled = model.diffusion.losses_from_output(scrambled, z, xt, t, noise, kept_px)['loss'].mean()
+        torch.testing.assert_close(scrambled, diffusion)
+        assert out['vb'] > 0

@@ -54,8 +54,9 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             rejoin trains on the kept tokens' latents only. Ratio 0 is the dense DiT step, exactly.
         mae_loss: ``MODELS`` loss config (MaskDiT: ``dict(type='MaskedMSELoss', norm_pix=True, loss_weight=0.1)``)
             added to a token plan's step whose dropped tokens never rejoin: the denoiser's output there (its first
-            latent channels) against the noisy input's patches. Needs a denoiser that predicts dropped tokens
-            (``MaskDiT``; DiT gives zeros there).
+            latent channels) against the noisy input's patches. Needs ``DeferredMasking`` and a denoiser that
+            predicts dropped tokens (``MaskDiT``). The official MaskDiT scores its EDM-preconditioned denoised
+            output there; lmdkit's ε objective has no such output, so the raw ε head is scored.
         val_sampling: when set (a dict of ``sampling`` overrides, e.g. ``dict(steps=25)``), ``predict`` also
             generates one sample per validation item, conditioned on its label and seeded by its index, returned
             as ``gen_image`` (uint8) for ``GenerativeMetric``.
@@ -127,19 +128,21 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
                 raise ValueError(f'token_plan needs a denoiser that takes token routes (DiT); '
                                  f'{type(self.denoiser).__name__} does not')  # fmt: skip
             self.token_plan.check_depth(self.denoiser.depth)
-        if mae_loss is not None and token_plan is None:
+        if mae_loss is not None and (
+            self.token_plan is None or self.token_plan.stop is not None or not self.denoiser.predicts_dropped_tokens
+        ):
             raise ValueError(
-                'mae_loss is taken on the tokens a token plan drops: set model.token_plan '
-                "(MaskDiT: dict(type='DeferredMasking', start=0))"
+                'mae_loss scores the predictions of the tokens a token plan drops for good: set '
+                "model.token_plan=dict(type='DeferredMasking', start=0) and a denoiser that predicts them (MaskDiT)"
             )
         self.mae_loss = MODELS.build(mae_loss) if mae_loss is not None else None
         if masked_loss_on not in ('all', 'masked'):
             raise ValueError(f"masked_loss_on must be 'all' or 'masked', got {masked_loss_on!r}")
-        if (self.mask_scheduler is None or token_plan is not None) and (
-            masked_loss_on != 'all' or full_loss_weight != 1.0
-        ):
+        mdt_options = masked_loss_on != 'all' or full_loss_weight != 1.0 or masked_loss_weight != 1.0
+        if (self.mask_scheduler is None or token_plan is not None) and mdt_options:
             raise ValueError(
-                "masked_loss_on and full_loss_weight shape MDT's masked pass: set a mask_scheduler and no token_plan"
+                "masked_loss_on, masked_loss_weight and full_loss_weight shape MDT's masked pass: set a "
+                'mask_scheduler and no token_plan'
             )
         if masked_loss_weight < 0 or full_loss_weight < 0:
             raise ValueError(f'loss weights must be >= 0, got masked_loss_weight={masked_loss_weight}, '

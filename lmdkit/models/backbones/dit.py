@@ -150,6 +150,11 @@ class DiT(BaseModule):
         return True
 
     @property
+    def predicts_dropped_tokens(self) -> bool:
+        """Whether a route's dropped tokens get a prediction (MaskDiT's decoder) rather than zeros."""
+        return False
+
+    @property
     def depth(self) -> int:
         """Transformer blocks (what a token plan's block indices refer to)."""
         return len(self.blocks)
@@ -245,13 +250,16 @@ class DiT(BaseModule):
             for block in self.blocks:
                 x = block(x, c)
             return x
+        if route.start >= self.depth or (route.stop is not None and route.stop > self.depth):
+            raise ValueError(f'route over blocks {route.start}..{route.stop} does not fit a DiT of {self.depth} blocks')
         full = x
         for i, block in enumerate(self.blocks):
             if i == route.start:
                 full, x = x, route.keep(x)  # (B, K, D); ``full`` holds every token's value from before the span
             if i == route.stop:
                 x = route.rejoin(x, full)
-                if route.fp32_after_rejoin:  # TREAD's official code: the block after the rejoin in full precision
+                # TREAD's official code: under autocast, the block after the rejoin runs in full precision
+                if route.fp32_after_rejoin and torch.is_autocast_enabled(x.device.type):
                     with torch.autocast(x.device.type, enabled=False):
                         x = block(x.float(), c.float())
                     continue

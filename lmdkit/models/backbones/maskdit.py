@@ -3,7 +3,10 @@ visible half of the tokens and a narrow DiT decoder on all of them, the dropped 
 
 Module and parameter names follow the official ``models/maskdit.py`` (Anima-Lab/MaskDiT): ``decoder_layer``
 (modulated norm + linear to the decoder width), ``decoder_pos_embed`` (fixed sin-cos), ``decoder_blocks``,
-``mask_token``. Training drops tokens through a token plan at the input (``DeferredMasking(start=0)``); the loss
+``mask_token``. Its checkpoints do not load as they are: the official label embedder is a linear map of one-hot
+labels (1152 x 1000, no null row) and its keys sit under the preconditioner's ``model.`` prefix.
+
+Training drops tokens through a token plan at the input (``DeferredMasking(start=0)``); the loss
 (``MaskedDiffusion``): the diffusion loss on the visible tokens plus ``mae_loss`` on the dropped ones.
 """
 
@@ -85,6 +88,10 @@ class MaskDiT(DiT):
         for layer in (self.decoder_layer.adaLN_modulation[-1], self.decoder_layer.linear):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
+
+    @property
+    def predicts_dropped_tokens(self) -> bool:
+        return True
 
     def _head(self, x: torch.Tensor, c: torch.Tensor, route: Optional[TokenRoute]) -> torch.Tensor:
         """Encoder tokens -> the decoder on every position (dropped ones as the mask token) -> patch predictions."""

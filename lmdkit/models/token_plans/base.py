@@ -69,7 +69,7 @@ class TokenPlan(ABC):
         last = self.stop if self.stop is not None else self.start
         if last > depth or self.start >= depth:
             raise ValueError(f'{self!r} routes blocks {self.start}..{last} but the denoiser has {depth} blocks; '
-                             f'set start/stop below its depth')  # fmt: skip
+                             f'set start below its depth and stop at most its depth')  # fmt: skip
 
     @abstractmethod
     def num_kept(self, num_tokens: int, ratio: float) -> int:

@@ -9,7 +9,7 @@ from .base import TokenPlan
 
 @TOKEN_PLANS.register_module()
 class DeferredMasking(TokenPlan):
-    """Drop ``1 − int(N·(1 − r))`` random tokens before block ``start``; they never rejoin.
+    """Drop ``N − int(N·(1 − r))`` random tokens before block ``start``; they never rejoin.
 
     MicroDiT's mixer is a separate, shallower transformer in front of the backbone; here it is the denoiser's first
     ``start`` blocks (give the denoiser ``start`` more blocks to hold it). Its setting: ratio 0.75 (from the
