@@ -171,3 +171,30 @@ def test_iterative_unmasking_refuses_masks_in_units_of_several_tokens():
     visible[0, [0, 5, 10]] = True  # single tokens, not whole units
     with pytest.raises(ValueError, match='masks single tokens'):
         iterative_unmask(model.eval(), torch.randn(1, 16, 48), visible, [0.2, 1.0], torch.Generator().manual_seed(0))
+
+
+def test_swin_layer_ids_are_mmpretrains_for_layerwise_lr_decay():
+    require('mmpretrain')
+    from types import SimpleNamespace
+
+    from mmpretrain.models.backbones import SwinTransformer
+
+    from lmdkit.engine.optimizers import layer_decay_param_groups
+
+    swin = MODELS.build(SimMIMSwin.example().cfg)
+    depths = swin.stage_depths
+    ref = SimpleNamespace(depths=list(depths))
+
+    def mmpretrain_name(name: str) -> str:  # timm opens stage i with the merging that mmpretrain closes stage i-1 with
+        parts = name[len('swin.') :].split('.')
+        if parts[0] == 'layers' and parts[2] == 'downsample':
+            return '.'.join(['stages', str(int(parts[1]) - 1), 'downsample', *parts[3:]])
+        return name[len('swin.') :].replace('layers.', 'stages.', 1)
+
+    names = [n for n, _ in swin.named_parameters() if n.startswith('swin.')]
+    assert any('downsample' in n for n in names) and any('swin.norm' in n for n in names)
+    for name in names:
+        assert swin.get_layer_id(name) == SwinTransformer.get_layer_depth(ref, mmpretrain_name(name))[0], name
+    assert swin.get_layer_id('mask_token') == 0  # SimMIM's own rule (mmpretrain leaves it to the last layer)
+    groups = layer_decay_param_groups(torch.nn.ModuleDict(dict(backbone=swin)), 1e-3, 0.05, 0.9)
+    assert {g['layer_id'] for g in groups} == set(range(swin.depth + 2))

@@ -47,6 +47,8 @@ class MaskedSwin(BaseModule):
         self.grid_size: Tuple[int, int] = (self.token_grid[0] // self.unit, self.token_grid[1] // self.unit)
         self.num_patches = self.grid_size[0] * self.grid_size[1]
         self.out_dim, self.num_prefix_tokens = self.swin.num_features, 0  # last-stage tokens, no class token
+        self.stage_depths = tuple(depths)
+        self.depth = sum(self.stage_depths)  # blocks over all stages: what layer-wise lr decay counts
 
     def init_weights(self) -> None:
         """timm initialises the Swin at construction; only ``init_cfg`` (pretrained weights) is applied here, once,
@@ -55,6 +57,21 @@ class MaskedSwin(BaseModule):
         if self.init_cfg and not self.is_init:
             initialize(self, self.init_cfg)
         self._is_init = True
+
+    def get_layer_id(self, name: str) -> int:
+        """SimMIM's Swin fine-tuning layer ids (its ``get_swin_layer``): the mask token and patch embedding 0, block
+        j of stage i → (blocks of the stages before) + j + 1, a patch merging → the id of the block just before it,
+        everything after the last block (final norm) → depth + 1. timm opens stage i with its merging layer
+        (``layers.i.downsample``) where SimMIM's Swin closes stage i − 1 with it: the same place in the network."""
+        if name == 'mask_token' or name.startswith('swin.patch_embed'):
+            return 0
+        if name.startswith('swin.layers.'):
+            parts = name.split('.')
+            before = sum(self.stage_depths[: int(parts[2])])  # blocks of the stages before this one
+            if parts[3] == 'downsample':
+                return before
+            return before + int(parts[4]) + 1
+        return self.depth + 1
 
     def no_weight_decay(self) -> Set[str]:
         """Swin's relative-position tables are exempt from weight decay (SimMIM, GreenMIM)."""
