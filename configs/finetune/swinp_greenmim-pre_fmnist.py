@@ -5,4 +5,4 @@ model = dict(
     backbone=dict(type='GreenMIMSwin',
                   init_cfg=dict(checkpoint='work_dirs/greenmim_swinp_fmnist/iter_6000.pth')),  # fmt: skip
 )
-prerequisites = dict(pretrained=dict(train='configs/greenmim/greenmim_swinp_fmnist.py'))
+prerequisites = dict(pretrained=dict(train='configs/greenmim/greenmim_swinp_fmnist.py', minutes=10))
