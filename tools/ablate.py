@@ -1,22 +1,25 @@
-"""Run an ablation: named variants one after another, then one table and one plot.
+"""Run an ablation: named variants one after another, then one table and its plots.
 
     python tools/ablate.py configs/ablations/grids/lmd_fmnist_schedulers.py [--dry-run] [--only NAME ...]
     python tools/ablate.py ABLATION --gpus 4      # one variant per GPU, four at a time
+    python tools/ablate.py ABLATION --table-only  # rebuild table and plots from the finished variants
 
 An ablation config (a Python file) holds:
     variants = [dict(name='lmd-cos', config='configs/lmd/...py', cfg_options={...}), ...]   # and/or
     grid = dict(config='configs/...py', axes=dict(scheduler=dict(cos={...}, uni={...}), projector=dict(...)))
     cfg_options = {...}        # applied to every variant (e.g. a shorter schedule)
     work_root = 'work_dirs/ablations/NAME'
+    score = 'top1'             # optional: the column of the bar plot (default: score_column's choice)
 
 Variants run sequentially (timings of parallel runs sharing a device are not comparable), each in its own work
 dir under work_root; with ``--gpus N`` on a machine with N GPUs, N variants run at once, each alone on its own GPU
 (``CUDA_VISIBLE_DEVICES``), its output in WORK_DIR/ablate.log. A variant whose summary.json exists is skipped; one
 with checkpoints but no summary resumes.
-Writes work_root/table.md, work_root/table.csv and work_root/loss_vs_time.png; the first variant is the
-reference of the Δ columns. Classification runs add top-1/top-5 accuracy and MAT@1/MAT@5 columns and
-work_root/accuracy_vs_time.png; runs scored by tools/eval_gen.py --work-dir add FID-<net> and cls-<net> (class
-consistency) of their latest evaluation.
+Writes work_root/table.md, work_root/table.csv, loss_vs_time.png and loss_vs_iter.png (iterations: readable
+when other work shared the machine) and score_COLUMN.png (the score as bars, Δ against the first scored
+variant); the first variant is the reference of the Δ columns. Classification runs add top-1/top-5 accuracy and
+MAT@1/MAT@5 columns and accuracy_vs_{time,iter}.png; runs scored by tools/eval_gen.py --work-dir add FID-<net>
+and cls-<net> (class consistency) of their latest evaluation.
 """
 
 import argparse
@@ -28,15 +31,21 @@ import os.path as osp
 import subprocess
 import sys
 import time
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from lmdkit.apis.results import add_deltas, columns_of, fmt, row_of
+from lmdkit.apis.results import add_deltas, columns_of, fmt, higher_is_better, row_of, score_column
 from lmdkit.fileio import latest_checkpoint
 from lmdkit.utils.config_check import load_config, name_list_items
 from lmdkit.utils.run_summary import RunSummary
-from lmdkit.visualization import plot_loss_and_mask_ratio, plot_val_metric, read_record, read_val_history
+from lmdkit.visualization import (
+    plot_loss_and_mask_ratio,
+    plot_score_bars,
+    plot_val_metric,
+    read_record,
+    read_val_history,
+)
 
 HERE = osp.dirname(osp.abspath(__file__))
 
@@ -149,6 +158,26 @@ def write_table(rows: List[dict], work_root: str) -> None:
     print('\n'.join(lines))
 
 
+def write_plots(rows: List[dict], finished: List[dict], work_root: str, score: Optional[str]) -> None:
+    """Loss (and fine-tuning accuracy) against seconds and against iterations: seconds compare costs on an idle
+    machine, iterations stay readable when other work shared it. Then the grid's score as bars with Δ against the
+    first scored variant (``score`` from the spec, else ``score_column``'s choice)."""
+    title = osp.basename(work_root)
+    runs = [(v['name'], read_record(osp.join(work_root, v['name']))) for v in finished]
+    histories = [(v['name'], read_val_history(osp.join(work_root, v['name']))) for v in finished]
+    classified = [(name, hist) for name, hist in histories if any('accuracy/top1' in h for h in hist)]
+    for axis, suffix in (('wall', 'time'), ('iter', 'iter')):
+        plot_loss_and_mask_ratio(runs, osp.join(work_root, f'loss_vs_{suffix}.png'), x_axis=axis, title=title)
+        if classified:  # the fine-tuning runs of the ablation
+            plot_val_metric(classified, 'accuracy/top1', osp.join(work_root, f'accuracy_vs_{suffix}.png'),
+                            x_axis=axis, title=title)  # fmt: skip
+    column = score_column(rows, score)
+    if column is not None:
+        out = osp.join(work_root, f'score_{column}.png')
+        plot_score_bars(rows, column, out, lower_is_better=not higher_is_better(column), title=title)
+        print(f'[ablate] wrote {out}')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('ablation')
@@ -156,6 +185,8 @@ def main() -> None:
     parser.add_argument('--only', nargs='+', help='run only these variants (the table still lists finished ones)')
     parser.add_argument('--dry-run', action='store_true', help='print the commands only')
     parser.add_argument('--gpus', type=int, default=0, help='run this many variants at once, one per GPU')
+    parser.add_argument('--table-only', action='store_true', help='rebuild the table and plots of the finished '
+                        'variants without running any')  # fmt: skip
     args = parser.parse_args()
     if args.gpus:
         import torch
@@ -174,7 +205,7 @@ def main() -> None:
     variants = expand(spec)
     common = dict(spec.get('cfg_options', {}))
     status = {}
-    selected = [v for v in variants if not args.only or v['name'] in args.only]
+    selected = [] if args.table_only else [v for v in variants if not args.only or v['name'] in args.only]
     if args.gpus and not args.dry_run:
         jobs = []
         for v in selected:
@@ -195,14 +226,7 @@ def main() -> None:
         return
     rows = add_deltas([row_of(v['name'], osp.join(work_root, v['name'])) for v in finished])
     write_table(rows, work_root)
-    runs = [(v['name'], read_record(osp.join(work_root, v['name']))) for v in finished]
-    plot_loss_and_mask_ratio(runs, osp.join(work_root, 'loss_vs_time.png'), x_axis='wall',
-                             title=osp.basename(work_root))  # fmt: skip
-    histories = [(v['name'], read_val_history(osp.join(work_root, v['name']))) for v in finished]
-    classified = [(name, hist) for name, hist in histories if any('accuracy/top1' in h for h in hist)]
-    if classified:  # the fine-tuning runs of the ablation
-        plot_val_metric(classified, 'accuracy/top1', osp.join(work_root, 'accuracy_vs_time.png'),
-                        title=osp.basename(work_root))  # fmt: skip
+    write_plots(rows[:-1], finished, work_root, spec.get('score'))
     with open(osp.join(work_root, 'status.json'), 'w') as f:
         json.dump(dict(status=status, finished=[v['name'] for v in finished]), f, indent=2)
 

@@ -3,7 +3,7 @@
 validation metrics and the generative metrics tools/eval_gen.py merged in. Used by tools/ablate.py and the
 HTML report."""
 
-from typing import List
+from typing import List, Optional
 
 from ..utils.run_summary import RunSummary
 
@@ -112,6 +112,30 @@ def fmt(v) -> str:
     if isinstance(v, float):
         return f'{v:.4g}'
     return '' if v is None else str(v)
+
+
+# the score a grid is judged by when its spec names none: the first of these some row has
+SCORE_ORDER = ('top1', 'FID-', 'val_diffusion_mse', 'val_nmse', 'val_mse', 'final_loss')
+
+
+def higher_is_better(column: str) -> bool:
+    """Accuracy and class consistency rise with quality; losses, errors and FID fall."""
+    return column in ('top1', 'top5') or column.startswith('cls-')
+
+
+def score_column(rows: List[dict], column: Optional[str] = None) -> Optional[str]:
+    """The column a grid's bar plot shows: ``column`` when given (it must exist), else the first of ``SCORE_ORDER``
+    (a prefix such as ``FID-`` takes the first such column) that some row has a number in; None if none has."""
+    present = sorted({k for r in rows for k, v in r.items() if is_number(v)})
+    if column is not None:
+        if column not in present:
+            raise KeyError(f'score column {column!r} has no number in any row; numeric columns: {present}')
+        return column
+    for name in SCORE_ORDER:
+        matches = [k for k in present if k == name or (name.endswith('-') and k.startswith(name))]
+        if matches:
+            return matches[0]
+    return None
 
 
 def columns_of(rows: List[dict]) -> tuple:

@@ -28,3 +28,17 @@ def test_overall_takes_only_the_columns_every_row_has():
     assert a['overall'] == (0.2 + 200.0) / 2 and b['overall'] == (0.1 + 300.0) / 2
     single = add_deltas([row('a', 0.2, 'n/a', 'n/a')])
     assert 'overall' not in single[0] and 'overall' not in columns_of(single)
+
+
+def test_the_score_column_is_the_named_one_or_the_first_present_of_the_order():
+    import pytest
+
+    from lmdkit.apis.results import higher_is_better, score_column
+
+    rows = [dict(variant='a', final_loss=0.3, val_nmse=0.2, **{'FID-convnet': 9.0}), dict(variant='b', top1=None)]
+    assert score_column(rows) == 'FID-convnet' and not higher_is_better('FID-convnet')
+    assert score_column(rows, 'val_nmse') == 'val_nmse'
+    assert score_column([dict(variant='a', top1=80.0, final_loss=0.3)]) == 'top1' and higher_is_better('top1')
+    assert score_column([dict(variant='a', iters=None)]) is None
+    with pytest.raises(KeyError, match="'top5'.*numeric columns"):
+        score_column(rows, 'top5')

@@ -96,3 +96,28 @@ def test_one_variant_per_device(tmp_path):
             if a is not b and a['dev'] == b['dev']:
                 assert a['end'] <= b['start'] or b['end'] <= a['start']
     assert max(r['start'] for r in runs[:2]) < min(r['end'] for r in runs[:2])  # two ran concurrently
+
+
+def test_table_only_rebuilds_table_and_plots_with_the_spec_score(tmp_path):
+    """ablate.py --table-only runs nothing, and writes the table, the loss curves against seconds and iterations
+    and the score bars of the spec's ``score`` column."""
+    import json
+
+    for name, mse in (('ref', 0.2), ('other', 0.15)):
+        run = tmp_path / 'root' / name
+        run.mkdir(parents=True)
+        rows = [dict(iter=i, loss=1.0 / i, mask_ratio=None, lr=1e-3, time=0.5, data_time=0.0, wall=0.5 * i)
+                for i in range(1, 41)]  # fmt: skip
+        (run / 'train_record.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+        summary = dict(iters=40, train_seconds=20.0, final_loss=0.025, efficiency=dict(MIT=0.5, MLI=1.0, MLT=0.5),
+                       val={'diffusion/mse': mse})  # fmt: skip
+        (run / 'summary.json').write_text(json.dumps(summary))
+    spec = tmp_path / 'grid.py'
+    spec.write_text(f"variants = [dict(name='ref', config='{QUICK_START}'), dict(name='other', config='{QUICK_START}'),"
+                    f" dict(name='never-ran', config='{QUICK_START}')]\nwork_root = '{tmp_path / 'root'}'\n"
+                    "score = 'val_diffusion_mse'\n")  # fmt: skip
+    out = sh(sys.executable, 'tools/ablate.py', str(spec), '--table-only').stdout
+    assert '[ablate] never-ran' not in out and '| other | 40 |' in out and '| 0.15 |' in out
+    for png in ('loss_vs_time.png', 'loss_vs_iter.png', 'score_val_diffusion_mse.png'):
+        assert osp.getsize(tmp_path / 'root' / png) > 5000, png
+    assert not (tmp_path / 'root' / 'never-ran').exists()

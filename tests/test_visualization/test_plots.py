@@ -33,3 +33,15 @@ def test_grids_and_curves_are_written_as_images(tmp_path):
     records = [('run', [dict(iter=i, wall=0.1 * i, mask_ratio=i / 10) for i in range(1, 11)])]
     curve = Image.open(plot_record_series(records, 'mask_ratio', str(tmp_path / 'c.png')))
     assert curve.size == (7 * 120, int(3.2 * 120))
+
+
+def test_score_bars_leave_out_rows_without_the_score_and_name_the_missing_column(tmp_path):
+    import pytest
+
+    from lmdkit.visualization import plot_score_bars
+
+    rows = [dict(variant='ref', top1=80.0), dict(variant='pre', top1=None), dict(variant='b', top1=82.0)]
+    bars = Image.open(plot_score_bars(rows, 'top1', str(tmp_path / 'bars.png'), lower_is_better=False))
+    assert bars.size == (7 * 120, int((0.45 * 2 + 1.3) * 120))  # two bars: the row without a value is left out
+    with pytest.raises(KeyError, match="'fid'"):
+        plot_score_bars(rows, 'fid', str(tmp_path / 'none.png'))

@@ -34,3 +34,4 @@ cfg_options = {
     'custom_hooks.SampleVisHook.interval': 0,
 }
 work_root = 'work_dirs/ablations/mdt_fmnist_table4'
+score = 'val_diffusion_mse'

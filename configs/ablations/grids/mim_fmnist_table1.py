@@ -10,6 +10,7 @@
 # (python tools/prepare.py configs/lmd/lmd_vitp_vqf4-fmnist-cache_cos.py).
 #   python tools/ablate.py configs/ablations/grids/mim_fmnist_table1.py
 work_root = 'work_dirs/ablations/mim_fmnist_table1'
+score = 'top1'  # the bar plot: linear-probe top-1 of the probe rows
 _cache = 'configs/lmd/lmd_vitp_vqf4-fmnist-cache_cos.py'
 _pretraining = dict(  # name: (config, iterations, extra options)
     lmd_cs=(_cache, 1500, {}),
