@@ -8,6 +8,7 @@ from .masked_unet import MaskedUNet
 from .mdt import MDT
 from .simmim import SimMIMSwin, SimMIMViT
 from .ummae import UMMAEViT
+from .ummae_swin import UMMAESwin
 from .unet import UNet
 from .vit_mae import VIT_ARCHS, MAEViT
 
@@ -23,6 +24,7 @@ __all__ = [
     'MaskedUNet',
     'SimMIMSwin',
     'SimMIMViT',
+    'UMMAESwin',
     'UMMAEViT',
     'UNet',
 ]

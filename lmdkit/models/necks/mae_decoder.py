@@ -1,5 +1,6 @@
 """MAE's lightweight pretraining decoder: fills mask tokens back in and predicts every patch."""
 
+import math
 from functools import partial
 from typing import Optional, Sequence, Tuple, Union
 
@@ -28,6 +29,10 @@ class MAEPretrainDecoder(BaseModule):
             and the authors' code); off by default, as in MAE.
         cls_token: the encoder's tokens start with a class token (ViT); False for encoders without one (Swin:
             GreenMIM), whose tokens are all patches and whose position table has no class row.
+        expand: each encoder token stands for expand x expand kept patches (UM-MAE's Swin, whose last stage is
+            coarser than its compacted grid of kept units): ``decoder_embed`` maps it to expand² embeddings, laid
+            out as a pixel shuffle of the encoder's token grid (UM-MAE's ``decoder_expand``), whose aspect is that
+            of ``grid_size``. 1: one token per kept patch.
     """
 
     @classmethod
@@ -60,15 +65,20 @@ class MAEPretrainDecoder(BaseModule):
         mlp_ratio: float = 4.0,
         negative_pos_embed: bool = False,
         cls_token: bool = True,
+        expand: int = 1,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        if expand < 1 or (expand > 1 and cls_token):
+            raise ValueError(f'expand must be >= 1, and 1 with a class token (got expand={expand}, '
+                             f'cls_token={cls_token})')  # fmt: skip
+        self.expand = expand
         self.extra = int(cls_token)  # leading tokens without a patch
         self.grid_size: Tuple[int, int] = (grid_size, grid_size) if isinstance(grid_size, int) else tuple(grid_size)
         self.num_patches = self.grid_size[0] * self.grid_size[1]
         self.embed_dim, self.negative_pos_embed = embed_dim, negative_pos_embed
         norm_layer = partial(nn.LayerNorm, eps=1e-6)
-        self.decoder_embed = nn.Linear(in_dim, embed_dim)
+        self.decoder_embed = nn.Linear(in_dim, expand**2 * embed_dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dim))
         table = torch.zeros(1, self.num_patches + self.extra, embed_dim)
         self.decoder_pos_embed = nn.Parameter(table, requires_grad=False)
@@ -93,10 +103,24 @@ class MAEPretrainDecoder(BaseModule):
         else:
             self._is_init = True  # nothing left for MMEngine to do (and no init report to dump)
 
+    def _pixel_shuffle(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, h·w, e²·D) on the encoder's h x w grid -> (B, e·h · e·w, D) in raster order: entry (c, i, j) of a
+        token's e x e x D embedding (c major, as ``nn.PixelShuffle`` reads channels) lands at (e·y + i, e·x + j)."""
+        b, n, _ = x.shape
+        e, (gh, gw) = self.expand, self.grid_size
+        h = round(math.sqrt(n * gh / gw))
+        w = n // max(h, 1)
+        if h * w != n:
+            raise ValueError(f'expand={e}: {n} encoder tokens do not form a grid of the aspect of grid_size {gh}x{gw}')
+        x = x.reshape(b, h, w, self.embed_dim, e, e).permute(0, 1, 4, 2, 5, 3)
+        return x.reshape(b, h * e * w * e, self.embed_dim)
+
     def forward(self, x: torch.Tensor, ids_restore: Optional[torch.Tensor] = None) -> torch.Tensor:
         """(B, 1 + kept, D_enc) encoder tokens (no class token with ``cls_token=False``) -> (B, L, p·p·C) patch
         predictions (class token dropped)."""
         x = self.decoder_embed(x)  # (B, extra + kept, D)
+        if self.expand > 1:
+            x = self._pixel_shuffle(x)
         e = self.extra
         if ids_restore is not None:
             b, length = ids_restore.shape
