@@ -84,6 +84,8 @@ WEIGHT_INITIALIZERS = _child('weight initializer', MMENGINE_WEIGHT_INITIALIZERS,
 MASK_SCHEDULERS = Registry('mask scheduler', scope='lmdkit', locations=['lmdkit.models.mask_schedulers'])
 #: which tokens each block of a transformer denoiser sees in a training step (TREAD, deferred masking, ...)
 TOKEN_PLANS = Registry('token plan', scope='lmdkit', locations=['lmdkit.models.token_plans'])
+#: frozen encoders whose patch features representation alignment (REPA) aligns a denoiser's tokens to
+TEACHERS = Registry('teacher', scope='lmdkit', locations=['lmdkit.models.teachers'])
 
 METRICS = _child('metric', MMENGINE_METRICS, 'lmdkit.evaluation')
 EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR, 'lmdkit.evaluation')

@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     mask_schedulers,
     necks,
     projectors,
+    teachers,
     token_plans,
 )
 from .algorithms import LMD, Autoencoder, ImageClassifier, MaskedDiffusion

@@ -57,6 +57,11 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             latent channels) against the noisy input's patches. Needs ``DeferredMasking`` and a denoiser that
             predicts dropped tokens (``MaskDiT``). The official MaskDiT scores its EDM-preconditioned denoised
             output there; lmdkit's ε objective has no such output, so the raw ε head is scored.
+        alignment: ``MODELS`` loss config of representation alignment (``REPALoss``: REPA, with a ``TEACHERS``
+            teacher): its term ``loss_repa`` on the denoiser's tokens after ``alignment.depth`` blocks of the dense
+            or token-plan pass — with a plan, on the tokens that block sees. Needs a denoiser with
+            ``forward_with_tokens`` (``DiT``, ``MaskDiT``), not MDT's two passes. The frozen teacher's weights are
+            part of the model (and its checkpoints), as the frozen projector's are.
         val_sampling: when set (a dict of ``sampling`` overrides, e.g. ``dict(steps=25)``), ``predict`` also
             generates one sample per validation item, conditioned on its label and seeded by its index, returned
             as ``gen_image`` (uint8) for ``GenerativeMetric``.
@@ -99,6 +104,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         val_sampling: Optional[dict] = None,
         token_plan: Optional[dict] = None,
         mae_loss: Optional[dict] = None,
+        alignment: Optional[dict] = None,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -136,6 +142,18 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
                 "model.token_plan=dict(type='DeferredMasking', start=0) and a denoiser that predicts them (MaskDiT)"
             )
         self.mae_loss = MODELS.build(mae_loss) if mae_loss is not None else None
+        self.alignment = None
+        if alignment is not None:
+            if not getattr(self.denoiser, 'supports_alignment', False) or (
+                self.mask_scheduler is not None and self.token_plan is None
+            ):
+                raise ValueError(f'alignment takes the hidden tokens of a DiT pass (DiT, MaskDiT; with or without '
+                                 f'a token_plan); {type(self.denoiser).__name__} with MDT-style masking has '
+                                 'none')  # fmt: skip
+            self.alignment = MODELS.build(alignment, default_args=dict(hidden_size=self.denoiser.hidden_size))
+            if self.alignment.depth > self.denoiser.depth:
+                raise ValueError(f'alignment.depth {self.alignment.depth} > the denoiser\'s {self.denoiser.depth} '
+                                 'blocks')  # fmt: skip
         if masked_loss_on not in ('all', 'masked'):
             raise ValueError(f"masked_loss_on must be 'all' or 'masked', got {masked_loss_on!r}")
         mdt_options = masked_loss_on != 'all' or full_loss_weight != 1.0 or masked_loss_weight != 1.0
@@ -174,11 +192,12 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         z = self.encode_latents(inputs)  # (B, C, h, w)
         y = self._labels(data_samples, z.device, training=True)
         t = torch.randint(0, self.diffusion.num_steps, (z.shape[0],), device=z.device)
+        seen: Dict[str, torch.Tensor] = {}  # what the pass gives the alignment loss: tokens (and route)
         if self.mask_scheduler is None:
-            losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
+            losses = self.diffusion.training_losses(self._denoise_fn(y, None, seen), z, t)
             out = dict(loss=losses['loss'].mean())
         elif self.token_plan is not None:
-            losses = self._routed_losses(z, t, y)
+            losses = self._routed_losses(z, t, y, seen)
             out = dict(loss=losses['loss'].mean())
             if 'mae' in losses:  # logged for reference; already part of the loss
                 out['mae'] = losses['mae'].detach()
@@ -201,22 +220,45 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
                 losses = masked
         if 'vb' in losses:  # logged for reference; already part of the loss
             out['vb'] = losses['vb'].detach().mean()
+        if self.alignment is not None:
+            out['loss_repa'] = self._alignment_loss(inputs, seen)
         return out
 
-    def _routed_losses(self, z: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor]) -> Dict[str, torch.Tensor]:
+    def _denoise_fn(self, y: Optional[torch.Tensor], route, seen: dict):
+        """The denoiser as ``training_losses`` calls it; keeps the noisy input, the output and, with alignment, the
+        tokens after ``alignment.depth`` blocks in ``seen``."""
+        depth = self.alignment.depth if self.alignment is not None else None
+
+        def denoise(x: torch.Tensor, ts: torch.Tensor) -> torch.Tensor:
+            if depth is None:
+                out = self.denoiser(x, ts, y, route=route) if route is not None else self.denoiser(x, ts, y)
+            else:
+                out, seen['tokens'] = self.denoiser.forward_with_tokens(x, ts, y, route, depth)
+            seen['xt'], seen['out'], seen['route'] = x, out, route
+            return out
+
+        return denoise
+
+    def _alignment_loss(self, inputs, seen: dict) -> torch.Tensor:
+        """REPA on the tokens of this step's pass: the teacher's features at the tokens block ``depth`` − 1 saw."""
+        pre = self.data_preprocessor
+        targets = self.alignment.targets(inputs, pre.mean.flatten(), pre.std.flatten(), self.denoiser.grid_size)
+        route = seen['route']
+        if route is not None and route.covers(self.alignment.depth - 1):
+            targets = route.keep(targets)  # (B, K, D_teacher), in the tokens' order
+        return self.alignment(seen['tokens'], targets)
+
+    def _routed_losses(
+        self, z: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor], seen: dict
+    ) -> Dict[str, torch.Tensor]:
         """One pass on the token plan's route at the current ratio; a route whose tokens never rejoin weights the
         loss by the kept tokens' latent pixels."""
         route = self.token_plan.route(z.shape[0], self.denoiser.num_tokens, self.mask_ratio, z.device)
+        denoise = self._denoise_fn(y, route, seen)
         if route is None or route.rejoins:
-            return self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y, route=route), z, t)
+            return self.diffusion.training_losses(denoise, z, t)
         kept = route.kept_mask(self.denoiser.num_tokens)  # (B, N)
         weight = patch_mask_to_image(kept, self.denoiser.grid_size, self.denoiser.patch_size)  # (B, 1, H, W)
-        seen = {}
-
-        def denoise(x: torch.Tensor, ts: torch.Tensor) -> torch.Tensor:
-            seen['xt'], seen['out'] = x, self.denoiser(x, ts, y, route=route)
-            return seen['out']
-
         losses = self.diffusion.training_losses(denoise, z, t, weight=weight)
         if self.mae_loss is not None:  # MaskDiT: the dropped tokens' predictions against the noisy input there
             p, c = self.denoiser.patch_size, z.shape[1]

@@ -127,6 +127,7 @@ class DiT(BaseModule):
         d, n, h = DIT_ARCHS[arch]
         hidden_size, depth, num_heads = hidden_size or d, depth or n, num_heads or h
         self.in_channels, self.patch_size, self.num_classes = in_channels, patch_size, num_classes
+        self.hidden_size = hidden_size
         self.out_channels = in_channels * 2 if learn_sigma else in_channels
         self.learn_sigma = learn_sigma
         self.x_embedder = PatchEmbed(input_size, patch_size, in_channels, hidden_size, bias=True)
@@ -147,6 +148,11 @@ class DiT(BaseModule):
     @property
     def supports_routes(self) -> bool:
         """Whether ``forward`` takes a ``TokenRoute`` (token plans: TREAD, deferred masking)."""
+        return True
+
+    @property
+    def supports_alignment(self) -> bool:
+        """Whether ``forward_with_tokens`` gives the hidden tokens representation alignment (REPA) needs."""
         return True
 
     @property
@@ -232,11 +238,26 @@ class DiT(BaseModule):
 
         ``route`` (training with a token plan) restricts blocks ``route.start`` … to the kept tokens; tokens that
         never rejoin (``route.stop`` None) get zeros in the output."""
+        return self.forward_with_tokens(x, t, y, route)[0]
+
+    def forward_with_tokens(
+        self,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        y: Optional[torch.Tensor] = None,
+        route: Optional[TokenRoute] = None,
+        depth: Optional[int] = None,
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """``forward``'s prediction and the hidden tokens after the first ``depth`` blocks (REPA's encoder depth;
+        None: no tokens): (B, N, D), or the route's kept tokens (B, K, D, in ``route.ids_keep`` order) when block
+        ``depth`` − 1 runs on them."""
+        if depth is not None and not 1 <= depth <= self.depth:
+            raise ValueError(f'depth {depth}: tokens can be taken after blocks 1..{self.depth} of this DiT')
         c = self.condition(t, y)
         x = self.x_embedder(x) + self.pos_embed  # (B, N, D)
-        x = self._run_blocks(x, c, route)  # (B, N, D), or (B, K, D) when the route never rejoins
+        x, tokens = self._run_blocks(x, c, route, depth)  # (B, N, D), or (B, K, D) when the route never rejoins
         x = self._head(x, c, route)  # (B, N, p·p·C_out)
-        return unpatchify(x, self.patch_size, self.grid_size, self.out_channels)
+        return unpatchify(x, self.patch_size, self.grid_size, self.out_channels), tokens
 
     def _head(self, x: torch.Tensor, c: torch.Tensor, route: Optional[TokenRoute]) -> torch.Tensor:
         """Tokens -> patch predictions for every position; positions a route left out get zeros."""
@@ -245,11 +266,17 @@ class DiT(BaseModule):
             x = route.rejoin(x, x.new_zeros(x.shape[0], self.num_tokens, x.shape[-1]))
         return x
 
-    def _run_blocks(self, x: torch.Tensor, c: torch.Tensor, route: Optional[TokenRoute]) -> torch.Tensor:
+    def _run_blocks(
+        self, x: torch.Tensor, c: torch.Tensor, route: Optional[TokenRoute], depth: Optional[int] = None
+    ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        """The blocks (on the route, if any); also the tokens after block ``depth`` − 1 (None without ``depth``)."""
+        tokens = None
         if route is None:
-            for block in self.blocks:
+            for i, block in enumerate(self.blocks):
                 x = block(x, c)
-            return x
+                if i + 1 == depth:
+                    tokens = x
+            return x, tokens
         if route.start >= self.depth or (route.stop is not None and route.stop > self.depth):
             raise ValueError(f'route over blocks {route.start}..{route.stop} does not fit a DiT of {self.depth} blocks')
         full = x
@@ -262,8 +289,12 @@ class DiT(BaseModule):
                 if route.fp32_after_rejoin and torch.is_autocast_enabled(x.device.type):
                     with torch.autocast(x.device.type, enabled=False):
                         x = block(x.float(), c.float())
+                    if i + 1 == depth:
+                        tokens = x
                     continue
             x = block(x, c)
+            if i + 1 == depth:
+                tokens = x
         if route.stop == len(self.blocks):
             x = route.rejoin(x, full)
-        return x
+        return x, tokens

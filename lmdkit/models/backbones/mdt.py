@@ -147,6 +147,11 @@ class MDT(DiT):
         blocks are not written for a token plan's routes."""
         return False
 
+    @property
+    def supports_alignment(self) -> bool:
+        """No: its forward (encoder, side-interpolator, decoder) has no ``forward_with_tokens``."""
+        return False
+
     def _block(self, hidden_size: int, num_heads: int, mlp_ratio: float, skip: bool = False) -> MDTBlock:
         return MDTBlock(hidden_size, num_heads, self.grid_size, mlp_ratio, skip=skip, rel_pos_bias=self.rel_pos_bias)
 

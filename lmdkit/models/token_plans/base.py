@@ -36,6 +36,10 @@ class TokenRoute:
         """Whether the tokens left out come back before the output."""
         return self.stop is not None
 
+    def covers(self, block: int) -> bool:
+        """Whether block ``block`` (0-based) runs on the kept tokens only."""
+        return self.start <= block and (self.stop is None or block < self.stop)
+
     def kept_mask(self, num_tokens: int) -> torch.Tensor:
         """(B, N) float mask, 1 at the kept tokens."""
         mask = torch.zeros(self.ids_keep.shape[0], num_tokens, device=self.ids_keep.device)
