@@ -3,6 +3,7 @@
 import importlib
 import os
 import os.path as osp
+from typing import Optional
 
 import pytest
 import torch
@@ -108,10 +109,18 @@ def ramp_images(channels: int, size: int) -> torch.Tensor:
     return torch.stack([down, across, 255 - down, 255 - across]).to(torch.uint8)
 
 
-def fixed_batch_losses(model: torch.nn.Module, images: torch.Tensor, steps: int = 60, lr: float = 3e-3) -> list:
-    """The loss of ``steps`` AdamW steps on one batch, with the same random draws (masks, noise) every step."""
-    data = model.data_preprocessor(dict(inputs=images), True)
-    opt = torch.optim.AdamW(model.parameters(), lr=lr)
+def fixed_batch_losses(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    steps: int = 60,
+    lr: float = 3e-3,
+    labels: Optional[torch.Tensor] = None,
+) -> list:
+    """The loss of ``steps`` AdamW steps on one batch (with ``labels``: a labelled one), with the same random draws
+    (masks, noise) every step."""
+    batch = dict(inputs=images) if labels is None else dict(inputs=images, data_samples=dict(gt_label=labels))
+    data = model.data_preprocessor(batch, True)
+    opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
     losses = []
     for _ in range(steps):
         torch.manual_seed(0)

@@ -35,7 +35,8 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         latent_scale: latents are multiplied by this before diffusion (SD-VAE: 0.18215 is applied by its projector;
             set ~1/std for others) and divided by it before decoding.
         sampling: defaults of ``sample``: ``sampler``, ``steps``, ``eta``, ``cfg_scale``, ``cfg_schedule``,
-            ``cfg_power``, ``guide_channels``, ``clip_denoised``.
+            ``cfg_power``, ``guide_channels``, ``clip_denoised``, ``path_drop_guidance`` (SPRINT's PDG: the guidance's
+            null-label branch also drops the denoiser's sparse middle; needs ``SprintDiT``).
         val_seed: seed of the per-sample timesteps and noise of the validation loss.
         mask_scheduler: ``MASK_SCHEDULERS`` config turning masking on (MDT's objective: the full-input loss plus
             the loss of a pass whose encoder sees only ``1 − r`` of the tokens, both in one ``forward`` so DDP sees
@@ -168,8 +169,11 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         self.masked_loss_weight, self.full_loss_weight = masked_loss_weight, full_loss_weight
         self.masked_loss_on = masked_loss_on
         defaults = dict(sampler='ddim', steps=50, eta=0.0, cfg_scale=1.0, cfg_schedule='constant', cfg_power=1.0,
-                        guide_channels=None, clip_denoised=False)  # fmt: skip
+                        guide_channels=None, clip_denoised=False, path_drop_guidance=False)  # fmt: skip
         self.sampling = merge_options(defaults, sampling, 'sampling options')
+        if self.sampling['path_drop_guidance'] and not getattr(self.denoiser, 'supports_path_drop', False):
+            raise ValueError('sampling.path_drop_guidance needs a denoiser trained with path drop (SprintDiT), not '
+                             f'{type(self.denoiser).__name__}')  # fmt: skip
         merge_options(self.sampling, val_sampling, 'val_sampling options')  # checked now, applied at validation
         self.val_sampling = val_sampling
 
@@ -320,7 +324,11 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         if self.num_classes > 0:
             labels = torch.arange(num) % self.num_classes if labels is None else labels
             labels = labels.to(device).long()
-            fn = guided_model(self.denoiser, labels, self.denoiser.null_label, opts['cfg_scale'],
+            denoiser = self.denoiser
+            if opts['path_drop_guidance']:  # SPRINT: the weak (null-label) branch also skips the sparse middle
+                null = self.denoiser.null_label
+                denoiser = lambda x, t, y: self.denoiser(x, t, y, path_drop=y == null)  # noqa: E731
+            fn = guided_model(denoiser, labels, self.denoiser.null_label, opts['cfg_scale'],
                               self.diffusion.num_steps, opts['cfg_schedule'], opts['cfg_power'],
                               opts['guide_channels'])  # fmt: skip
         else:

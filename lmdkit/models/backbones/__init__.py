@@ -7,6 +7,7 @@ from .maskdit import MaskDiT
 from .masked_unet import MaskedUNet
 from .mdt import MDT
 from .simmim import SimMIMSwin, SimMIMViT
+from .sprint_dit import SprintDiT
 from .ummae import UMMAEViT
 from .ummae_swin import UMMAESwin
 from .unet import UNet
@@ -24,6 +25,7 @@ __all__ = [
     'MaskedUNet',
     'SimMIMSwin',
     'SimMIMViT',
+    'SprintDiT',
     'UMMAESwin',
     'UMMAEViT',
     'UNet',

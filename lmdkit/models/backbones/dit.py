@@ -151,6 +151,11 @@ class DiT(BaseModule):
         return True
 
     @property
+    def supports_path_drop(self) -> bool:
+        """Whether ``forward`` takes ``path_drop`` (SPRINT's path-drop guidance)."""
+        return False
+
+    @property
     def supports_alignment(self) -> bool:
         """Whether ``forward_with_tokens`` gives the hidden tokens representation alignment (REPA) needs."""
         return True
@@ -232,13 +237,19 @@ class DiT(BaseModule):
         return c
 
     def forward(
-        self, x: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor] = None, route: Optional[TokenRoute] = None
+        self,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        y: Optional[torch.Tensor] = None,
+        route: Optional[TokenRoute] = None,
+        path_drop: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
         """(B, C, H, W) noisy latents, (B,) timesteps, (B,) labels -> (B, C_out, H, W).
 
         ``route`` (training with a token plan) restricts blocks ``route.start`` … to the kept tokens; tokens that
-        never rejoin (``route.stop`` None) get zeros in the output."""
-        return self.forward_with_tokens(x, t, y, route)[0]
+        never rejoin (``route.stop`` None) get zeros in the output. ``path_drop`` (B,) bool: samples whose sparse
+        path is skipped (SPRINT, ``SprintDiT``; a denoiser without ``supports_path_drop`` refuses it)."""
+        return self.forward_with_tokens(x, t, y, route, None, path_drop)[0]
 
     def forward_with_tokens(
         self,
@@ -247,15 +258,19 @@ class DiT(BaseModule):
         y: Optional[torch.Tensor] = None,
         route: Optional[TokenRoute] = None,
         depth: Optional[int] = None,
+        path_drop: Optional[torch.Tensor] = None,
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """``forward``'s prediction and the hidden tokens after the first ``depth`` blocks (REPA's encoder depth;
         None: no tokens): (B, N, D), or the route's kept tokens (B, K, D, in ``route.ids_keep`` order) when block
         ``depth`` − 1 runs on them."""
         if depth is not None and not 1 <= depth <= self.depth:
             raise ValueError(f'depth {depth}: tokens can be taken after blocks 1..{self.depth} of this DiT')
+        if path_drop is not None and not self.supports_path_drop:
+            raise ValueError(f"{type(self).__name__} has no sparse path to drop (path_drop is SprintDiT's)")
         c = self.condition(t, y)
         x = self.x_embedder(x) + self.pos_embed  # (B, N, D)
-        x, tokens = self._run_blocks(x, c, route, depth)  # (B, N, D), or (B, K, D) when the route never rejoins
+        # (B, N, D), or (B, K, D) when the route never rejoins
+        x, tokens = self._run_blocks(x, c, route, depth, path_drop)
         x = self._head(x, c, route)  # (B, N, p·p·C_out)
         return unpatchify(x, self.patch_size, self.grid_size, self.out_channels), tokens
 
@@ -267,9 +282,15 @@ class DiT(BaseModule):
         return x
 
     def _run_blocks(
-        self, x: torch.Tensor, c: torch.Tensor, route: Optional[TokenRoute], depth: Optional[int] = None
+        self,
+        x: torch.Tensor,
+        c: torch.Tensor,
+        route: Optional[TokenRoute],
+        depth: Optional[int] = None,
+        path_drop: Optional[torch.Tensor] = None,
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-        """The blocks (on the route, if any); also the tokens after block ``depth`` − 1 (None without ``depth``)."""
+        """The blocks (on the route, if any); also the tokens after block ``depth`` − 1 (None without ``depth``).
+        ``path_drop`` is always None here (``forward_with_tokens`` refuses it for a DiT without a sparse path)."""
         tokens = None
         if route is None:
             for i, block in enumerate(self.blocks):

@@ -3,5 +3,6 @@
 from .base import TokenPlan, TokenRoute
 from .deferred import DeferredMasking
 from .routing import TokenRouting
+from .sprint import SparseDenseRouting
 
-__all__ = ['DeferredMasking', 'TokenPlan', 'TokenRoute', 'TokenRouting']
+__all__ = ['DeferredMasking', 'SparseDenseRouting', 'TokenPlan', 'TokenRoute', 'TokenRouting']
