@@ -14,6 +14,6 @@ model = dict(
     denoiser=dict(type='SprintDiT', encoder_depth=2, decoder_depth=2, path_drop_prob=0.1),
     mask_scheduler=dict(type='FixedMaskScheduler', ratio=0.75),
     token_plan=dict(type='SparseDenseRouting', start=2, stop=26, structured=True),
-    sampling=dict(cfg_scale=3.0, path_drop_guidance=True),
+    sampling=dict(cfg_scale=3.0, path_drop_guidance=True, guide_channels=None),  # the official guides every channel
 )
 optim_wrapper = dict(clip_grad=dict(max_norm=1.0))

@@ -13,8 +13,9 @@ from ..conftest import fixed_batch_losses, tiny_diffusion_model
 N = 16  # tokens of the tiny model: 8x8 inputs, patch 2, a 4x4 grid
 
 
-def tiny_sprint(**kw) -> SprintDiT:
-    model = MODELS.build(dict(SprintDiT.example().cfg, class_dropout_prob=0.0, **kw))
+def tiny_sprint(path_drop_prob: float = 0.1) -> SprintDiT:
+    cfg = dict(SprintDiT.example().cfg, class_dropout_prob=0.0, path_drop_prob=path_drop_prob)
+    model = MODELS.build(cfg)
     torch.manual_seed(0)
     for p in model.parameters():
         p.data.normal_(0, 0.2)
@@ -79,16 +80,24 @@ def test_sparse_middle_and_fusion_equal_the_computation_written_out():
     torch.testing.assert_close(dropped, written_out(model, x, t, y, drop=(True, False)))
     with pytest.raises(ValueError, match='must span its middle'):
         model(x, t, y, route=TokenRoute(keep, 0, 3))
+    with pytest.raises(ValueError, match='no sparse path to drop'):
+        tiny_sprint(path_drop_prob=0.0)(x, t, y, path_drop=torch.tensor([True, False]))
 
 
 def test_a_path_dropped_sample_does_not_depend_on_the_middle_blocks():
     model = tiny_sprint()
     x, t, y = inputs()
-    before = model(x, t, y, path_drop=torch.tensor([True, True]))
+    drop = torch.tensor([True, False])
+    before = model(x, t, y, path_drop=drop)  # sampling: the dropped row skips the middle
+    seen = []
+    model.blocks[1].register_forward_hook(lambda m, a, out: seen.append(a[0].shape[0]))
+    model(x, t, y, path_drop=drop)
+    assert seen == [1]  # the middle ran on the other row only
     for p in model.blocks[1].parameters():
         p.data.add_(1.0)
-    torch.testing.assert_close(model(x, t, y, path_drop=torch.tensor([True, True])), before)
-    assert not torch.allclose(model(x, t, y), before)
+    after = model(x, t, y, path_drop=drop)
+    torch.testing.assert_close(after[0], before[0])
+    assert not torch.allclose(after[1], before[1])
 
 
 def test_training_drops_whole_paths_at_the_configured_rate():
@@ -118,6 +127,12 @@ def test_path_drop_guidance_drops_the_middle_of_the_null_label_branch_only():
     assert all(drop.sum() == 2 for _, drop in calls)  # the two null-label rows of the doubled batch
     with pytest.raises(ValueError, match='path_drop_guidance needs a denoiser trained with path drop'):
         MODELS.build(tiny_diffusion_model(sampling=dict(path_drop_guidance=True)))
+    with pytest.raises(ValueError, match='path_drop_guidance needs a denoiser trained with path drop'):
+        MODELS.build(tiny_diffusion_model(val_sampling=dict(path_drop_guidance=True)))
+    plan = dict(type='SparseDenseRouting', start=1, stop=2)
+    with pytest.raises(ValueError, match='does not span the SprintDiT middle: set start=1, stop=3'):
+        MODELS.build(tiny_diffusion_model(denoiser=SprintDiT.example().cfg, token_plan=plan,
+                                          mask_scheduler=dict(type='FixedMaskScheduler', ratio=0.75)))  # fmt: skip
 
 
 def test_sprint_trains_with_its_token_plan():

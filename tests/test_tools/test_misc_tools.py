@@ -120,4 +120,7 @@ def test_table_only_rebuilds_table_and_plots_with_the_spec_score(tmp_path):
     assert '[ablate] never-ran' not in out and '| other | 40 |' in out and '| 0.15 |' in out
     for png in ('loss_vs_time.png', 'loss_vs_iter.png', 'score_val_diffusion_mse.png'):
         assert osp.getsize(tmp_path / 'root' / png) > 5000, png
-    assert not (tmp_path / 'root' / 'never-ran').exists()
+    assert not (tmp_path / 'root' / 'never-ran').exists() and not (tmp_path / 'root' / 'status.json').exists()
+    spec.write_text(spec.read_text().replace("score = 'val_diffusion_mse'", "score = 'top1'"))  # no probe ran yet
+    out = sh(sys.executable, 'tools/ablate.py', str(spec), '--table-only').stdout
+    assert "no bar plot: no finished variant has a number in score column 'top1'" in out

@@ -134,7 +134,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             if not getattr(self.denoiser, 'supports_routes', False):
                 raise ValueError(f'token_plan needs a denoiser that takes token routes (DiT); '
                                  f'{type(self.denoiser).__name__} does not')  # fmt: skip
-            self.token_plan.check_depth(self.denoiser.depth)
+            self.denoiser.check_token_plan(self.token_plan)
         if mae_loss is not None and (
             self.token_plan is None or self.token_plan.stop is not None or not self.denoiser.predicts_dropped_tokens
         ):
@@ -171,10 +171,12 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         defaults = dict(sampler='ddim', steps=50, eta=0.0, cfg_scale=1.0, cfg_schedule='constant', cfg_power=1.0,
                         guide_channels=None, clip_denoised=False, path_drop_guidance=False)  # fmt: skip
         self.sampling = merge_options(defaults, sampling, 'sampling options')
-        if self.sampling['path_drop_guidance'] and not getattr(self.denoiser, 'supports_path_drop', False):
-            raise ValueError('sampling.path_drop_guidance needs a denoiser trained with path drop (SprintDiT), not '
-                             f'{type(self.denoiser).__name__}')  # fmt: skip
-        merge_options(self.sampling, val_sampling, 'val_sampling options')  # checked now, applied at validation
+        val_opts = merge_options(self.sampling, val_sampling, 'val_sampling options')  # checked now, used later
+        if (self.sampling['path_drop_guidance'] or val_opts['path_drop_guidance']) and not getattr(
+            self.denoiser, 'supports_path_drop', False
+        ):
+            raise ValueError('path_drop_guidance needs a denoiser trained with path drop (SprintDiT with '
+                             f'path_drop_prob > 0), not {type(self.denoiser).__name__}')  # fmt: skip
         self.val_sampling = val_sampling
 
     @property
@@ -326,6 +328,8 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             labels = labels.to(device).long()
             denoiser = self.denoiser
             if opts['path_drop_guidance']:  # SPRINT: the weak (null-label) branch also skips the sparse middle
+                if not getattr(self.denoiser, 'supports_path_drop', False):
+                    raise ValueError(f'path_drop_guidance: {type(self.denoiser).__name__} has no path to drop')
                 null = self.denoiser.null_label
                 denoiser = lambda x, t, y: self.denoiser(x, t, y, path_drop=y == null)  # noqa: E731
             fn = guided_model(denoiser, labels, self.denoiser.null_label, opts['cfg_scale'],

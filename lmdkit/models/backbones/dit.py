@@ -150,6 +150,10 @@ class DiT(BaseModule):
         """Whether ``forward`` takes a ``TokenRoute`` (token plans: TREAD, deferred masking)."""
         return True
 
+    def check_token_plan(self, plan) -> None:
+        """Raise unless ``plan``'s routes fit this denoiser (its blocks exist)."""
+        plan.check_depth(self.depth)
+
     @property
     def supports_path_drop(self) -> bool:
         """Whether ``forward`` takes ``path_drop`` (SPRINT's path-drop guidance)."""

@@ -10,7 +10,7 @@ in the dense fine-tuning phase and at sampling. The official model is a SiT with
 blocks are DiT's (absolute sin-cos positions, added before the encoder, so kept tokens keep theirs).
 """
 
-from typing import List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -81,7 +81,15 @@ class SprintDiT(DiT):
 
     @property
     def supports_path_drop(self) -> bool:
-        return True
+        """Only when trained with path drop: otherwise the mask token never stood for a skipped middle."""
+        return self.path_drop_prob > 0
+
+    def check_token_plan(self, plan) -> None:
+        """The plan's route must span the middle exactly."""
+        super().check_token_plan(plan)
+        if (plan.start, plan.stop) != self.middle:
+            raise ValueError(f'{plan!r} does not span the SprintDiT middle: set start={self.middle[0]}, '
+                             f'stop={self.middle[1]} (encoder_depth, depth - decoder_depth)')  # fmt: skip
 
     def _run_blocks(
         self,
@@ -102,20 +110,30 @@ class SprintDiT(DiT):
                              f'stop={stop}); got start={route.start}, stop={route.stop}')  # fmt: skip
         if route is not None and route.fp32_after_rejoin:
             raise ValueError("SPRINT's rejoin is its fusion: set the token plan's fp32_after_rejoin=False")
-        taken: List[torch.Tensor] = []
-        for i, block in enumerate(self.blocks):
-            if i == first:
-                dense = x  # the encoder's output, fused back after the middle
-                if route is not None:
-                    x = route.keep(x)  # (B, K, D)
-            if i == stop:
-                mask = self.mask_token.to(x.dtype).expand(x.shape[0], self.num_tokens, -1)
-                if route is not None:
-                    x = route.rejoin(x, mask)  # dropped positions: the mask token
-                if path_drop is not None:
-                    x = torch.where(path_drop.view(-1, 1, 1), mask, x)
-                x = self.renoise_linear(torch.cat([x, dense.to(x.dtype)], dim=-1))
-            x = block(x, c)
+        taken: Dict[str, torch.Tensor] = {}
+        dense = self._blocks(x, c, 0, first, depth, taken)  # the encoder's output, fused back after the middle
+        mask = self.mask_token.to(dense.dtype).expand(dense.shape[0], self.num_tokens, -1)
+        if path_drop is not None and route is None and depth is None:
+            # sampling with path-drop guidance: the dropped rows skip the middle (the official forward_pdg)
+            run = ~path_drop
+            x = mask.clone()
+            if run.any():
+                x[run] = self._blocks(dense[run], c[run], first, stop, None, taken).to(x.dtype)
+        else:
+            x = self._blocks(route.keep(dense) if route is not None else dense, c, first, stop, depth, taken)
+            if route is not None:
+                x = route.rejoin(x, mask)  # dropped positions: the mask token
+            if path_drop is not None:  # training: whole rows replaced, as the official
+                x = torch.where(path_drop.view(-1, 1, 1), mask.to(x.dtype), x)
+        x = self.renoise_linear(torch.cat([x, dense.to(x.dtype)], dim=-1))
+        return self._blocks(x, c, stop, self.depth, depth, taken), taken.get('tokens')
+
+    def _blocks(
+        self, x: torch.Tensor, c: torch.Tensor, begin: int, end: int, depth: Optional[int], taken: Dict
+    ) -> torch.Tensor:
+        """Blocks ``begin`` … ``end − 1``; the output of block ``depth`` − 1 goes to ``taken['tokens']``."""
+        for i in range(begin, end):
+            x = self.blocks[i](x, c)
             if i + 1 == depth:
-                taken.append(x)
-        return x, (taken[0] if taken else None)
+                taken['tokens'] = x
+        return x

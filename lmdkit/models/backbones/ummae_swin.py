@@ -47,16 +47,18 @@ class PosMLPWindowAttention(nn.Module):
         self.posmlp = nn.Sequential(nn.Linear(2, posmlp_dim), nn.ReLU(), nn.Linear(posmlp_dim, num_heads))
 
     def forward(self, x: torch.Tensor, pos: torch.Tensor, shift_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """x (W, N, C) tokens of W windows, pos (W, N, 2) their positions, shift_mask (nW, N, N) additive or None
-        (W = batch · nW) -> (W, N, C)."""
+        """x (W, N, C) tokens of W = batch · nW windows; pos (Wp, N, 2) their positions, per window of every sample
+        (Wp = W) or of one grid all samples share (Wp = nW: the bias is computed once, as UM-MAE's fine-tuning
+        does); shift_mask (nW, N, N) additive or None -> (W, N, C)."""
         w, n, c = x.shape
-        bias = self.posmlp(log_offsets(pos)).permute(0, 3, 1, 2)  # (W, heads, N, N)
+        wp = pos.shape[0]
+        bias = self.posmlp(log_offsets(pos)).permute(0, 3, 1, 2)  # (Wp, heads, N, N)
         if shift_mask is not None:
             nw = shift_mask.shape[0]
-            bias = (bias.reshape(w // nw, nw, self.num_heads, n, n) + shift_mask[None, :, None]).reshape_as(bias)
-        q, k, v = self.qkv(x).reshape(w, n, 3, self.num_heads, -1).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype))
-        return self.proj(out.transpose(1, 2).reshape(w, n, c))
+            bias = (bias.reshape(wp // nw, nw, self.num_heads, n, n) + shift_mask[None, :, None]).reshape_as(bias)
+        q, k, v = self.qkv(x).reshape(w // wp, wp, n, 3, self.num_heads, -1).permute(3, 0, 1, 4, 2, 5)
+        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype))  # bias broadcast over samples
+        return self.proj(out.transpose(2, 3).reshape(w, n, c))
 
 
 def window_partition(x: torch.Tensor, window: int) -> torch.Tensor:
@@ -285,10 +287,10 @@ class UMMAESwin(BaseModule):
         """See the class docstring; ``noise`` (B, L) per unit picks which unit of each block is kept."""
         if not mask_ratio:
             tokens = self.patch_norm(self.patch_embed(x).permute(0, 2, 3, 1))  # (B, h, w, D)
-            b, h, w, _ = tokens.shape
+            _, h, w, _ = tokens.shape
             rows, cols = torch.meshgrid(torch.arange(h, device=x.device), torch.arange(w, device=x.device),
                                         indexing='ij')  # fmt: skip
-            pos = torch.stack([rows, cols], -1).to(tokens.dtype).expand(b, -1, -1, -1)
+            pos = torch.stack([rows, cols], -1).to(tokens.dtype)[None]  # (1, h, w, 2): one grid for all samples
             return self._encode(tokens, pos), None, None
         if mask_ratio != UNIFORM_RATIO:
             raise ValueError(f'UMMAESwin masks by uniform sampling, ratio {UNIFORM_RATIO}; got mask_ratio={mask_ratio}'
