@@ -35,7 +35,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
-from lmdkit.apis.results import add_deltas, columns_of, fmt, higher_is_better, is_number, row_of, score_column
+from lmdkit.apis.results import add_deltas, columns_of, fmt, higher_is_better, row_of, score_column
 from lmdkit.fileio import latest_checkpoint
 from lmdkit.utils.config_check import load_config, name_list_items
 from lmdkit.utils.run_summary import RunSummary
@@ -171,11 +171,11 @@ def write_plots(rows: List[dict], finished: List[dict], work_root: str, score: O
         if classified:  # the fine-tuning runs of the ablation
             plot_val_metric(classified, 'accuracy/top1', osp.join(work_root, f'accuracy_vs_{suffix}.png'),
                             x_axis=axis, title=title)  # fmt: skip
-    present = {k for r in rows for k, v in r.items() if is_number(v)}
-    if score is not None and score not in present:  # e.g. the probes of a pretraining grid have not run yet
-        print(f'[ablate] no bar plot: no finished variant has a number in score column {score!r} yet')
+    try:
+        column = score_column(rows, score)
+    except KeyError as e:  # e.g. the probes of a pretraining grid have not run yet
+        print(f'[ablate] no bar plot: {e.args[0]}')
         return
-    column = score_column(rows, score)
     if column is not None:
         out = osp.join(work_root, f'score_{column}.png')
         plot_score_bars(rows, column, out, lower_is_better=not higher_is_better(column), title=title)

@@ -123,4 +123,4 @@ def test_table_only_rebuilds_table_and_plots_with_the_spec_score(tmp_path):
     assert not (tmp_path / 'root' / 'never-ran').exists() and not (tmp_path / 'root' / 'status.json').exists()
     spec.write_text(spec.read_text().replace("score = 'val_diffusion_mse'", "score = 'top1'"))  # no probe ran yet
     out = sh(sys.executable, 'tools/ablate.py', str(spec), '--table-only').stdout
-    assert "no bar plot: no finished variant has a number in score column 'top1'" in out
+    assert "no bar plot: score column 'top1' has no number in any row" in out

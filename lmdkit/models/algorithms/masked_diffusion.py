@@ -171,13 +171,15 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         defaults = dict(sampler='ddim', steps=50, eta=0.0, cfg_scale=1.0, cfg_schedule='constant', cfg_power=1.0,
                         guide_channels=None, clip_denoised=False, path_drop_guidance=False)  # fmt: skip
         self.sampling = merge_options(defaults, sampling, 'sampling options')
-        val_opts = merge_options(self.sampling, val_sampling, 'val_sampling options')  # checked now, used later
-        if (self.sampling['path_drop_guidance'] or val_opts['path_drop_guidance']) and not getattr(
-            self.denoiser, 'supports_path_drop', False
-        ):
+        self._check_sampling(self.sampling)
+        self._check_sampling(merge_options(self.sampling, val_sampling, 'val_sampling options'))  # used later
+        self.val_sampling = val_sampling
+
+    def _check_sampling(self, opts: dict) -> None:
+        """Sampling options the denoiser cannot honour fail here (at build for the configured ones)."""
+        if opts['path_drop_guidance'] and not getattr(self.denoiser, 'supports_path_drop', False):
             raise ValueError('path_drop_guidance needs a denoiser trained with path drop (SprintDiT with '
                              f'path_drop_prob > 0), not {type(self.denoiser).__name__}')  # fmt: skip
-        self.val_sampling = val_sampling
 
     @property
     def num_classes(self) -> int:
@@ -328,8 +330,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             labels = labels.to(device).long()
             denoiser = self.denoiser
             if opts['path_drop_guidance']:  # SPRINT: the weak (null-label) branch also skips the sparse middle
-                if not getattr(self.denoiser, 'supports_path_drop', False):
-                    raise ValueError(f'path_drop_guidance: {type(self.denoiser).__name__} has no path to drop')
+                self._check_sampling(opts)
                 null = self.denoiser.null_label
                 denoiser = lambda x, t, y: self.denoiser(x, t, y, path_drop=y == null)  # noqa: E731
             fn = guided_model(denoiser, labels, self.denoiser.null_label, opts['cfg_scale'],

@@ -295,13 +295,27 @@ class DiT(BaseModule):
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """The blocks (on the route, if any); also the tokens after block ``depth`` − 1 (None without ``depth``).
         ``path_drop`` is always None here (``forward_with_tokens`` refuses it for a DiT without a sparse path)."""
-        tokens = None
-        if route is None:
-            for i, block in enumerate(self.blocks):
+        if route is not None and (route.start >= self.depth or (route.stop is not None and route.stop > self.depth)):
+            raise ValueError(f'route over blocks {route.start}..{route.stop} does not fit a DiT of {self.depth} blocks')
+        tokens, full = None, x
+        for i, block in enumerate(self.blocks):
+            full_precision = False
+            if route is not None and i == route.start:
+                full, x = x, route.keep(x)  # (B, K, D); ``full`` holds every token's value from before the span
+            if route is not None and i == route.stop:
+                x = route.rejoin(x, full)
+                # TREAD's official code: under autocast, the block after the rejoin runs in full precision
+                full_precision = route.fp32_after_rejoin and torch.is_autocast_enabled(x.device.type)
+            if full_precision:
+                with torch.autocast(x.device.type, enabled=False):
+                    x = block(x.float(), c.float())
+            else:
                 x = block(x, c)
-                if i + 1 == depth:
-                    tokens = x
-            return x, tokens
+            if i + 1 == depth:
+                tokens = x
+        if route is not None and route.stop == len(self.blocks):
+            x = route.rejoin(x, full)
+        return x, tokens
         if route.start >= self.depth or (route.stop is not None and route.stop > self.depth):
             raise ValueError(f'route over blocks {route.start}..{route.stop} does not fit a DiT of {self.depth} blocks')
         full = x

@@ -7,7 +7,7 @@ import torch
 from lmdkit.fileio.weights import load_into, read_lmdkit_state
 from lmdkit.registry import MODELS, TEACHERS
 
-from .base import BaseTeacher, Inputs, _column
+from .base import BaseTeacher, Inputs, _column, pixels
 
 
 @TEACHERS.register_module()
@@ -47,7 +47,7 @@ class LmdkitEncoderTeacher(BaseTeacher):
     def features(self, inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor) -> torch.Tensor:
         if not isinstance(inputs, dict):
             pre = self.model.data_preprocessor
-            raw = inputs * _column(image_std, inputs) + _column(image_mean, inputs)
+            raw = pixels(inputs, image_mean, image_std, 'LmdkitEncoderTeacher')
             inputs = (raw - _column(pre.mean.flatten(), raw)) / _column(pre.std.flatten(), raw)
         tokens = self.model.extract_feat(inputs)[:, self.prefix :]  # (B, L, D)
         return tokens.reshape(tokens.shape[0], *self.grid, -1)
