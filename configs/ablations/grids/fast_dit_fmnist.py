@@ -6,16 +6,19 @@
 #   dit 0.595, mdtv2 1.170, maskdit 0.370, tread 0.507, deferred 0.324, sprint 0.397, repa 0.635 s/iter.
 # Checkpoints at each quarter of the budget, for the FID-vs-time curve. The unmasked fine-tuning phases of MaskDiT,
 # deferred masking and SPRINT are not in this grid (their own configs continue from these runs); REPA's teacher is
-# pretrained beforehand and its time is not counted (REPA's practice: the teacher is off the shelf). Then score every
+# pretrained beforehand and its time is not counted (REPA's practice: the teacher is off the shelf): the LMD encoder
+# of the Table 1 grid's pre-lmd-cs run (lmd_vitp_vqf4-fmnist-cache_cos.py at 1,500 iterations; python tools/ablate.py
+# configs/ablations/grids/mim_fmnist_table1.py --only pre-lmd-cs makes it in 4 minutes). Then score every
 # checkpoint: samples from python tools/sample.py RUN/CONFIG RUN/iter_N.pth, then python tools/eval_gen.py
 # SAMPLES.npz --ref configs/_base_/datasets/fmnist.py --classifier configs/evaluation/convnet_fmnist.py
 # CLASSIFIER.pth --work-dir RUN --tag iter_N (as docs/benchmarks.md's Table 3 analogue), and plot with
-# tools/analysis/plot_gen_metric.py. Needs the latent cache and, for REPA, the teacher (python tools/prepare.py
-# configs/repa/repa_dit-s2_fmnist.py makes both).
+# tools/analysis/plot_gen_metric.py. Needs the latent cache (python tools/prepare.py
+# configs/lmd/lmd_vitp_vqf4-fmnist-cache_cos.py makes it) and the teacher run. 600 s each fits one 3-hour session with
+# the scoring; raise _BUDGET for a longer comparison (the runs resume).
 #   python tools/ablate.py configs/ablations/grids/fast_dit_fmnist.py
 work_root = 'work_dirs/ablations/fast_dit_fmnist'
 score = 'val_diffusion_mse'  # until eval_gen.py adds FID-<net> and cls-<net> columns
-_BUDGET = 1200  # training seconds per method
+_BUDGET = 600  # training seconds per method
 _methods = dict(  # name: (config, seconds per iteration)
     dit=('configs/dit/dit_s2_fmnist.py', 0.595),
     mdtv2=('configs/mdt/mdtv2_s2_fmnist.py', 1.170),
@@ -26,10 +29,11 @@ _methods = dict(  # name: (config, seconds per iteration)
     repa=('configs/repa/repa_dit-s2_fmnist.py', 0.635),
 )
 _iters = {name: int(round(_BUDGET / s / 100)) * 100 for name, (_, s) in _methods.items()}  # 4 checkpoints apart
+_teacher = {'model.alignment.teacher.checkpoint': f'{work_root}/../mim_fmnist_table1/pre-lmd-cs/iter_1500.pth'}
 variants = [
     dict(name=name, config=config,
          cfg_options={'train_cfg.max_iters': _iters[name], 'train_cfg.val_interval': _iters[name] // 4,
                       'param_scheduler.1.end': _iters[name], 'default_hooks.checkpoint.interval': _iters[name] // 4,
-                      'default_hooks.checkpoint.max_keep_ckpts': 4})
+                      'default_hooks.checkpoint.max_keep_ckpts': 4, **(_teacher if name == 'repa' else {})})
     for name, (config, _) in _methods.items()
 ]  # fmt: skip
