@@ -2,14 +2,18 @@
 
     python tools/benchmark.py CONFIG [--out result.json] [--warmup 5] [--repeat 20] [--amp [bf16|fp16]]
         [--mask-ratio 0.75] [--sample-num 16] [--sample-steps S]   (generative configs also get sampling throughput)
+        [--breakdown]   (the step's parts: latents, teacher, each denoiser pass, backward, optimiser)
 
 Runs ``warmup + repeat`` real training steps (data loading, projector, forward, backward, optimiser update) on
 the config's train dataloader, counts one step's FLOPs with torch.utils.flop_counter (CPU attention included),
 and measures a matmul peak on the same device and dtype in the same process for the efficiency ratio. Prints a
-Markdown row and writes JSON.
+Markdown row and writes JSON. ``--breakdown`` then profiles ``repeat`` more steps (torch.profiler) and splits their
+time into the parts the model labels (``lmdkit::latents``, ``lmdkit::teacher``, ``lmdkit::pass_full`` …; see
+``STEP_PARTS``), the backward pass and the optimiser update; the forward's remainder is ``other``.
 """
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -44,8 +48,75 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--sample-num', type=int, default=16, help='generative models: images per sampling run')
     parser.add_argument('--sample-steps', type=int, help="generative models: sampler steps (default: the config's)")
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--breakdown', action='store_true', help="profile the step's parts (see STEP_PARTS)")
+    parser.add_argument('--no-sampling', action='store_true', help='skip the sampling throughput of generative models')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
+
+
+# The labels of a training step's parts (torch.profiler.record_function): the model's own (MaskedDiffusion.loss)
+# and those this script puts around the optimiser wrapper's backward and update. They do not nest in one another.
+STEP_PARTS = {
+    'lmdkit::latents': 'latents (projector or cache)',
+    'lmdkit::teacher': 'teacher forward',
+    'lmdkit::pass_full': 'full (unmasked) pass',
+    'lmdkit::pass_masked': 'masked pass (MDT)',
+    'lmdkit::pass_routed': 'token-plan pass',
+    'lmdkit::alignment': 'alignment loss (projector MLP)',
+    'lmdkit::backward': 'backward',
+    'lmdkit::optimizer': 'optimiser update',
+}
+
+
+def _labelled(label: str, fn):
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        with torch.profiler.record_function(label):
+            return fn(*args, **kwargs)
+
+    return run
+
+
+def step_breakdown(model, optim_wrapper, next_batch, repeat: int, device: str) -> dict:
+    """Seconds per step of each labelled part over ``repeat`` profiled training steps, plus ``data`` (loading),
+    ``other`` (the rest of the step: preprocessing, loss bookkeeping, labelled by nobody) and ``total``. Host
+    times on the CPU; on CUDA the step is synchronised, so the host waits inside the part that queued the work."""
+    optim_wrapper.backward = _labelled('lmdkit::backward', optim_wrapper.backward)
+    optim_wrapper.step = _labelled('lmdkit::optimizer', optim_wrapper.step)
+    optim_wrapper.zero_grad = _labelled('lmdkit::optimizer', optim_wrapper.zero_grad)
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    data_s = step_s = 0.0
+    with torch.profiler.profile(activities=activities) as prof:
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            data = next_batch()
+            t1 = time.perf_counter()
+            with torch.profiler.record_function('lmdkit::step'):
+                model.train_step(data, optim_wrapper)
+                synchronize(device)
+            t2 = time.perf_counter()
+            data_s, step_s = data_s + t1 - t0, step_s + t2 - t1
+    totals = {}
+    for event in prof.key_averages():
+        if event.key in STEP_PARTS or event.key == 'lmdkit::step':
+            totals[event.key] = event.cpu_time_total / 1e6 / repeat  # µs over all steps -> s per step
+    step = totals.pop('lmdkit::step', step_s / repeat)
+    parts = {key: totals.get(key, 0.0) for key in STEP_PARTS}
+    parts['other'] = max(step - sum(parts.values()), 0.0)
+    parts['data'] = data_s / repeat
+    parts['total'] = step + parts['data']
+    return parts
+
+
+def breakdown_table(config: str, parts: dict) -> str:
+    """A Markdown table of the parts that took time: seconds per step and share of the step."""
+    lines = [f'| {os.path.basename(config)} | s/step | share |', '|---|---|---|']
+    for key, seconds in parts.items():
+        if key != 'total' and seconds > 0:
+            name = STEP_PARTS.get(key, key)
+            lines.append(f'| {name} | {seconds:.4f} | {100 * seconds / parts["total"]:.1f}% |')
+    lines.append(f'| total | {parts["total"]:.4f} | 100% |')
+    return '\n'.join(lines)
 
 
 def peak_rss_mb() -> float:
@@ -161,7 +232,10 @@ def main() -> None:
     if isinstance(model, LatentPriorFitter) and int(model.prior_count) == 0:  # LMD: fit its prior on one batch
         with torch.no_grad():
             model.fit_latent_prior([model.data_preprocessor(next_batch(), False)['inputs']])
-    if isinstance(model, Sampler):
+    if args.breakdown:
+        result['breakdown'] = step_breakdown(model, optim_wrapper, next_batch, args.repeat, device)
+        print(breakdown_table(args.config, result['breakdown']))
+    if isinstance(model, Sampler) and not args.no_sampling:
         result['sampling'] = sampling_throughput(model, args, device)
         print(f'sampling: {result["sampling"]}')
     header = ('config', 'device', 'dtype', 'batch', 's/iter', 'img/s', 'data', 'peak MB', 'GFLOP/img', 'GFLOP/s',

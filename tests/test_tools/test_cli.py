@@ -197,6 +197,23 @@ def test_benchmark_sampling_throughput(tmp_path):
     assert r['s_per_step'] == pytest.approx(r['seconds'] / 3)
 
 
+@pytest.mark.slow
+def test_benchmark_breakdown_splits_the_step(tmp_path):
+    """MDTv2's step splits into its latents, both passes, backward and update; the parts sum to the step."""
+    out = str(tmp_path / 'bench.json')
+    sh(sys.executable, 'tools/benchmark.py', 'configs/mdt/mdtv2_vqf4_fmnist-mini.py', '--warmup', '1', '--repeat', '2',
+       '--batch-size', '8', '--breakdown', '--no-sampling', '--out', out)  # fmt: skip
+    r = json.load(open(out))
+    parts = r['breakdown']
+    assert 'sampling' not in r
+    for key in ('lmdkit::latents', 'lmdkit::pass_full', 'lmdkit::pass_masked', 'lmdkit::backward',
+                'lmdkit::optimizer'):  # fmt: skip
+        assert parts[key] > 0, key
+    assert parts['lmdkit::teacher'] == 0 and parts['lmdkit::pass_routed'] == 0  # no teacher, no token plan
+    step = parts['total'] - parts['data']
+    assert sum(v for k, v in parts.items() if k not in ('total', 'data')) == pytest.approx(step, rel=1e-6)
+
+
 ABLATION = """
 variants = [
     dict(name='mae', config='{mae}'),
