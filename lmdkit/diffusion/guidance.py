@@ -1,7 +1,7 @@
 """Classifier-free guidance (Ho & Salimans 2022) with a scale that may vary over the reverse process."""
 
 import math
-from typing import Callable, Optional
+from typing import Callable, Optional, Tuple
 
 import torch
 
@@ -46,12 +46,42 @@ def guided_model(
 
     def fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         out = model_fn(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null]))
-        cond, uncond = out.chunk(2)
-        channels = x.shape[1]
-        k = channels if guide_channels is None else guide_channels
-        w = guidance_scale(scale, t, num_steps, schedule, power).reshape(-1, *([1] * (x.ndim - 1)))
-        guided = cond.clone()
-        guided[:, :k] = uncond[:, :k] + w * (cond[:, :k] - uncond[:, :k])
-        return guided
+        w = guidance_scale(scale, t, num_steps, schedule, power)
+        return _guide(out, w, x.shape[1] if guide_channels is None else guide_channels)
 
     return fn
+
+
+def guided_joint_model(
+    model_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], Tuple[torch.Tensor, torch.Tensor]],
+    labels: torch.Tensor,
+    null_label: int,
+    scale: float,
+    num_steps: int,
+    schedule: str = 'constant',
+    power: float = 1.0,
+    guide_channels: Optional[int] = None,
+) -> Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Tuple[torch.Tensor, torch.Tensor]]:
+    """``guided_model`` for REG: ``model_fn(x, r, t, y)`` -> (latent output, token prediction) becomes a guided
+    ``f(x, r, t)``; the token's prediction is guided by the same scale on all its channels (REG's default
+    ``cls_cfg_scale`` equals ``cfg_scale``)."""
+    if scale == 1.0 and schedule == 'constant':
+        return lambda x, r, t: model_fn(x, r, t, labels)
+    null = torch.full_like(labels, null_label)
+
+    def fn(x: torch.Tensor, r: torch.Tensor, t: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+        out, r_out = model_fn(torch.cat([x, x]), torch.cat([r, r]), torch.cat([t, t]), torch.cat([labels, null]))
+        w = guidance_scale(scale, t, num_steps, schedule, power)
+        return _guide(out, w, x.shape[1] if guide_channels is None else guide_channels), _guide(r_out, w, r.shape[1])
+
+    return fn
+
+
+def _guide(out: torch.Tensor, w: torch.Tensor, k: int) -> torch.Tensor:
+    """[cond; uncond] stacked on the batch -> cond with its first ``k`` channels replaced by uncond + w·(cond −
+    uncond), w (B,) per sample."""
+    cond, uncond = out.chunk(2)
+    w = w.reshape(-1, *([1] * (cond.ndim - 1)))
+    guided = cond.clone()
+    guided[:, :k] = uncond[:, :k] + w * (cond[:, :k] - uncond[:, :k])
+    return guided

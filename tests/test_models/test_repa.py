@@ -93,10 +93,11 @@ def test_the_lmdkit_teacher_sees_the_images_in_its_own_normalisation(mae_teacher
     teacher.init_weights()
     images = torch.randn(2, 1, 8, 8)  # normalised by the student's preprocessor: mean 127.5, std 127.5
     feats = teacher(images, torch.tensor([127.5]), torch.tensor([127.5]), (4, 4))
-    expected = mae_teacher[1].extract_feat((images * 127.5 + 127.5 - 100.0) / 50.0)[:, 1:]
-    torch.testing.assert_close(feats, expected)
+    expected = mae_teacher[1].extract_feat((images * 127.5 + 127.5 - 100.0) / 50.0)
+    torch.testing.assert_close(feats.patches, expected[:, 1:])
+    torch.testing.assert_close(feats.cls, expected[:, 0])  # the MAE encoder's class token (REG's)
     coarse = teacher(images, torch.tensor([127.5]), torch.tensor([127.5]), (2, 2))
-    assert coarse.shape == (2, 4, 16)
+    assert coarse.patches.shape == (2, 4, 16)
     teacher.train()
     assert not teacher.training and not any(p.requires_grad for p in teacher.parameters())
     unread = TEACHERS.build(dict(mae_teacher[0], checkpoint='/nonexistent.pth'))  # building needs no file
@@ -120,7 +121,7 @@ def test_aligned_step_adds_repa_on_the_tokens_the_block_sees(mae_teacher):
     torch.rand(4, 16)  # the plan's draw
     x_t = model.diffusion.q_sample(images, t, torch.randn_like(images))
     _, outs = block_outputs(model.denoiser, x_t, t, y, route=route)
-    targets = mae_teacher[1].extract_feat((images * 127.5 + 127.5 - 100.0) / 50.0)[:, 1:]
+    targets = mae_teacher[1].extract_feat((images * 127.5 + 127.5 - 100.0) / 50.0)[:, 1:]  # (B, N, D)
     kept_targets = torch.stack([targets[b, route.ids_keep[b]] for b in range(4)])
     torch.testing.assert_close(out['loss_repa'], model.alignment(outs[1], kept_targets))
     out['loss_repa'].backward()
@@ -169,8 +170,9 @@ def test_the_timm_teacher_is_its_vit_on_resized_imagenet_normalised_pixels(tmp_p
     x = ((images * 127.5 + 127.5) / 255.0).expand(-1, 3, -1, -1)
     x = F.interpolate(x, size=(32, 32), mode='bicubic', align_corners=False)
     x = (x - IMAGENET_MEAN) / IMAGENET_STD
-    expected = vit.eval().forward_features(x)[:, 1:]
-    torch.testing.assert_close(feats, expected)
+    expected = vit.eval().forward_features(x)
+    torch.testing.assert_close(feats.patches, expected[:, 1:])
+    torch.testing.assert_close(feats.cls, expected[:, 0])  # its pooling is the class token
     assert teacher.feature_dim == 24
     with pytest.raises(TypeError, match='latent-cache records'):
         teacher(dict(latents=torch.zeros(2, 4, 2, 2)), torch.tensor([0.0]), torch.tensor([1.0]), (2, 2))
@@ -191,7 +193,8 @@ def test_the_dinov2_teacher_is_the_final_norm_patch_tokens_of_a_local_hf_folder(
     x = (images * std.view(1, 3, 1, 1) + mean.view(1, 3, 1, 1)) / 255.0
     x = (x - IMAGENET_MEAN) / IMAGENET_STD
     hidden = hf.encoder(hf.embeddings(x))[0]  # before the final norm
-    torch.testing.assert_close(feats, hf.layernorm(hidden)[:, 1:])  # REPA's x_norm_patchtokens
+    torch.testing.assert_close(feats.patches, hf.layernorm(hidden)[:, 1:])  # REPA's x_norm_patchtokens
+    torch.testing.assert_close(feats.cls, hf.layernorm(hidden)[:, 0])  # REG's x_norm_clstoken
     with pytest.raises(FileNotFoundError, match='config.json'):
         TEACHERS.build(dict(type='DINOv2Teacher', checkpoint=str(tmp_path / 'missing'), arch=arch)).init_weights()
     folder = str(tmp_path / 'dinov2')

@@ -8,8 +8,10 @@ images ─► projector.encode (frozen) ─► z·latent_scale ─► q_sample(z
 from typing import Dict, List, Optional
 
 import torch
+from torch.profiler import record_function
 
-from lmdkit.diffusion import GaussianDiffusion, guided_model, sample
+from lmdkit.diffusion import GaussianDiffusion, guided_joint_model, guided_model, sample, sample_with_token
+from lmdkit.diffusion.gaussian_diffusion import mean_flat
 from lmdkit.registry import MASK_SCHEDULERS, MODELS, TOKEN_PLANS
 from lmdkit.utils.images import to_uint8
 from lmdkit.utils.options import merge_options
@@ -17,6 +19,7 @@ from lmdkit.utils.options import merge_options
 from ..example import ComponentExample, example_images, loss_terms
 from ..layers import num_kept, patch_mask_to_image, patchify
 from ..projectors import build_frozen_projector, check_latent_channels
+from ..teachers import TeacherFeatures
 from .base import BaseAlgorithm
 from .latent_input import LatentInput
 from .mask_scheduled import MaskScheduledMixin
@@ -62,7 +65,11 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             teacher): its term ``loss_repa`` on the denoiser's tokens after ``alignment.depth`` blocks of the dense
             or token-plan pass — with a plan, on the tokens that block sees. Needs a denoiser with
             ``forward_with_tokens`` (``DiT``, ``MaskDiT``), not MDT's two passes. The frozen teacher's weights are
-            part of the model (and its checkpoints), as the frozen projector's are.
+            part of the model (and its checkpoints), as the frozen projector's are. With a ``REGDiT`` denoiser this
+            is REG: the teacher's class token, noised with the latents, is denoised alongside them (sampling
+            generates it from noise too) and aligned as the first token.
+        rep_loss_weight: REG's weight of the class token's denoising loss (the official ``--cls 0.03``); used only
+            with a ``REGDiT`` denoiser.
         val_sampling: when set (a dict of ``sampling`` overrides, e.g. ``dict(steps=25)``), ``predict`` also
             generates one sample per validation item, conditioned on its label and seeded by its index, returned
             as ``gen_image`` (uint8) for ``GenerativeMetric``.
@@ -106,6 +113,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         token_plan: Optional[dict] = None,
         mae_loss: Optional[dict] = None,
         alignment: Optional[dict] = None,
+        rep_loss_weight: float = 0.03,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -155,6 +163,14 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             if self.alignment.depth > self.denoiser.depth:
                 raise ValueError(f'alignment.depth {self.alignment.depth} > the denoiser\'s {self.denoiser.depth} '
                                  'blocks')  # fmt: skip
+        self.rep_dim, self.rep_loss_weight = getattr(self.denoiser, 'rep_dim', 0), rep_loss_weight
+        if self.rep_dim:  # REG
+            if self.alignment is None:
+                raise ValueError(f'{type(self.denoiser).__name__} denoises a teacher\'s class token (REG): set '
+                                 "model.alignment=dict(type='REPALoss', teacher=...)")  # fmt: skip
+            if self.alignment.teacher.feature_dim != self.rep_dim:
+                raise ValueError(f'denoiser.rep_dim {self.rep_dim} must equal the teacher\'s feature_dim '
+                                 f'{self.alignment.teacher.feature_dim}')  # fmt: skip
         if masked_loss_on not in ('all', 'masked'):
             raise ValueError(f"masked_loss_on must be 'all' or 'masked', got {masked_loss_on!r}")
         mdt_options = masked_loss_on != 'all' or full_loss_weight != 1.0 or masked_loss_weight != 1.0
@@ -197,22 +213,32 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         raise ValueError("MaskedDiffusion has no 'tensor' mode; call sample() to generate")
 
     def loss(self, inputs, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
-        z = self.encode_latents(inputs)  # (B, C, h, w)
+        # the parts of the step are labelled for torch.profiler (STEP_PARTS; tools/benchmark.py --breakdown)
+        with record_function('lmdkit::latents'):
+            z = self.encode_latents(inputs)  # (B, C, h, w)
         y = self._labels(data_samples, z.device, training=True)
         t = torch.randint(0, self.diffusion.num_steps, (z.shape[0],), device=z.device)
         seen: Dict[str, torch.Tensor] = {}  # what the pass gives the alignment loss: tokens (and route)
+        teacher = rep = None
+        if self.rep_dim:  # REG: the teacher's class token, noised at the latents' timesteps, is denoised with them
+            teacher = self._teacher_features(inputs)
+            rep_noise = torch.randn_like(teacher.cls)
+            rep = self.diffusion.q_sample(teacher.cls, t, rep_noise)
         if self.mask_scheduler is None:
-            losses = self.diffusion.training_losses(self._denoise_fn(y, None, seen), z, t)
+            with record_function('lmdkit::pass_full'):
+                losses = self.diffusion.training_losses(self._denoise_fn(y, None, seen, rep), z, t)
             out = dict(loss=losses['loss'].mean())
         elif self.token_plan is not None:
-            losses = self._routed_losses(z, t, y, seen)
+            with record_function('lmdkit::pass_routed'):
+                losses = self._routed_losses(z, t, y, seen, rep)
             out = dict(loss=losses['loss'].mean())
             if 'mae' in losses:  # logged for reference; already part of the loss
                 out['mae'] = losses['mae'].detach()
         else:  # MDT: same timesteps, fresh noise (as the official trainer); MMEngine sums the 'loss_*' terms
             out = {}
             if self.full_loss_weight:
-                losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
+                with record_function('lmdkit::pass_full'):
+                    losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t)
                 out['loss_full'] = self.full_loss_weight * losses['loss'].mean()
             ratio, tokens, weight = self.mask_ratio, None, None
             if self.masked_loss_on == 'masked' and num_kept(self.denoiser.num_tokens, ratio) < self.denoiser.num_tokens:
@@ -220,25 +246,38 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
                 # nothing the pass is the full one and its loss is taken everywhere)
                 tokens = torch.rand(z.shape[0], self.denoiser.num_tokens, device=z.device)
                 weight = self.denoiser.dropped_latents(tokens, ratio)
-            masked = self.diffusion.training_losses(
-                lambda x, ts: self.denoiser(x, ts, y, mask_ratio=ratio, noise=tokens), z, t, weight=weight
-            )  # with tokens None the denoiser draws them, after the noise (the draws of the default are unchanged)
+            with record_function('lmdkit::pass_masked'):
+                masked = self.diffusion.training_losses(
+                    lambda x, ts: self.denoiser(x, ts, y, mask_ratio=ratio, noise=tokens), z, t, weight=weight
+                )  # with tokens None the denoiser draws them, after the noise (the draws of the default are unchanged)
             out['loss_masked'] = self.masked_loss_weight * masked['loss'].mean()
             if not self.full_loss_weight:
                 losses = masked
         if 'vb' in losses:  # logged for reference; already part of the loss
             out['vb'] = losses['vb'].detach().mean()
         if self.alignment is not None:
-            out['loss_repa'] = self._alignment_loss(inputs, seen)
+            out['loss_repa'] = self._alignment_loss(inputs, seen, teacher)
+        if rep is not None:  # REG's class-token loss: its own target at the same t (Min-SNR weighted as the latents)
+            target = self.diffusion.training_target(teacher.cls, rep_noise, t)
+            mse = mean_flat((target - seen['rep_out'].float()) ** 2) * self.diffusion.loss_weight(t)
+            out['loss_rep'] = self.rep_loss_weight * mse.mean()
         return out
 
-    def _denoise_fn(self, y: Optional[torch.Tensor], route, seen: dict):
+    def _teacher_features(self, inputs) -> TeacherFeatures:
+        pre = self.data_preprocessor
+        with record_function('lmdkit::teacher'):
+            return self.alignment.targets(inputs, pre.mean.flatten(), pre.std.flatten(), self.denoiser.grid_size)
+
+    def _denoise_fn(self, y: Optional[torch.Tensor], route, seen: dict, rep: Optional[torch.Tensor] = None):
         """The denoiser as ``training_losses`` calls it; keeps the noisy input, the output and, with alignment, the
-        tokens after ``alignment.depth`` blocks in ``seen``."""
+        tokens after ``alignment.depth`` blocks in ``seen`` (REG: also the class token's prediction, given its noisy
+        value ``rep``)."""
         depth = self.alignment.depth if self.alignment is not None else None
 
         def denoise(x: torch.Tensor, ts: torch.Tensor) -> torch.Tensor:
-            if depth is None:
+            if rep is not None:
+                out, seen['rep_out'], seen['tokens'] = self.denoiser.forward_with_rep(x, ts, y, rep, route, depth)
+            elif depth is None:
                 out = self.denoiser(x, ts, y, route=route) if route is not None else self.denoiser(x, ts, y)
             else:
                 out, seen['tokens'] = self.denoiser.forward_with_tokens(x, ts, y, route, depth)
@@ -247,22 +286,25 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
 
         return denoise
 
-    def _alignment_loss(self, inputs, seen: dict) -> torch.Tensor:
-        """REPA on the tokens of this step's pass: the teacher's features at the tokens block ``depth`` − 1 saw."""
-        pre = self.data_preprocessor
-        targets = self.alignment.targets(inputs, pre.mean.flatten(), pre.std.flatten(), self.denoiser.grid_size)
-        route = seen['route']
+    def _alignment_loss(self, inputs, seen: dict, teacher: Optional[TeacherFeatures] = None) -> torch.Tensor:
+        """REPA on the tokens of this step's pass: the teacher's features at the tokens block ``depth`` − 1 saw
+        (REG: its class token first, against the denoiser's representation token)."""
+        teacher = teacher if teacher is not None else self._teacher_features(inputs)
+        targets, route = teacher.patches, seen['route']
         if route is not None and route.covers(self.alignment.depth - 1):
             targets = route.keep(targets)  # (B, K, D_teacher), in the tokens' order
-        return self.alignment(seen['tokens'], targets)
+        if self.rep_dim:
+            targets = torch.cat([teacher.cls.unsqueeze(1), targets], dim=1)
+        with record_function('lmdkit::alignment'):
+            return self.alignment(seen['tokens'], targets)
 
     def _routed_losses(
-        self, z: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor], seen: dict
+        self, z: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor], seen: dict, rep: Optional[torch.Tensor]
     ) -> Dict[str, torch.Tensor]:
         """One pass on the token plan's route at the current ratio; a route whose tokens never rejoin weights the
         loss by the kept tokens' latent pixels."""
         route = self.token_plan.route(z.shape[0], self.denoiser.num_tokens, self.mask_ratio, z.device)
-        denoise = self._denoise_fn(y, route, seen)
+        denoise = self._denoise_fn(y, route, seen, rep)
         if route is None or route.rejoins:
             return self.diffusion.training_losses(denoise, z, t)
         kept = route.kept_mask(self.denoiser.num_tokens)  # (B, N)
@@ -286,12 +328,20 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         gens = [torch.Generator().manual_seed(self.val_seed * 1_000_003 + int(i)) for i in index]
         t = torch.stack([torch.randint(0, self.diffusion.num_steps, (1,), generator=g)[0] for g in gens]).to(z.device)
         noise = torch.stack([torch.randn(z.shape[1:], generator=g) for g in gens]).to(z.device)
-        losses = self.diffusion.training_losses(lambda x, ts: self.denoiser(x, ts, y), z, t, noise)
+        if self.rep_dim:  # REG: the latents' loss given the noisy class token (its noise drawn after theirs)
+            cls = self._teacher_features(inputs).cls
+            rep_noise = torch.stack([torch.randn(self.rep_dim, generator=g) for g in gens]).to(z.device)
+            rep = self.diffusion.q_sample(cls, t, rep_noise)
+            fn = lambda x, ts: self.denoiser.forward_with_rep(x, ts, y, rep)[0]  # noqa: E731
+        else:
+            fn = lambda x, ts: self.denoiser(x, ts, y)  # noqa: E731
+        losses = self.diffusion.training_losses(fn, z, t, noise)
         results = [dict(diffusion_mse=float(m)) for m in losses['mse']]
         if self.val_sampling is not None:  # each item's starting noise from its own seed: batching does not matter
             gens = [torch.Generator().manual_seed(self.val_seed * 1_000_003 + int(i) + 500_009) for i in index]
             start = torch.stack([torch.randn(self.denoiser.latent_shape, generator=g) for g in gens])
-            out = self.sample(len(index), y, noise=start, **self.val_sampling)
+            rep_start = torch.stack([torch.randn(self.rep_dim, generator=g) for g in gens]) if self.rep_dim else None
+            out = self.sample(len(index), y, noise=start, rep_noise=rep_start, **self.val_sampling)
             pre = self.data_preprocessor
             images = to_uint8(out['images'], pre.mean, pre.std)
             for r, img, lab in zip(results, images, out['labels'] if out['labels'] is not None else [-1] * len(index)):
@@ -307,24 +357,30 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         progress: bool = False,
         decode: bool = True,
         noise: Optional[torch.Tensor] = None,
+        rep_noise: Optional[torch.Tensor] = None,
         **overrides,
     ) -> Dict[str, torch.Tensor]:
         """Generate ``num`` samples (``labels`` (num,) for a class-conditional model; default: 0, 1, 2, … cycled).
 
         ``noise`` fixes the starting latents (num, C, h, w) (with DDIM η = 0 the samples then depend on nothing
-        else). ``overrides`` replace the ``sampling`` defaults. Returns ``latents`` and, with ``decode``,
-        ``images`` in the projector's image range (the data preprocessor's normalised space), plus ``labels``.
+        else; REG: with ``rep_noise`` (num, rep_dim), the class token's start). ``overrides`` replace the
+        ``sampling`` defaults. Returns ``latents`` and, with ``decode``, ``images`` in the projector's image range
+        (the data preprocessor's normalised space), plus ``labels`` (REG: and ``rep``, the generated class token).
         """
         opts = merge_options(self.sampling, overrides, 'sampling options')
         device = next(self.denoiser.parameters()).device
         was_training = self.denoiser.training
         self.denoiser.eval()  # no label dropout while sampling
         try:
-            return self._sample(num, labels, generator, progress, decode, opts, device, noise)
+            return self._sample(num, labels, generator, progress, decode, opts, device, noise, rep_noise)
         finally:
             self.denoiser.train(was_training)
 
-    def _sample(self, num, labels, generator, progress, decode, opts, device, noise=None) -> Dict[str, torch.Tensor]:
+    def _sample(
+        self, num, labels, generator, progress, decode, opts, device, noise=None, rep_noise=None
+    ) -> Dict[str, torch.Tensor]:
+        if self.rep_dim:
+            return self._sample_with_rep(num, labels, generator, progress, decode, opts, device, noise, rep_noise)
         if self.num_classes > 0:
             labels = torch.arange(num) % self.num_classes if labels is None else labels
             labels = labels.to(device).long()
@@ -341,7 +397,30 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         shape = (num, *self.denoiser.latent_shape)
         z = sample(self.diffusion, fn, shape, opts['sampler'], opts['steps'], opts['eta'], opts['clip_denoised'],
                    noise=noise, generator=generator, device=device, progress=progress)  # fmt: skip
-        out = dict(latents=z, labels=labels)
+        return self._outputs(z, labels, decode)
+
+    def _outputs(self, z: torch.Tensor, labels: Optional[torch.Tensor], decode: bool, **extra) -> dict:
+        out = dict(latents=z, labels=labels, **extra)
         if decode:
             out['images'] = self.projector.decode(z / self.latent_scale)
         return out
+
+    def _sample_with_rep(
+        self, num, labels, generator, progress, decode, opts, device, noise, rep_noise
+    ) -> Dict[str, torch.Tensor]:
+        """REG: the latents and the class token from noise together, guided alike."""
+        self._check_sampling(opts)
+        joint = lambda x, r, t, y: self.denoiser.forward_with_rep(x, t, y, r)[:2]  # noqa: E731
+        if self.num_classes > 0:
+            labels = torch.arange(num) % self.num_classes if labels is None else labels
+            labels = labels.to(device).long()
+            fn = guided_joint_model(joint, labels, self.denoiser.null_label, opts['cfg_scale'],
+                                    self.diffusion.num_steps, opts['cfg_schedule'], opts['cfg_power'],
+                                    opts['guide_channels'])  # fmt: skip
+        else:
+            fn = lambda x, r, t: joint(x, r, t, None)  # noqa: E731
+        z, rep = sample_with_token(self.diffusion, fn, (num, *self.denoiser.latent_shape), self.rep_dim,
+                                   opts['sampler'], opts['steps'], opts['eta'], opts['clip_denoised'], noise=noise,
+                                   token_noise=rep_noise, generator=generator, device=device,
+                                   progress=progress)  # fmt: skip
+        return self._outputs(z, labels, decode, rep=rep)

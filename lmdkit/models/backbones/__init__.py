@@ -6,6 +6,7 @@ from .greenmim import GreenMIMSwin
 from .maskdit import MaskDiT
 from .masked_unet import MaskedUNet
 from .mdt import MDT
+from .reg_dit import REGDiT
 from .simmim import SimMIMSwin, SimMIMViT
 from .sprint_dit import SprintDiT
 from .ummae import UMMAEViT
@@ -22,6 +23,7 @@ __all__ = [
     'MAEViT',
     'MaskDiT',
     'MDT',
+    'REGDiT',
     'MaskedUNet',
     'SimMIMSwin',
     'SimMIMViT',

@@ -165,6 +165,11 @@ class DiT(BaseModule):
         return True
 
     @property
+    def rep_dim(self) -> int:
+        """Width of the representation token it also denoises (REG, ``REGDiT``); 0: none."""
+        return 0
+
+    @property
     def predicts_dropped_tokens(self) -> bool:
         """Whether a route's dropped tokens get a prediction (MaskDiT's decoder) rather than zeros."""
         return False
@@ -314,26 +319,5 @@ class DiT(BaseModule):
             if i + 1 == depth:
                 tokens = x
         if route is not None and route.stop == len(self.blocks):
-            x = route.rejoin(x, full)
-        return x, tokens
-        if route.start >= self.depth or (route.stop is not None and route.stop > self.depth):
-            raise ValueError(f'route over blocks {route.start}..{route.stop} does not fit a DiT of {self.depth} blocks')
-        full = x
-        for i, block in enumerate(self.blocks):
-            if i == route.start:
-                full, x = x, route.keep(x)  # (B, K, D); ``full`` holds every token's value from before the span
-            if i == route.stop:
-                x = route.rejoin(x, full)
-                # TREAD's official code: under autocast, the block after the rejoin runs in full precision
-                if route.fp32_after_rejoin and torch.is_autocast_enabled(x.device.type):
-                    with torch.autocast(x.device.type, enabled=False):
-                        x = block(x.float(), c.float())
-                    if i + 1 == depth:
-                        tokens = x
-                    continue
-            x = block(x, c)
-            if i + 1 == depth:
-                tokens = x
-        if route.stop == len(self.blocks):
             x = route.rejoin(x, full)
         return x, tokens

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from lmdkit.registry import MODELS, TEACHERS
 
-from ..teachers.base import Inputs
+from ..teachers.base import Inputs, TeacherFeatures
 
 
 @MODELS.register_module()
@@ -51,8 +51,9 @@ class REPALoss(nn.Module):
 
     def targets(
         self, inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor, grid: Tuple[int, int]
-    ) -> torch.Tensor:
-        """(B, N, D_teacher) teacher features of the clean batch on the denoiser's token grid."""
+    ) -> TeacherFeatures:
+        """The teacher's patch features (B, N, D_teacher) of the clean batch on the denoiser's token grid, and its
+        class token (B, D_teacher)."""
         return self.teacher(inputs, image_mean, image_std, grid)
 
     def forward(self, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -1,8 +1,8 @@
 """The teacher contract of representation alignment: a frozen encoder that turns the batch a diffusion algorithm
-receives into patch features on the denoiser's token grid."""
+receives into patch features on the denoiser's token grid (REPA), and one global class token (REG)."""
 
 from abc import ABC, abstractmethod
-from typing import Dict, Sequence, Tuple, Union
+from typing import Dict, NamedTuple, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -11,8 +11,16 @@ import torch.nn.functional as F
 Inputs = Union[torch.Tensor, Dict[str, torch.Tensor]]  # preprocessed images, or a batch of latent-cache records
 
 
+class TeacherFeatures(NamedTuple):
+    """A teacher's view of a clean batch."""
+
+    patches: torch.Tensor  # (B, gh·gw, D) on the denoiser's token grid
+    cls: torch.Tensor  # (B, D) the global token (the class token, or the model's own pooling without one)
+
+
 class BaseTeacher(nn.Module, ABC):
-    """A frozen feature encoder. ``forward(inputs, image_mean, image_std, grid)`` -> (B, gh·gw, feature_dim).
+    """A frozen feature encoder. ``forward(inputs, image_mean, image_std, grid)`` -> ``TeacherFeatures``: patch
+    features (B, gh·gw, feature_dim) and a class token (B, feature_dim).
 
     ``inputs`` is what the algorithm's ``loss`` receives: images normalised by its data preprocessor (whose
     ``image_mean``/``image_std`` on the 0–255 scale undo that), or latent-cache records. Features on a grid other
@@ -51,18 +59,21 @@ class BaseTeacher(nn.Module, ABC):
         return super().train(False)
 
     @abstractmethod
-    def features(self, inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor) -> torch.Tensor:
-        """(B, h, w, D) patch features on the teacher's own grid."""
+    def features(
+        self, inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """The class token (B, D) and the patch features (B, h, w, D) on the teacher's own grid."""
 
     @torch.no_grad()
     def forward(
         self, inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor, grid: Tuple[int, int]
-    ) -> torch.Tensor:
-        feats = self.features(inputs, image_mean, image_std).float()  # (B, h, w, D)
+    ) -> TeacherFeatures:
+        cls, feats = self.features(inputs, image_mean, image_std)  # (B, D), (B, h, w, D)
+        feats = feats.float()
         if tuple(feats.shape[1:3]) != tuple(grid):
             feats = F.interpolate(feats.permute(0, 3, 1, 2), size=tuple(grid), mode='bilinear', align_corners=False,
                                   antialias=True).permute(0, 2, 3, 1)  # fmt: skip
-        return feats.flatten(1, 2)
+        return TeacherFeatures(feats.flatten(1, 2), cls.float())
 
 
 def pixels(inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor, teacher: str) -> torch.Tensor:

@@ -2,7 +2,7 @@
 
 import json
 import os.path as osp
-from typing import Dict, Sequence, Union
+from typing import Dict, Sequence, Tuple, Union
 
 import torch
 
@@ -81,7 +81,9 @@ class DINOv2Teacher(BaseTeacher):
         loaded = Dinov2Model.from_pretrained(self.checkpoint, local_files_only=True)
         self.model.load_state_dict(loaded.state_dict())
 
-    def features(self, inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor) -> torch.Tensor:
+    def features(
+        self, inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         x = normalise(pixels(inputs, image_mean, image_std, 'DINOv2Teacher'), self.mean, self.std, self.img_size)
-        tokens = self.model(pixel_values=x).last_hidden_state[:, 1:]  # the class token dropped
-        return tokens.reshape(tokens.shape[0], *self.grid, -1)
+        tokens = self.model(pixel_values=x).last_hidden_state  # final-norm: REG's x_norm_clstoken, then patches
+        return tokens[:, 0], tokens[:, 1:].reshape(tokens.shape[0], *self.grid, -1)

@@ -1,6 +1,7 @@
 """A teacher pretrained with lmdkit: the encoder of an MAE/LMD run (its config and checkpoint), unmasked."""
 
 import os.path as osp
+from typing import Tuple
 
 import torch
 
@@ -44,10 +45,14 @@ class LmdkitEncoderTeacher(BaseTeacher):
                                     f'(python tools/train.py {self.config})')  # fmt: skip
         load_into(self.model, read_lmdkit_state(self.checkpoint), self.checkpoint)
 
-    def features(self, inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor) -> torch.Tensor:
+    def features(
+        self, inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         if not isinstance(inputs, dict):
             pre = self.model.data_preprocessor
             raw = pixels(inputs, image_mean, image_std, 'LmdkitEncoderTeacher')
             inputs = (raw - _column(pre.mean.flatten(), raw)) / _column(pre.std.flatten(), raw)
-        tokens = self.model.extract_feat(inputs)[:, self.prefix :]  # (B, L, D)
-        return tokens.reshape(tokens.shape[0], *self.grid, -1)
+        tokens = self.model.extract_feat(inputs)  # (B, prefix + L, D)
+        patches = tokens[:, self.prefix :]
+        cls = tokens[:, 0] if self.prefix else patches.mean(1)  # the class token; the patches' mean without one
+        return cls, patches.reshape(tokens.shape[0], *self.grid, -1)

@@ -1,6 +1,6 @@
 """A timm vision transformer from a local weights file as REPA's teacher (MAE, DINO, MoCo v3, CLIP ViTs...)."""
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import timm
 import torch
@@ -48,7 +48,11 @@ class TimmViTTeacher(BaseTeacher):
         state, _ = read_state_dict(self.checkpoint, ('state_dict', 'model'))
         load_into(self.model, state, self.checkpoint, ignore_prefixes=('head.',))
 
-    def features(self, inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor) -> torch.Tensor:
+    def features(
+        self, inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         x = normalise(pixels(inputs, image_mean, image_std, 'TimmViTTeacher'), self.mean, self.std, self.img_size)
-        tokens = self.model.forward_features(x)[:, self.model.num_prefix_tokens :]
-        return tokens.reshape(tokens.shape[0], *self.grid, -1)
+        tokens = self.model.forward_features(x)
+        cls = self.model.forward_head(tokens, pre_logits=True)  # the model's own pooling (class token or mean)
+        patches = tokens[:, self.model.num_prefix_tokens :]
+        return cls, patches.reshape(tokens.shape[0], *self.grid, -1)

@@ -45,6 +45,15 @@ class TokenRoute:
         mask = torch.zeros(self.ids_keep.shape[0], num_tokens, device=self.ids_keep.device)
         return mask.scatter_(1, self.ids_keep, 1.0)
 
+    def with_prefix(self, num: int) -> 'TokenRoute':
+        """The same route on a sequence that starts with ``num`` extra tokens (REG's representation token), which
+        every block sees."""
+        if num == 0:
+            return self
+        prefix = torch.arange(num, device=self.ids_keep.device).expand(self.ids_keep.shape[0], -1)
+        ids = torch.cat([prefix, self.ids_keep + num], dim=1)
+        return TokenRoute(ids, self.start, self.stop, self.fp32_after_rejoin)
+
     def keep(self, x: torch.Tensor) -> torch.Tensor:
         """All tokens (B, N, D) -> the kept ones (B, K, D)."""
         return torch.gather(x, 1, self.ids_keep.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
