@@ -1,13 +1,15 @@
 """Encode a dataset once with a config's projector and store what training needs (resumable, multi-rank).
 
-    python tools/cache_latents.py CONFIG --out DIR [--split train|val] [--flip] [--shard-size 10000]
+    python tools/cache_latents.py CONFIG --out DIR [--split train|val] [--flip] [--teacher] [--shard-size 10000]
     torchrun --nproc_per_node 8 tools/cache_latents.py CONFIG --out DIR --flip --launcher pytorch
 
 CONFIG is a training config whose ``model.projector`` (with its ``checkpoint``) defines the latent space. The images
 come from its train (or val) dataset through a deterministic pipeline: the config's ``cache_pipeline``, or its
 pipeline with random crops replaced by a resize + centre crop to the same size and flips dropped (``--flip`` stores
 the mirrored image as a second view). Under torchrun each rank encodes its own shards; shards already written are
-kept when the command runs again. Unreadable images are skipped and listed in DIR/manifest.json.
+kept when the command runs again. Unreadable images are skipped and listed in DIR/manifest.json. ``--teacher`` also
+stores the features of the config's ``model.alignment.teacher`` (REPA/REG) for each view, so training reads them
+instead of running the teacher.
 Train on the cache with ``LatentCacheDataset`` (docs/datasets.md).
 """
 
@@ -25,6 +27,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--out', required=True, help='cache folder')
     parser.add_argument('--split', choices=['train', 'val'], default='train', help='which dataloader to encode')
     parser.add_argument('--flip', action='store_true', help='also store the horizontally flipped images')
+    parser.add_argument('--teacher', action='store_true', help="also cache model.alignment.teacher's features")
     parser.add_argument('--shard-size', type=int, default=10_000, help='images per shard (the unit of resuming)')
     parser.add_argument('--batch-size', type=int, default=64, help='images per encoder call')
     parser.add_argument('--workers', type=int, default=2, help='image-decoding processes per rank')
@@ -42,7 +45,7 @@ def main() -> None:
     try:
         write_latent_cache(cfg, args.out, split=args.split, flip=args.flip, shard_size=args.shard_size,
                            batch_size=args.batch_size, num_workers=args.workers, dtype=args.dtype,
-                           device=args.device)  # fmt: skip
+                           device=args.device, teacher=args.teacher)  # fmt: skip
     finally:
         shutdown_distributed()
 

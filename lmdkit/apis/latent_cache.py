@@ -2,7 +2,9 @@
 
 Every rank of a ``torchrun`` job encodes its own shards (shard s belongs to rank s mod world size); a shard is done
 when its marker file exists, so a rerun continues where an interrupted one stopped. Rank 0 writes the manifest once
-every shard is there. Unreadable images are skipped and listed in the manifest with their path and reason.
+every shard is there. Unreadable images are skipped and listed in the manifest with their path and reason. With
+``teacher=True`` the config's alignment teacher (``model.alignment.teacher``) also encodes every view once, so that
+training on the cache reads its features instead of running it.
 """
 
 import copy
@@ -20,9 +22,9 @@ from mmengine.dataset import default_collate
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Dataset
 
-from ..datasets.latent_cache import FORMAT_VERSION, MANIFEST, projector_identity
+from ..datasets.latent_cache import FORMAT_VERSION, MANIFEST, projector_identity, teacher_identity
 from ..fileio import atomic_write
-from ..registry import DATASETS, MODELS
+from ..registry import DATASETS, MODELS, TEACHERS
 
 SETTINGS = 'settings.json'  # what the first run encoded with; a rerun must match it
 
@@ -133,9 +135,18 @@ def _save_npy(path: str, array: np.ndarray) -> None:
     atomic_write(path, lambda f: np.save(f, array))
 
 
+def _teacher_views(teacher, preprocessor, images: torch.Tensor, flip: bool) -> Dict[str, torch.Tensor]:
+    """The teacher's class token (B, views, D) and patch map (B, views, h, w, D) of each view of the batch."""
+    mean, std = preprocessor.mean.flatten(), preprocessor.std.flatten()
+    views = [teacher.features(v, mean, std) for v in ([images, images.flip(-1)] if flip else [images])]
+    return dict(
+        teacher_cls=torch.stack([c for c, _ in views], 1), teacher_patches=torch.stack([p for _, p in views], 1)
+    )
+
+
 @torch.no_grad()
 def _encode_shard(projector, preprocessor, dataset, lo: int, hi: int, flip: bool, dtype: np.dtype, device,
-                  batch_size: int, num_workers: int, bar) -> Dict[str, Any]:  # fmt: skip
+                  batch_size: int, num_workers: int, bar, teacher=None) -> Dict[str, Any]:  # fmt: skip
     loader = DataLoader(_Items(dataset, range(lo, hi)), batch_size=batch_size, num_workers=num_workers,
                         collate_fn=_collate, shuffle=False)  # fmt: skip
     parts: Dict[str, list] = {}
@@ -155,6 +166,9 @@ def _encode_shard(projector, preprocessor, dataset, lo: int, hi: int, flip: bool
         stats += [latents.numel(), latents.sum().item(), latents.pow(2).sum().item()]
         for k in views[0]:
             parts.setdefault(k, []).append(_storage(torch.stack([v[k] for v in views], dim=1), dtype))
+        if teacher is not None:  # after the projector's fields: the manifest reads the image size off the first
+            for k, v in _teacher_views(teacher, preprocessor, images, flip).items():
+                parts.setdefault(k, []).append(_storage(v, dtype))
         labels.append(out['batch']['data_samples']['gt_label'].numpy())
         indices += out['index']
         bar.update(len(out['index']) + len(out['failed']))
@@ -171,9 +185,11 @@ def write_latent_cache(
     num_workers: int = 2,
     dtype: str = 'float16',
     device: Optional[str] = None,
+    teacher: bool = False,
 ) -> Optional[dict]:
-    """Encode ``cfg``'s ``split`` dataset with ``cfg.model.projector`` into ``out`` (resumable; every rank of an
-    initialised process group its own shards). Returns the manifest on rank 0, None on the others."""
+    """Encode ``cfg``'s ``split`` dataset with ``cfg.model.projector`` (and, with ``teacher``, the features of
+    ``cfg.model.alignment.teacher``) into ``out`` (resumable; every rank of an initialised process group its own
+    shards). Returns the manifest on rank 0, None on the others."""
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     proj_cfg = cfg.model.get('projector')
@@ -181,6 +197,14 @@ def write_latent_cache(
         raise KeyError('the config has no model.projector to encode with')
     projector = MODELS.build(proj_cfg).to(device).eval()
     preprocessor = MODELS.build(cfg.model.data_preprocessor).to(device)
+    teacher_cfg = (cfg.model.get('alignment') or {}).get('teacher') if teacher else None
+    if teacher and teacher_cfg is None:
+        raise KeyError('teacher=True caches the features of model.alignment.teacher, which this config has not')
+    teacher_model = None
+    if teacher_cfg is not None:
+        teacher_model = TEACHERS.build(teacher_cfg)
+        teacher_model.init_weights()  # its weights file, as training reads it
+        teacher_model.to(device)
     pipeline = cache_pipeline(cfg, split)
     ds_cfg = copy.deepcopy(cfg[f'{split}_dataloader'].dataset)
     ds_cfg.pipeline = pipeline
@@ -188,8 +212,9 @@ def write_latent_cache(
     n, np_dtype = len(dataset), np.dtype(dtype)
     os.makedirs(out, exist_ok=True)
     identity = projector_identity(proj_cfg)  # hashes the weights file: once
+    teacher_id = teacher_identity(teacher_cfg) if teacher_cfg is not None else None
     settings = dict(projector=identity, dataset=dict(type=ds_cfg.type, size=n), split=split,
-                    pipeline=pipeline, flip=flip, shard_size=shard_size, dtype=dtype)  # fmt: skip
+                    pipeline=pipeline, flip=flip, shard_size=shard_size, dtype=dtype, teacher=teacher_id)  # fmt: skip
     _check_settings(out, json.loads(json.dumps(settings)), rank, world)  # (JSON round trip: tuples become lists)
     names = [f'shard_{s:05d}' for s in range((n + shard_size - 1) // shard_size)]
     mine = [s for s in range(len(names)) if s % world == rank]
@@ -204,7 +229,7 @@ def write_latent_cache(
     for s in todo:
         lo, hi = s * shard_size, min(n, (s + 1) * shard_size)
         got = _encode_shard(projector, preprocessor, dataset, lo, hi, flip, np_dtype, device, batch_size,
-                            num_workers, bar)  # fmt: skip
+                            num_workers, bar, teacher_model)  # fmt: skip
         rows = len(got['indices'])
         fields = {}
         for k, chunks in got['parts'].items():
@@ -224,7 +249,7 @@ def write_latent_cache(
     manifest = None
     if rank == 0:
         manifest = _write_manifest(cfg, out, names, proj_cfg, identity, projector.downsample_factor, dataset, split,
-                                   flip, dtype, world, pipeline)  # fmt: skip
+                                   flip, dtype, world, pipeline, teacher_id)  # fmt: skip
         rate = f'{encoded / seconds:.1f} images/s on rank 0' if encoded else 'nothing left to encode'
         print(f'\n{manifest["rows"]} images cached ({len(manifest["skipped"])} skipped), {rate}; latent std '
               f'{manifest["latent_std"]:.4f}, {manifest["bytes_per_image"]:,} bytes per image -> '
@@ -239,7 +264,8 @@ class _NoBar:
         pass
 
 
-def _write_manifest(cfg, out, names, proj_cfg, identity, factor, dataset, split, flip, dtype, world, pipeline) -> dict:
+def _write_manifest(cfg, out, names, proj_cfg, identity, factor, dataset, split, flip, dtype, world, pipeline,
+                    teacher_id) -> dict:  # fmt: skip
     markers = []
     for name in names:
         path = osp.join(out, name + '.json')
@@ -264,6 +290,7 @@ def _write_manifest(cfg, out, names, proj_cfg, identity, factor, dataset, split,
         complete=True,
         projector=identity,
         projector_checkpoint=proj_cfg.get('checkpoint'),
+        teacher=teacher_id,
         image_size=int(next(iter(fields.values()))['shape'][-1] * factor),  # latent side × downsampling
         dataset=dict(type=dataset.__class__.__name__, split=split, size=len(dataset)),
         pipeline=pipeline,

@@ -6,7 +6,9 @@ Layout of a cache folder (format 2)::
     manifest.json                   projector type, settings and weights sha256, image size, dataset, views,
                                     fields, shards, skipped images (path and reason), latent statistics, complete
     shard_00000.<field>.npy         (rows, views, *shape) per cache field, e.g. mean / logvar (KL) or indices (VQ);
-                                    views = [image, its horizontal flip] with --flip, else [image]
+                                    views = [image, its horizontal flip] with --flip, else [image]; with
+                                    --teacher also teacher_cls (D) and teacher_patches (h, w, D): the alignment
+                                    teacher's features of each view (manifest ``teacher``: its identity)
     shard_00000.gt_label.npy        (rows,) labels;  shard_00000.index.npy: (rows,) index in the source dataset
     shard_00000.json                the shard's completion marker (rows, skipped images, statistics)
 
@@ -33,6 +35,8 @@ FORMAT_VERSION = 2
 DIFFUSERS_WEIGHTS = ('diffusion_pytorch_model.safetensors', 'diffusion_pytorch_model.bin')
 #: projector settings that change what a cache stores (scaling and posterior sampling are applied when reading)
 STORED_SETTINGS = ('quantize_latents', 'latent_channels', 'embed_dim', 'num_codes')
+#: the cache fields of a teacher's features (``BaseTeacher.features``: class token, patch map on its own grid)
+TEACHER_FIELDS = ('teacher_cls', 'teacher_patches')
 
 
 def file_sha256(path: Optional[str]) -> Optional[str]:
@@ -77,6 +81,16 @@ def projector_identity(projector_cfg: dict) -> dict:
     )
 
 
+def teacher_identity(teacher_cfg: dict) -> dict:
+    """The teacher facts cached features must match: type, weights hash and every other setting of its config."""
+    settings = {k: v for k, v in teacher_cfg.items() if k not in ('type', 'checkpoint')}
+    return dict(
+        type=teacher_cfg.get('type'),
+        checkpoint_sha256=file_sha256(teacher_cfg.get('checkpoint')),
+        settings=json.loads(json.dumps(settings, sort_keys=True)),  # tuples become lists, as in the manifest
+    )
+
+
 def item_rng(seed: int, epoch: int, index: int) -> np.random.Generator:
     """The generator of one item's randomness in one epoch: a function of (seed, epoch, index) only."""
     return np.random.default_rng([seed, epoch, index])
@@ -88,6 +102,9 @@ class LatentCacheDataset(BaseDataset):
     ``logvar`` for a KL autoencoder, plus ``eps`` when the projector samples its posterior), ``data_samples``
     holds ``gt_label`` and ``sample_idx``.
 
+    A cache written with ``--teacher`` also serves ``teacher_cls``/``teacher_patches`` in ``inputs`` when the
+    experiment aligns to that same teacher (``teacher``), which then reads them instead of running.
+
     Each item's randomness — which view (image or its flip) and the posterior noise ``eps`` — is drawn from
     (seed, epoch, index). Keys are an index, or ``(index, epoch)`` from ``EpochInfiniteSampler`` (an index alone
     means epoch 0: the same view and noise every time, as evaluation wants).
@@ -98,6 +115,9 @@ class LatentCacheDataset(BaseDataset):
             other stored settings is refused (naming both hashes); its ``sample_posterior`` decides whether items
             carry posterior noise (training, ``lmdkit.apis.train``, fills it from ``model.projector``).
         image_size: the image size the experiment expects; a cache made at another size is refused.
+        teacher: the experiment's alignment teacher config (training fills it from ``model.alignment.teacher``):
+            cached teacher features are served only for it, and features of another teacher type, weights or
+            settings are refused; None: teacher features are not served.
         use_flips: draw the flipped view half of the time when the cache has one.
         seed: seed of the per-item draws (training, ``lmdkit.apis.train``, fills it from ``randomness.seed``).
         indices: serve only the first ``indices`` items (an int), as MMEngine datasets do.
@@ -105,8 +125,8 @@ class LatentCacheDataset(BaseDataset):
 
     def __init__(self, cache_dir: str, projector: Optional[dict] = None, image_size: Optional[int] = None,
                  use_flips: bool = True, seed: int = 0, indices: Optional[int] = None, pipeline: Sequence = (),
-                 **kwargs) -> None:  # fmt: skip
-        self.cache_dir, self.expected_projector = cache_dir, projector
+                 teacher: Optional[dict] = None, **kwargs) -> None:  # fmt: skip
+        self.cache_dir, self.expected_projector, self.expected_teacher = cache_dir, projector, teacher
         self.image_size, self.use_flips, self.seed = image_size, use_flips, int(seed)
         self.sample_posterior = bool((projector or {}).get('sample_posterior', False))
         self.manifest = read_manifest(cache_dir)
@@ -136,6 +156,15 @@ class LatentCacheDataset(BaseDataset):
                         f'{self.expected_projector.get("checkpoint")}); rebuild the cache with '
                         'tools/cache_latents.py, or point the config at the weights the cache was made with'
                     )
+        cached = m.get('teacher')
+        if cached is not None and self.expected_teacher is not None:
+            want = teacher_identity(self.expected_teacher)
+            changed = [k for k in ('type', 'checkpoint_sha256', 'settings') if cached.get(k) != want[k]]
+            if changed:
+                details = '; '.join(f'{k}: {cached.get(k)!r} cached, {want[k]!r} asked' for k in changed)
+                raise ValueError(f'latent cache {where} holds the features of another teacher than '
+                                 f'model.alignment.teacher ({details}); rebuild it with tools/cache_latents.py '
+                                 'CONFIG --teacher, or align to the cached teacher')  # fmt: skip
         if self.image_size is not None and m['image_size'] != self.image_size:
             raise ValueError(f'latent cache {where} holds {m["image_size"]}px images, the config wants '
                              f'{self.image_size}px; rebuild the cache')  # fmt: skip
@@ -159,7 +188,10 @@ class LatentCacheDataset(BaseDataset):
 
     @property
     def fields(self) -> Dict[str, dict]:
-        return self.manifest['fields']
+        """The fields an item serves: the projector's, and the teacher's features when the experiment's teacher
+        is the cached one."""
+        serve_teacher = self.expected_teacher is not None and self.manifest.get('teacher') is not None
+        return {k: v for k, v in self.manifest['fields'].items() if serve_teacher or k not in TEACHER_FIELDS}
 
     def _open(self) -> Dict[str, List[np.ndarray]]:
         """Memory-map every field of every shard (per process: maps are not pickled to dataloader workers)."""
@@ -203,10 +235,12 @@ class LatentCacheDataset(BaseDataset):
 
 
 def bind_projector(cfg) -> None:
-    """Hand ``model.projector`` and ``randomness.seed`` to every ``LatentCacheDataset`` of a config that does not
-    name them, so the cache is checked against the projector the experiment uses and draws follow the run's seed
-    (called by the training program, lmdkit.apis.train, and tools/test.py)."""
+    """Hand ``model.projector``, ``model.alignment.teacher`` and ``randomness.seed`` to every ``LatentCacheDataset``
+    of a config that does not name them, so the cache is checked against the projector (and cached teacher
+    features against the teacher) the experiment uses and draws follow the run's seed (called by the training
+    program, lmdkit.apis.train, and tools/test.py)."""
     projector = cfg.get('model', {}).get('projector')
+    teacher = (cfg.get('model', {}).get('alignment') or {}).get('teacher')
     seed = (cfg.get('randomness') or {}).get('seed')
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
@@ -216,3 +250,5 @@ def bind_projector(cfg) -> None:
                 dataset['projector'] = projector
             if dataset.get('seed') is None and seed is not None:
                 dataset['seed'] = seed
+            if dataset.get('teacher') is None and teacher is not None:
+                dataset['teacher'] = teacher

@@ -247,3 +247,63 @@ def test_training_on_the_cache_resumes_exactly_without_rereading(cache, tmp_path
     assert len(reads) == 3 * 8, 'the resumed run re-read trained batches'
     for key, value in straight.model.state_dict().items():
         assert torch.equal(resumed.model.state_dict()[key], value), f'{key} differs after resume'
+
+
+def test_teacher_features_are_cached_per_view_and_read_instead_of_running_the_teacher(cache, tmp_path):
+    """``--teacher``: an image teacher's class token and patch map of each view are stored with the latents; a
+    dataset bound to that teacher serves them, the teacher returns them for a cache batch, another teacher's are
+    refused and an unbound dataset does not serve them."""
+    import timm
+
+    from lmdkit.apis import write_latent_cache
+    from lmdkit.datasets.latent_cache import teacher_identity
+    from lmdkit.registry import TEACHERS
+
+    arch = dict(embed_dim=24, depth=1, num_heads=2)
+    torch.manual_seed(0)
+    vit = timm.create_model('vit_tiny_patch16_224', pretrained=False, num_classes=0, img_size=32, **arch)
+    torch.save({'model': vit.state_dict()}, tmp_path / 'vit.pth')
+    teacher_cfg = dict(type='TimmViTTeacher', model_name='vit_tiny_patch16_224', checkpoint=str(tmp_path / 'vit.pth'),
+                       img_size=32, model_kwargs=arch)  # fmt: skip
+    cfg = cache['cfg'].copy()
+    cfg.model = dict(cfg.model, alignment=dict(type='REPALoss', teacher=teacher_cfg))
+    out = str(tmp_path / 'with_teacher')
+    manifest = write_latent_cache(cfg, out, flip=True, shard_size=40, batch_size=16, num_workers=0, teacher=True)
+    assert manifest['teacher'] == teacher_identity(teacher_cfg)
+    assert manifest['fields']['teacher_cls']['shape'] == [24]
+    assert manifest['fields']['teacher_patches']['shape'] == [2, 2, 24]  # the teacher's own 2x2 grid
+    assert manifest['image_size'] == 16 and manifest['bytes_per_image'] == 2 * (4 * 4 * 2 + (24 + 4 * 24) * 2)
+
+    teacher = TEACHERS.build(teacher_cfg)
+    teacher.init_weights()
+    pre = MODELS.build(cfg.model['data_preprocessor'])
+    mean, std = pre.mean.flatten(), pre.std.flatten()
+    images = pre(dict(inputs=_images(cfg, 48)), False)['inputs']
+    ds = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=out, projector=cache['projector'],
+                             teacher=teacher_cfg))  # fmt: skip
+    arrays = ds._open()
+    for view, x in enumerate((images, images.flip(-1))):
+        cls, patches = teacher.features(x, mean, std)
+        stored_cls = torch.cat([torch.from_numpy(np.array(a[:, view])) for a in arrays['teacher_cls']])[:48]
+        stored = torch.cat([torch.from_numpy(np.array(a[:, view])) for a in arrays['teacher_patches']])[:48]
+        torch.testing.assert_close(stored_cls.float(), cls, atol=2e-3, rtol=2e-3)  # float16 storage
+        torch.testing.assert_close(stored.float(), patches, atol=2e-3, rtol=2e-3)
+
+    batch = pre(default_collate([ds[(i, 1)] for i in range(8)]), True)['inputs']
+    assert set(batch) == {'indices', 'teacher_cls', 'teacher_patches'}
+    teacher.model.forward_features = None  # the teacher must not run
+    got = teacher(batch, mean, std, (4, 4))  # read, resized to a 4x4 denoiser grid
+    assert got.patches.shape == (8, 16, 24)
+    torch.testing.assert_close(got.cls, batch['teacher_cls'].float())
+    torch.testing.assert_close(
+        teacher(batch, mean, std, (2, 2)).patches, batch['teacher_patches'].float().flatten(1, 2)
+    )
+
+    plain = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=out))  # no teacher bound: latents only
+    assert set(plain[0]['inputs']) == {'indices'}
+    with pytest.raises(TypeError, match='--teacher'):
+        teacher(pre(default_collate([plain[0]]), True)['inputs'], mean, std, (2, 2))
+    torch.save({'model': {k: v + 1 for k, v in vit.state_dict().items()}}, tmp_path / 'other.pth')
+    with pytest.raises(ValueError, match='another teacher'):
+        DATASETS.build(dict(type='LatentCacheDataset', cache_dir=out,
+                            teacher=dict(teacher_cfg, checkpoint=str(tmp_path / 'other.pth'))))  # fmt: skip

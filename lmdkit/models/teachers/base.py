@@ -27,6 +27,10 @@ class BaseTeacher(nn.Module, ABC):
     than the denoiser's ``grid`` are resized to it (bilinear, antialiased; REPA instead sizes the teacher's input so
     that the grids match, which the ImageNet configs do). The teacher stays in eval mode and gets no gradient.
 
+    A latent-cache batch written with ``tools/cache_latents.py --teacher`` carries the features (``teacher_cls``,
+    ``teacher_patches``), which are used instead of running the teacher; the dataset checked that they are this
+    teacher's (type, weights hash, settings).
+
     Building needs no weights file (the architecture comes from the config); ``init_weights`` — which the runner
     calls before training, through the algorithm — reads them, once. Evaluation and sampling load the teacher with
     the rest of a checkpoint.
@@ -68,7 +72,10 @@ class BaseTeacher(nn.Module, ABC):
     def forward(
         self, inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor, grid: Tuple[int, int]
     ) -> TeacherFeatures:
-        cls, feats = self.features(inputs, image_mean, image_std)  # (B, D), (B, h, w, D)
+        if isinstance(inputs, dict) and 'teacher_patches' in inputs:  # features cached with the latents
+            cls, feats = inputs['teacher_cls'], inputs['teacher_patches']
+        else:
+            cls, feats = self.features(inputs, image_mean, image_std)  # (B, D), (B, h, w, D)
         feats = feats.float()
         if tuple(feats.shape[1:3]) != tuple(grid):
             feats = F.interpolate(feats.permute(0, 3, 1, 2), size=tuple(grid), mode='bilinear', align_corners=False,
@@ -80,6 +87,7 @@ def pixels(inputs: Inputs, image_mean: torch.Tensor, image_std: torch.Tensor, te
     """Images on the 0–255 scale from the algorithm's normalised ones; a clear error for latent-cache records."""
     if isinstance(inputs, dict):
         raise TypeError(f'{teacher} encodes images, but this batch holds latent-cache records (cached latents): '
+                        'cache its features with the latents (tools/cache_latents.py CONFIG --out DIR --teacher), '
                         'train on images, or align to a teacher on the same latents (LmdkitEncoderTeacher of an LMD '
                         'run on this cache)')  # fmt: skip
     return inputs * _column(image_std, inputs) + _column(image_mean, inputs)
