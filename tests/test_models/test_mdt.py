@@ -123,13 +123,12 @@ def test_side_interpolator_changes_only_masked_positions(version):
     c = model.condition(torch.tensor([3, 70]), torch.tensor([1, 4]))
     ids_restore = torch.stack([torch.randperm(16) for _ in range(2)])
     mask = (ids_restore >= 10).float()  # positions whose shuffled rank is past the kept ones
-    full = model.unshuffle(kept, ids_restore)
-    out = model.side_interpolate(full, c, mask)
     scattered = torch.gather(
         torch.cat([kept, torch.zeros(2, 6, 32)], 1), 1, ids_restore.unsqueeze(-1).expand(-1, -1, 32)
     )
     m = mask.bool()
-    assert torch.equal(full[~m], scattered[~m]) and torch.equal(full[m], model.mask_token.expand(2, 16, 32)[m])
+    full = torch.where(m.unsqueeze(-1), model.mask_token.expand(2, 16, 32), scattered)  # what the masked pass builds
+    out = model.side_interpolate(full, c, mask)
     expected_kept = scattered + model.decoder_pos_embed
     assert torch.equal(out[~m], expected_kept[~m])
     assert not torch.allclose(out[m], (model.mask_token + model.decoder_pos_embed).expand(2, -1, -1)[m])
@@ -155,11 +154,13 @@ def test_masked_diffusion_runs_both_passes_and_overfits():
     model = MODELS.build(cfg)
     images = torch.randint(0, 256, (8, 1, 8, 8), dtype=torch.uint8)
     data = model.data_preprocessor(dict(inputs=images, data_samples=dict(gt_label=torch.arange(8))), True)
-    calls = []
-    model.denoiser.register_forward_hook(lambda m, args, kwargs, out: calls.append(kwargs.get('mask_ratio')),
+    routes = []
+    model.denoiser.register_forward_hook(lambda m, args, kwargs, out: routes.append(kwargs.get('route')),
                                          with_kwargs=True)  # fmt: skip
     losses = model(**data, mode='loss')
-    assert set(losses) >= {'loss_full', 'loss_masked'} and calls == [None, 0.5]
+    assert set(losses) >= {'loss_full', 'loss_masked'} and len(routes) == 2 and routes[0] is None
+    # the masked pass: the token plan's route (MDT's default, DeferredMasking(start=0)) keeps 8 of 16 tokens
+    assert routes[1].ids_keep.shape == (8, 8) and routes[1].start == 0 and not routes[1].rejoins
     opt = torch.optim.AdamW(model.denoiser.parameters(), lr=3e-3)
     first = None
     for _ in range(120):
@@ -171,6 +172,28 @@ def test_masked_diffusion_runs_both_passes_and_overfits():
         loss.backward()
         opt.step()
     assert float(loss) < 0.1 * first
+
+
+def test_masked_pass_through_the_token_plan_draws_as_mdt_itself():
+    """The plan's route is drawn where MDT drew its own mask (after the masked pass's noise), so the objective's
+    draws and value are those of the denoiser masking itself (the official trainer's)."""
+    cfg = tiny_diffusion_model(denoiser=tiny_mdt_denoiser(class_dropout_prob=0.0),
+                               mask_scheduler=dict(type='FixedMaskScheduler', ratio=0.5))  # fmt: skip
+    model = MODELS.build(cfg)
+    randomised(model.denoiser)
+    images, y = torch.randn(4, 1, 8, 8), torch.tensor([0, 1, 2, 3])
+    torch.manual_seed(7)
+    out = model.loss(images, dict(gt_label=y))
+    torch.manual_seed(7)
+    t = torch.randint(0, 100, (4,))
+    model.diffusion.training_losses(lambda x, ts: model.denoiser(x, ts, y), images, t)  # the full pass's draws
+    masked = model.diffusion.training_losses(lambda x, ts: model.denoiser(x, ts, y, mask_ratio=0.5), images, t)
+    torch.testing.assert_close(out['loss_masked'], masked['loss'].mean())
+    with pytest.raises(ValueError, match="does not fit MDT's masked pass"):
+        MODELS.build(dict(cfg, token_plan=dict(type='TokenRouting', start=1, stop=2)))
+    with pytest.raises(ValueError, match='not both'):
+        route = model.token_plan.route(4, 16, 0.5, torch.device('cpu'))
+        model.denoiser(images, t, y, mask_ratio=0.5, route=route)
 
 
 def test_masking_needs_a_masked_denoiser_and_a_scheduler_for_progress():
@@ -399,10 +422,11 @@ def test_a_zero_full_loss_weight_trains_on_masked_inputs_only():
     model = MODELS.build(cfg)
     images = torch.randint(0, 256, (2, 1, 8, 8), dtype=torch.uint8)
     data = model.data_preprocessor(dict(inputs=images, data_samples=dict(gt_label=torch.tensor([1, 4]))), True)
-    calls = []
-    model.denoiser.register_forward_hook(lambda m, args, kwargs, out: calls.append(kwargs.get('mask_ratio')),
+    routes = []
+    model.denoiser.register_forward_hook(lambda m, args, kwargs, out: routes.append(kwargs.get('route')),
                                          with_kwargs=True)  # fmt: skip
     losses = model(**data, mode='loss')
-    assert calls == [0.5] and 'loss_full' not in losses and {'loss_masked', 'vb'} <= set(losses)
+    assert len(routes) == 1 and routes[0].ids_keep.shape == (2, 8)  # the masked pass only
+    assert 'loss_full' not in losses and {'loss_masked', 'vb'} <= set(losses)
     with pytest.raises(ValueError, match='set a mask_scheduler'):
         MODELS.build(tiny_diffusion_model(masked_loss_on='masked'))

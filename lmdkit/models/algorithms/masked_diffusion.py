@@ -2,7 +2,7 @@
 it is on (Gao et al., 2023).
 
 images ─► projector.encode (frozen) ─► z·latent_scale ─► q_sample(z, t) ─► denoiser(x_t, t, y) ─► ε/v/x₀ loss
-                                                       └──► denoiser(x_t, t, y, mask_ratio=r) ─► + masked loss
+                                                       └──► denoiser(x_t, t, y, route=plan(r)) ─► + masked loss
 """
 
 from typing import Dict, List, Optional
@@ -53,9 +53,11 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             masked inputs only (the ablation of full and masked latent tokens). Validation and sampling always use
             the full input.
         token_plan: ``TOKEN_PLANS`` config (``TokenRouting`` for TREAD, ``DeferredMasking`` for MicroDiT): one
-            training pass whose blocks see the tokens the plan draws at the scheduler's ratio, instead of MDT's two
-            passes. Needs ``mask_scheduler`` and a denoiser that takes routes (``DiT``). A plan whose tokens never
-            rejoin trains on the kept tokens' latents only. Ratio 0 is the dense DiT step, exactly.
+            training pass whose blocks see the tokens the plan draws at the scheduler's ratio. Needs
+            ``mask_scheduler`` and a denoiser that takes routes (``DiT``). A plan whose tokens never rejoin trains on
+            the kept tokens' latents only. Ratio 0 is the dense DiT step, exactly. With MDT the plan draws the
+            tokens of its masked pass instead (default and only fit: ``DeferredMasking(start=0)``, MDT's drop
+            before the encoder).
         mae_loss: ``MODELS`` loss config (MaskDiT: ``dict(type='MaskedMSELoss', norm_pix=True, loss_weight=0.1)``)
             added to a token plan's step whose dropped tokens never rejoin: the denoiser's output there (its first
             latent channels) against the noisy input's patches. Needs ``DeferredMasking`` and a denoiser that
@@ -133,18 +135,27 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
                 "token_plan draws tokens at the mask scheduler's ratio: set model.mask_scheduler "
                 "(e.g. dict(type='FixedMaskScheduler', ratio=0.5))"
             )
-        if mask_scheduler is not None and token_plan is None and not getattr(self.denoiser, 'supports_masking', False):
+        # MDT's objective: a full pass and a masked one, whose dropped tokens the token plan draws
+        self.two_pass = mask_scheduler is not None and getattr(self.denoiser, 'supports_masking', False)
+        if mask_scheduler is not None and token_plan is None and not self.two_pass:
             raise ValueError(f'mask_scheduler needs a denoiser with a masked pass (MDT); '
                              f'{type(self.denoiser).__name__} has none')  # fmt: skip
         self.mask_ratio = self.mask_scheduler(0.0, 0) if self.mask_scheduler is not None else 0.0
+        if self.two_pass and token_plan is None:  # MDT's own drop: random tokens before the encoder
+            token_plan = dict(type='DeferredMasking', start=0)
         self.token_plan = TOKEN_PLANS.build(token_plan) if token_plan is not None else None
-        if self.token_plan is not None:
+        if self.two_pass:
+            self.denoiser.check_token_plan(self.token_plan)
+        elif self.token_plan is not None:
             if not getattr(self.denoiser, 'supports_routes', False):
                 raise ValueError(f'token_plan needs a denoiser that takes token routes (DiT); '
                                  f'{type(self.denoiser).__name__} does not')  # fmt: skip
             self.denoiser.check_token_plan(self.token_plan)
         if mae_loss is not None and (
-            self.token_plan is None or self.token_plan.stop is not None or not self.denoiser.predicts_dropped_tokens
+            self.token_plan is None
+            or self.two_pass
+            or self.token_plan.stop is not None
+            or not self.denoiser.predicts_dropped_tokens
         ):
             raise ValueError(
                 'mae_loss scores the predictions of the tokens a token plan drops for good: set '
@@ -153,9 +164,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         self.mae_loss = MODELS.build(mae_loss) if mae_loss is not None else None
         self.alignment = None
         if alignment is not None:
-            if not getattr(self.denoiser, 'supports_alignment', False) or (
-                self.mask_scheduler is not None and self.token_plan is None
-            ):
+            if not getattr(self.denoiser, 'supports_alignment', False) or (self.two_pass):
                 raise ValueError(f'alignment takes the hidden tokens of a DiT pass (DiT, MaskDiT; with or without '
                                  f'a token_plan); {type(self.denoiser).__name__} with MDT-style masking has '
                                  'none')  # fmt: skip
@@ -174,7 +183,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         if masked_loss_on not in ('all', 'masked'):
             raise ValueError(f"masked_loss_on must be 'all' or 'masked', got {masked_loss_on!r}")
         mdt_options = masked_loss_on != 'all' or full_loss_weight != 1.0 or masked_loss_weight != 1.0
-        if (self.mask_scheduler is None or token_plan is not None) and mdt_options:
+        if not self.two_pass and mdt_options:
             raise ValueError(
                 "masked_loss_on, masked_loss_weight and full_loss_weight shape MDT's masked pass: set a "
                 'mask_scheduler and no token_plan'
@@ -228,7 +237,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             with record_function('lmdkit::pass_full'):
                 losses = self.diffusion.training_losses(self._denoise_fn(y, None, seen, rep), z, t)
             out = dict(loss=losses['loss'].mean())
-        elif self.token_plan is not None:
+        elif not self.two_pass:
             with record_function('lmdkit::pass_routed'):
                 losses = self._routed_losses(z, t, y, seen, rep)
             out = dict(loss=losses['loss'].mean())
@@ -246,10 +255,14 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
                 # nothing the pass is the full one and its loss is taken everywhere)
                 tokens = torch.rand(z.shape[0], self.denoiser.num_tokens, device=z.device)
                 weight = self.denoiser.dropped_latents(tokens, ratio)
+
+            def masked_pass(x: torch.Tensor, ts: torch.Tensor) -> torch.Tensor:
+                # the plan's route, drawn after the latents' noise (with tokens None: the official trainer's order)
+                route = self.token_plan.route(x.shape[0], self.denoiser.num_tokens, ratio, x.device, noise=tokens)
+                return self.denoiser(x, ts, y, route=route)
+
             with record_function('lmdkit::pass_masked'):
-                masked = self.diffusion.training_losses(
-                    lambda x, ts: self.denoiser(x, ts, y, mask_ratio=ratio, noise=tokens), z, t, weight=weight
-                )  # with tokens None the denoiser draws them, after the noise (the draws of the default are unchanged)
+                masked = self.diffusion.training_losses(masked_pass, z, t, weight=weight)
             out['loss_masked'] = self.masked_loss_weight * masked['loss'].mean()
             if not self.full_loss_weight:
                 losses = masked

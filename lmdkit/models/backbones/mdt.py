@@ -24,8 +24,9 @@ import torch.nn as nn
 from lmdkit.registry import MODELS
 
 from ..example import ComponentExample, denoiser_objective
-from ..layers import dropped_tokens, get_2d_sincos_pos_embed, patch_mask_to_image, random_masking, unpatchify
+from ..layers import dropped_tokens, get_2d_sincos_pos_embed, num_kept, patch_mask_to_image, unpatchify
 from ..layers.attention import RelPosAttention
+from ..token_plans import TokenRoute
 from .dit import DiT, DiTBlock
 
 
@@ -139,13 +140,20 @@ class MDT(DiT):
 
     @property
     def supports_masking(self) -> bool:
+        """Yes: its masked pass (``route`` or ``mask_ratio``), the second pass of MDT's objective."""
         return True
 
     @property
     def supports_routes(self) -> bool:
-        """No: MDT masks by its own two-pass objective (``mask_ratio``); its long shortcuts and relative-position
-        blocks are not written for a token plan's routes."""
+        """Not as DiT's single routed pass: a route here is the masked pass of MDT's two-pass objective."""
         return False
+
+    def check_token_plan(self, plan) -> None:
+        """MDT's masked pass drops tokens before the encoder for good (the side-interpolator restores them): only a
+        plan that starts at block 0 and never rejoins fits (``DeferredMasking(start=0)``)."""
+        if plan.start != 0 or plan.stop is not None:
+            raise ValueError(f"{plan!r} does not fit MDT's masked pass, which drops tokens before the encoder: use "
+                             "dict(type='DeferredMasking', start=0)")  # fmt: skip
 
     @property
     def supports_alignment(self) -> bool:
@@ -205,12 +213,6 @@ class MDT(DiT):
     def _add_decoder_pos(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.decoder_pos_embed if self.decoder_pos_embed is not None else x
 
-    def unshuffle(self, x: torch.Tensor, ids_restore: torch.Tensor) -> torch.Tensor:
-        """Kept tokens (B, n, D) -> all N tokens in grid order, the mask token at every dropped position."""
-        b, n, d = x.shape
-        x = torch.cat([x, self.mask_token.expand(b, ids_restore.shape[1] - n, d)], dim=1)
-        return torch.gather(x, 1, ids_restore.unsqueeze(-1).expand(-1, -1, d))
-
     def side_interpolate(self, x: torch.Tensor, c: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """All N tokens (B, N, D), mask tokens where ``mask`` (B, N) is 1: decoder positions are added, the side
         blocks run, and the masked shortcut m·side(x) + (1 − m)·x keeps the kept tokens' values."""
@@ -255,25 +257,35 @@ class MDT(DiT):
         y: Optional[torch.Tensor] = None,
         mask_ratio: Optional[float] = None,
         noise: Optional[torch.Tensor] = None,
+        route: Optional[TokenRoute] = None,
     ) -> torch.Tensor:
         """(B, C, H, W) noisy latents, (B,) timesteps, (B,) labels -> (B, C_out, H, W).
 
-        ``mask_ratio`` > 0 runs the masked pass: per-sample random tokens are dropped before the encoder (``noise``
-        (B, N) fixes which, as in MAE) and the side-interpolator restores them. The prediction still covers all
-        tokens: MDT's masked loss is taken everywhere.
+        A ``route`` (a token plan's, start 0, never rejoining: what ``MaskedDiffusion`` passes) runs the masked
+        pass: the encoder sees the route's kept tokens and the side-interpolator restores the others. ``mask_ratio``
+        > 0 draws that route here, as the official code does: per sample the tokens with the smallest ``noise``
+        (B, N) are kept (uniform noise by default). The prediction still covers all tokens: MDT's masked loss is
+        taken everywhere.
         """
         c = self.condition(t, y)
         x = self.x_embedder(x) + self.pos_embed  # (B, N, D)
         input_skip = x  # v2's dense shortcut carries the full input even in the masked pass (official behaviour)
         if mask_ratio:
+            if route is not None:
+                raise ValueError('give the masked pass a route or a mask_ratio, not both')
             if noise is None:
                 noise = torch.rand(x.shape[:2], device=x.device)
+            route = TokenRoute(torch.argsort(noise, dim=1)[:, : num_kept(self.num_tokens, mask_ratio)], start=0)
+        if route is not None:
+            if route.start != 0 or route.rejoins:
+                raise ValueError(f"MDT's masked pass drops tokens before the encoder for good; got a route over "
+                                 f'blocks {route.start}..{route.stop}')  # fmt: skip
+            mask = 1.0 - route.kept_mask(self.num_tokens).to(x.dtype)  # (B, N), 1 at the dropped tokens
             if self.asymmetric:
-                kept, mask, ids_restore = random_masking(x, mask_ratio, noise)
-                ids_keep = torch.argsort(ids_restore, dim=1)[:, : kept.shape[1]]  # grid positions of the kept tokens
-                x = self.unshuffle(self.encode(kept, c, ids_keep), ids_restore)
+                kept = self.encode(route.keep(x), c, route.ids_keep)  # positions: the kept tokens' grid indices
+                dtype = torch.promote_types(kept.dtype, self.mask_token.dtype)
+                x = route.rejoin(kept.to(dtype), self.mask_token.to(dtype).expand(x.shape[0], self.num_tokens, -1))
             else:  # symmetric: the encoder sees every position, the dropped ones as the mask token
-                mask = dropped_tokens(noise, mask_ratio).to(x.dtype)
                 m = mask.unsqueeze(-1)
                 x = self.encode(x * (1 - m) + (self.mask_token + self.pos_embed) * m, c)
             x = self.side_interpolate(x, c, mask)
