@@ -124,3 +124,23 @@ def test_table_only_rebuilds_table_and_plots_with_the_spec_score(tmp_path):
     spec.write_text(spec.read_text().replace("score = 'val_diffusion_mse'", "score = 'top1'"))  # no probe ran yet
     out = sh(sys.executable, 'tools/ablate.py', str(spec), '--table-only').stdout
     assert "no bar plot: score column 'top1' has no number in any row" in out
+
+
+def test_score_checkpoints_plans_only_the_unscored_checkpoints_of_finished_runs(tmp_path):
+    import json
+
+    finished, training = tmp_path / 'dit', tmp_path / 'mdt'
+    for run in (finished, training):
+        run.mkdir()
+        (run / f'{run.name}.py').write_text('')
+        for n in (250, 500, 1000):
+            (run / f'iter_{n}.pth').write_bytes(b'')
+    (finished / 'summary.json').write_text(json.dumps({'generative': {'convnet_fmnist': {'iter_500': {}}}}))
+    out = sh(sys.executable, 'tools/analysis/score_checkpoints.py', str(finished), str(training), '--classifier',
+             'configs/evaluation/convnet_fmnist.py', 'cls.pth', '--dry-run', '--', '--cfg-scale', '2').stdout  # fmt: skip
+    assert '2 checkpoint(s) to score with convnet_fmnist' in out and f'{training}: not finished' in out
+    lines = out.splitlines()
+    samples = [ln for ln in lines if 'tools/sample.py' in ln]
+    assert [osp.basename(ln.split()[3]) for ln in samples] == ['iter_250.pth', 'iter_1000.pth']  # by N, 500 done
+    assert all(ln.endswith('--cfg-scale 2') and str(finished / 'dit.py') in ln for ln in samples)
+    assert sum('--tag iter_1000' in ln for ln in lines) == 1

@@ -1,9 +1,11 @@
 # The fast-training methods side by side (issue #18) on full Fashion-MNIST (CPU): DiT, MDTv2, MaskDiT, TREAD,
-# MicroDiT's deferred masking, SPRINT and REPA, each the Fashion-MNIST config of its method on the same cached f4
+# MicroDiT's deferred masking, SPRINT, REPA and REG, each the Fashion-MNIST config of its method on the same cached f4
 # latents, optimiser, bf16 autocast and EMA, given the same training time: its iteration count is _BUDGET seconds
 # over its seconds per iteration, measured by the same configs at 150 iterations (after 30), one after another on
 # the idle 2-core machine (2026-12-01):
-#   dit 0.595, mdtv2 1.170, maskdit 0.370, tread 0.507, deferred 0.324, sprint 0.397, repa 0.635 s/iter.
+#   dit 0.595, mdtv2 1.170, maskdit 0.370, tread 0.507, deferred 0.324, sprint 0.397, repa 0.635 s/iter;
+# REG (added later) is given REPA's figure: its step is REPA's with one more token of 65 (tools/benchmark.py
+# --breakdown on both, docs/benchmarks.md, checks it).
 # Checkpoints at each quarter of the budget, for the FID-vs-time curve. The unmasked fine-tuning phases of MaskDiT,
 # deferred masking and SPRINT are not in this grid (their own configs continue from these runs); REPA's teacher is
 # pretrained beforehand and its time is not counted (REPA's practice: the teacher is off the shelf): the LMD encoder
@@ -27,6 +29,7 @@ _methods = dict(  # name: (config, seconds per iteration)
     deferred=('configs/microdit/deferred_dit-s2_fmnist.py', 0.324),
     sprint=('configs/sprint/sprint_dit-s2_fmnist.py', 0.397),
     repa=('configs/repa/repa_dit-s2_fmnist.py', 0.635),
+    reg=('configs/reg/reg_dit-s2_fmnist.py', 0.635),
 )
 _iters = {name: int(round(_BUDGET / s / 100)) * 100 for name, (_, s) in _methods.items()}  # 4 checkpoints apart
 _teacher = {'model.alignment.teacher.checkpoint': f'{work_root}/../mim_fmnist_table1/pre-lmd-cs/iter_1500.pth'}
@@ -34,6 +37,6 @@ variants = [
     dict(name=name, config=config,
          cfg_options={'train_cfg.max_iters': _iters[name], 'train_cfg.val_interval': _iters[name] // 4,
                       'param_scheduler.1.end': _iters[name], 'default_hooks.checkpoint.interval': _iters[name] // 4,
-                      'default_hooks.checkpoint.max_keep_ckpts': 4, **(_teacher if name == 'repa' else {})})
+                      'default_hooks.checkpoint.max_keep_ckpts': 4, **(_teacher if name in ('repa', 'reg') else {})})
     for name, (config, _) in _methods.items()
 ]  # fmt: skip
