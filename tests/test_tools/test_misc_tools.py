@@ -136,8 +136,9 @@ def test_score_checkpoints_plans_only_the_unscored_checkpoints_of_finished_runs(
         for n in (250, 500, 1000):
             (run / f'iter_{n}.pth').write_bytes(b'')
     (finished / 'summary.json').write_text(json.dumps({'generative': {'convnet_fmnist': {'iter_500': {}}}}))
-    out = sh(sys.executable, 'tools/analysis/score_checkpoints.py', str(finished), str(training), '--classifier',
-             'configs/evaluation/convnet_fmnist.py', 'cls.pth', '--dry-run', '--', '--cfg-scale', '2').stdout  # fmt: skip
+    proc = sh(sys.executable, 'tools/analysis/score_checkpoints.py', str(finished), str(training), '--classifier',
+              'configs/evaluation/convnet_fmnist.py', 'cls.pth', '--dry-run', '--', '--cfg-scale', '2')  # fmt: skip
+    out = proc.stdout
     assert '2 checkpoint(s) to score with convnet_fmnist' in out and f'{training}: not finished' in out
     lines = out.splitlines()
     samples = [ln for ln in lines if 'tools/sample.py' in ln]
