@@ -86,8 +86,8 @@ def plot_val_metric(
 ) -> str:
     """One line per run of a validation metric (e.g. ``accuracy/top1``) against training seconds or iterations;
     ``runs`` = [(label, val_history)]. The fine-tuning comparison plot: MAT@k is the slope between the ends."""
-    if x_axis not in ('iter', 'wall', 'median_wall'):
-        raise ValueError(f"x_axis must be 'iter', 'wall' or 'median_wall', got {x_axis!r}")
+    if x_axis not in ('iter', 'wall', 'median_wall', 'budget'):
+        raise ValueError(f"x_axis must be 'iter', 'wall', 'median_wall' or 'budget', got {x_axis!r}")
     fig = Figure(figsize=(7, 4.2), dpi=120)
     ax = fig.subplots()
     for i, (label, history) in enumerate(runs):
@@ -95,8 +95,9 @@ def plot_val_metric(
         if not points:
             raise KeyError(f'run {label!r} has no validation values of {metric!r}')
         ax.plot(*zip(*points), marker='o', color=f'C{i}', label=label)
-    ax.set_xlabel({'wall': 'training seconds', 'median_wall': 'training seconds (iterations × median step)',
-                   'iter': 'iteration'}[x_axis])  # fmt: skip
+    labels = {'wall': 'training seconds', 'median_wall': 'training seconds (iterations × median step)',
+              'budget': 'training seconds (iterations × idle step time)', 'iter': 'iteration'}  # fmt: skip
+    ax.set_xlabel(labels[x_axis])
     ax.set_ylabel(metric)
     ax.legend(fontsize=8)
     return _save(fig, ax, out_file, title)

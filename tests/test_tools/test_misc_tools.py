@@ -58,6 +58,9 @@ def test_generative_results_reach_the_ablation_table_and_the_time_plot(tmp_path)
     out = sh(sys.executable, 'tools/analysis/plot_gen_metric.py', str(run), '--net', 'convnet', '--out',
              str(tmp_path / 'fid.png'))  # fmt: skip
     assert '| run | 20 | 10 | 10 | 9 |' in out.stdout and osp.getsize(tmp_path / 'fid.png') > 5000
+    out = sh(sys.executable, 'tools/analysis/plot_gen_metric.py', str(run), '--net', 'convnet', '--x', 'budget',
+             '--s-per-iter', '0.25', '--out', str(tmp_path / 'fid_budget.png'))  # fmt: skip
+    assert '| run | 40 | 20 | 20 | 10 | 4 |' in out.stdout  # 40 iterations x 0.25 s
 
 
 def test_bench_attention_times_every_path(tmp_path):
