@@ -79,8 +79,9 @@ def _labelled(label: str, fn):
 
 def step_breakdown(model, optim_wrapper, next_batch, repeat: int, device: str) -> dict:
     """Seconds per step of each labelled part over ``repeat`` profiled training steps, plus ``data`` (loading),
-    ``other`` (the rest of the step: preprocessing, loss bookkeeping, labelled by nobody) and ``total``. Host
-    times on the CPU; on CUDA the step is synchronised, so the host waits inside the part that queued the work."""
+    ``other`` (the rest of the step: preprocessing, loss bookkeeping, labelled by nobody) and ``total``: host times.
+    On CUDA they are device times only with CUDA_LAUNCH_BLOCKING=1 (``main`` sets it for ``--breakdown``): every
+    kernel then finishes inside the part that launched it."""
     optim_wrapper.backward = _labelled('lmdkit::backward', optim_wrapper.backward)
     optim_wrapper.step = _labelled('lmdkit::optimizer', optim_wrapper.step)
     optim_wrapper.zero_grad = _labelled('lmdkit::optimizer', optim_wrapper.zero_grad)
@@ -142,6 +143,11 @@ def sampling_throughput(model, args, device: str) -> dict:
 
 def main() -> None:
     args = parse_args()
+    if args.breakdown and args.device.startswith('cuda'):
+        # parts timed on the host must wait for their kernels (set before CUDA starts); s/iter is then serialised
+        os.environ['CUDA_LAUNCH_BLOCKING'] = '1'
+        print('--breakdown on CUDA: CUDA_LAUNCH_BLOCKING=1, so s/iter of this run is without overlap; time the '
+              'throughput in a run without --breakdown', flush=True)  # fmt: skip
     cfg = load_program_config(args.config, args.cfg_options)
     if args.batch_size:
         cfg.train_dataloader.batch_size = args.batch_size

@@ -2,7 +2,8 @@
 # training step reads the LMD teacher's class token and patch map of the view it draws instead of running the
 # teacher (its forward is the step's "teacher forward" part in tools/benchmark.py --breakdown). The dataset serves
 # them only while model.alignment.teacher is the cached one (type, weights sha256, settings). Validation keeps the
-# plain latent cache (REPA's validation loss needs no teacher).
+# plain latent cache (REPA's validation loss needs no teacher; REG's does: with an image teacher, build the val cache
+# with --teacher too).
 #   python tools/prepare.py configs/repa/repa_dit-s2_fmnist_teacher-cache.py   (the teacher, then this cache)
 #   python tools/train.py configs/repa/repa_dit-s2_fmnist_teacher-cache.py
 _base_ = ['./repa_dit-s2_fmnist.py']

@@ -46,7 +46,7 @@ def file_sha256(path: Optional[str]) -> Optional[str]:
         return None
     path = resolve_path(path)
     if osp.isdir(path):  # a diffusers or model folder: hash its weights file
-        names = (*DIFFUSERS_WEIGHTS, MODEL_WEIGHTS)
+        names = (*DIFFUSERS_WEIGHTS, MODEL_WEIGHTS, 'pytorch_model.bin')  # the last: older Hugging Face folders
         found = [osp.join(path, n) for n in names if osp.isfile(osp.join(path, n))]
         if not found:
             raise FileNotFoundError(f'{path} is a folder without {" or ".join(names)}')
@@ -117,7 +117,7 @@ class LatentCacheDataset(BaseDataset):
         image_size: the image size the experiment expects; a cache made at another size is refused.
         teacher: the experiment's alignment teacher config (training fills it from ``model.alignment.teacher``):
             cached teacher features are served only for it, and features of another teacher type, weights or
-            settings are refused; None: teacher features are not served.
+            settings are refused; None or False (kept by training: the teacher runs itself): not served.
         use_flips: draw the flipped view half of the time when the cache has one.
         seed: seed of the per-item draws (training, ``lmdkit.apis.train``, fills it from ``randomness.seed``).
         indices: serve only the first ``indices`` items (an int), as MMEngine datasets do.
@@ -157,7 +157,7 @@ class LatentCacheDataset(BaseDataset):
                         'tools/cache_latents.py, or point the config at the weights the cache was made with'
                     )
         cached = m.get('teacher')
-        if cached is not None and self.expected_teacher is not None:
+        if cached is not None and self.expected_teacher:
             want = teacher_identity(self.expected_teacher)
             changed = [k for k in ('type', 'checkpoint_sha256', 'settings') if cached.get(k) != want[k]]
             if changed:
@@ -190,7 +190,7 @@ class LatentCacheDataset(BaseDataset):
     def fields(self) -> Dict[str, dict]:
         """The fields an item serves: the projector's, and the teacher's features when the experiment's teacher
         is the cached one."""
-        serve_teacher = self.expected_teacher is not None and self.manifest.get('teacher') is not None
+        serve_teacher = bool(self.expected_teacher) and self.manifest.get('teacher') is not None
         return {k: v for k, v in self.manifest['fields'].items() if serve_teacher or k not in TEACHER_FIELDS}
 
     def _open(self) -> Dict[str, List[np.ndarray]]:

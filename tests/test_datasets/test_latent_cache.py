@@ -307,3 +307,5 @@ def test_teacher_features_are_cached_per_view_and_read_instead_of_running_the_te
     with pytest.raises(ValueError, match='another teacher'):
         DATASETS.build(dict(type='LatentCacheDataset', cache_dir=out,
                             teacher=dict(teacher_cfg, checkpoint=str(tmp_path / 'other.pth'))))  # fmt: skip
+    opted_out = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=out, teacher=False))  # the teacher runs
+    assert set(opted_out[0]['inputs']) == {'indices'}

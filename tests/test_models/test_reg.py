@@ -113,6 +113,8 @@ def test_reg_is_refused_without_a_matching_teacher(mae_teacher):  # noqa: F811
     denoiser = dict(MODELS.get('REGDiT').example().cfg, rep_dim=16)
     with pytest.raises(ValueError, match='model.alignment'):
         MODELS.build(tiny_diffusion_model(denoiser=denoiser))
+    with pytest.raises(ValueError, match='rep_loss_weight weights the class-token loss'):
+        MODELS.build(tiny_diffusion_model(rep_loss_weight=0.1))  # a plain DiT has no class token
     with pytest.raises(ValueError, match='rep_dim 6 must equal'):
         reg_model(mae_teacher[0], denoiser=MODELS.get('REGDiT').example().cfg)
 

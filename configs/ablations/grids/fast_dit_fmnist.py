@@ -19,7 +19,7 @@
 # the scoring; raise _BUDGET for a longer comparison (the runs resume).
 #   python tools/ablate.py configs/ablations/grids/fast_dit_fmnist.py
 work_root = 'work_dirs/ablations/fast_dit_fmnist'
-score = 'val_diffusion_mse'  # until eval_gen.py adds FID-<net> and cls-<net> columns
+score = 'FID-convnet_fmnist'  # after tools/analysis/score_checkpoints.py (the final checkpoint's FID)
 _BUDGET = 600  # training seconds per method
 _methods = dict(  # name: (config, seconds per iteration)
     dit=('configs/dit/dit_s2_fmnist.py', 0.595),

@@ -70,8 +70,8 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             part of the model (and its checkpoints), as the frozen projector's are. With a ``REGDiT`` denoiser this
             is REG: the teacher's class token, noised with the latents, is denoised alongside them (sampling
             generates it from noise too) and aligned as the first token.
-        rep_loss_weight: REG's weight of the class token's denoising loss (the official ``--cls 0.03``); used only
-            with a ``REGDiT`` denoiser.
+        rep_loss_weight: REG's weight of the class token's denoising loss (default: the official ``--cls 0.03``);
+            only with a ``REGDiT`` denoiser.
         val_sampling: when set (a dict of ``sampling`` overrides, e.g. ``dict(steps=25)``), ``predict`` also
             generates one sample per validation item, conditioned on its label and seeded by its index, returned
             as ``gen_image`` (uint8) for ``GenerativeMetric``.
@@ -115,7 +115,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         token_plan: Optional[dict] = None,
         mae_loss: Optional[dict] = None,
         alignment: Optional[dict] = None,
-        rep_loss_weight: float = 0.03,
+        rep_loss_weight: Optional[float] = None,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -172,7 +172,11 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             if self.alignment.depth > self.denoiser.depth:
                 raise ValueError(f'alignment.depth {self.alignment.depth} > the denoiser\'s {self.denoiser.depth} '
                                  'blocks')  # fmt: skip
-        self.rep_dim, self.rep_loss_weight = getattr(self.denoiser, 'rep_dim', 0), rep_loss_weight
+        self.rep_dim = getattr(self.denoiser, 'rep_dim', 0)
+        if rep_loss_weight is not None and not self.rep_dim:
+            raise ValueError(f'rep_loss_weight weights the class-token loss of REG: it needs a REGDiT denoiser, not '
+                             f'{type(self.denoiser).__name__}')  # fmt: skip
+        self.rep_loss_weight = 0.03 if rep_loss_weight is None else rep_loss_weight
         if self.rep_dim:  # REG
             if self.alignment is None:
                 raise ValueError(f'{type(self.denoiser).__name__} denoises a teacher\'s class token (REG): set '
@@ -185,8 +189,8 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         mdt_options = masked_loss_on != 'all' or full_loss_weight != 1.0 or masked_loss_weight != 1.0
         if not self.two_pass and mdt_options:
             raise ValueError(
-                "masked_loss_on, masked_loss_weight and full_loss_weight shape MDT's masked pass: set a "
-                'mask_scheduler and no token_plan'
+                "masked_loss_on, masked_loss_weight and full_loss_weight shape MDT's masked pass: set an MDT "
+                'denoiser and a mask_scheduler'
             )
         if masked_loss_weight < 0 or full_loss_weight < 0:
             raise ValueError(f'loss weights must be >= 0, got masked_loss_weight={masked_loss_weight}, '
@@ -230,6 +234,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         seen: Dict[str, torch.Tensor] = {}  # what the pass gives the alignment loss: tokens (and route)
         teacher = rep = None
         if self.rep_dim:  # REG: the teacher's class token, noised at the latents' timesteps, is denoised with them
+            # (its noise drawn before the latents'; the official code draws it after: the same distribution)
             teacher = self._teacher_features(inputs)
             rep_noise = torch.randn_like(teacher.cls)
             rep = self.diffusion.q_sample(teacher.cls, t, rep_noise)
@@ -376,9 +381,10 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         """Generate ``num`` samples (``labels`` (num,) for a class-conditional model; default: 0, 1, 2, … cycled).
 
         ``noise`` fixes the starting latents (num, C, h, w) (with DDIM η = 0 the samples then depend on nothing
-        else; REG: with ``rep_noise`` (num, rep_dim), the class token's start). ``overrides`` replace the
-        ``sampling`` defaults. Returns ``latents`` and, with ``decode``, ``images`` in the projector's image range
-        (the data preprocessor's normalised space), plus ``labels`` (REG: and ``rep``, the generated class token).
+        else; REG: given ``rep_noise`` (num, rep_dim) too, the class token's start, else drawn from
+        ``generator``). ``overrides`` replace the ``sampling`` defaults. Returns ``latents`` and, with ``decode``,
+        ``images`` in the projector's image range (the data preprocessor's normalised space), plus ``labels`` (REG:
+        and ``rep``, the generated class token).
         """
         opts = merge_options(self.sampling, overrides, 'sampling options')
         device = next(self.denoiser.parameters()).device
@@ -423,7 +429,11 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
     ) -> Dict[str, torch.Tensor]:
         """REG: the latents and the class token from noise together, guided alike."""
         self._check_sampling(opts)
-        joint = lambda x, r, t, y: self.denoiser.forward_with_rep(x, t, y, r)[:2]  # noqa: E731
+
+        def joint(x, r, t, y):  # outputs in fp32 under autocast: the sampler's state stays fp32
+            out, rep_out, _ = self.denoiser.forward_with_rep(x, t, y, r)
+            return out.float(), rep_out.float()
+
         if self.num_classes > 0:
             labels = torch.arange(num) % self.num_classes if labels is None else labels
             labels = labels.to(device).long()

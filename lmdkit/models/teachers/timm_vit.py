@@ -54,5 +54,8 @@ class TimmViTTeacher(BaseTeacher):
         x = normalise(pixels(inputs, image_mean, image_std, 'TimmViTTeacher'), self.mean, self.std, self.img_size)
         tokens = self.model.forward_features(x)
         cls = self.model.forward_head(tokens, pre_logits=True)  # the model's own pooling (class token or mean)
+        if cls.ndim != 2:
+            raise ValueError(f"TimmViTTeacher: the model's pooling gives {tuple(cls.shape)}, not one token per "
+                             "image (REG's class token); set model_kwargs global_pool='token' or 'avg'")  # fmt: skip
         patches = tokens[:, self.model.num_prefix_tokens :]
         return cls, patches.reshape(tokens.shape[0], *self.grid, -1)
