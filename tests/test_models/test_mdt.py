@@ -428,5 +428,5 @@ def test_a_zero_full_loss_weight_trains_on_masked_inputs_only():
     losses = model(**data, mode='loss')
     assert len(routes) == 1 and routes[0].ids_keep.shape == (2, 8)  # the masked pass only
     assert 'loss_full' not in losses and {'loss_masked', 'vb'} <= set(losses)
-    with pytest.raises(ValueError, match='set a mask_scheduler'):
+    with pytest.raises(ValueError, match='set an MDT denoiser and a mask_scheduler'):
         MODELS.build(tiny_diffusion_model(masked_loss_on='masked'))

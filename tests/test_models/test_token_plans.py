@@ -191,7 +191,7 @@ def test_token_plan_errors_name_the_fix():
     with pytest.raises(ValueError, match='has 2 blocks'):
         MODELS.build(tiny_diffusion_model(mask_scheduler=dict(type='FixedMaskScheduler', ratio=0.5),
                                           token_plan=dict(type='TokenRouting')))  # fmt: skip
-    with pytest.raises(ValueError, match='takes token routes'):
+    with pytest.raises(ValueError, match="does not fit MDT's masked pass"):
         MODELS.build(tiny_diffusion_model(denoiser=MODELS.get('MDT').example().cfg,
                                           mask_scheduler=dict(type='FixedMaskScheduler', ratio=0.5),
                                           token_plan=plan))  # fmt: skip
