@@ -1,5 +1,6 @@
 """Datasets (registry ``DATASETS``) and transforms (registry ``TRANSFORMS``)."""
 
+from .captions import CaptionFolder, CaptionTarShards, CocoCaptions
 from .fashion_mnist import EmbeddedFashionMNIST, FashionMNIST
 from .idx import read_idx, write_idx
 from .image_folder import ImageNet, UnlabeledImageFolder
@@ -17,6 +18,9 @@ from .transforms import (
 
 __all__ = [
     'LSUN',
+    'CaptionFolder',
+    'CaptionTarShards',
+    'CocoCaptions',
     'LatentCacheDataset',
     'EmbeddedFashionMNIST',
     'EpochInfiniteSampler',
