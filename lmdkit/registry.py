@@ -86,6 +86,8 @@ MASK_SCHEDULERS = Registry('mask scheduler', scope='lmdkit', locations=['lmdkit.
 TOKEN_PLANS = Registry('token plan', scope='lmdkit', locations=['lmdkit.models.token_plans'])
 #: frozen encoders whose patch features representation alignment (REPA) aligns a denoiser's tokens to
 TEACHERS = Registry('teacher', scope='lmdkit', locations=['lmdkit.models.teachers'])
+#: caption encoders of text-to-image training (CLIP's and T5's text towers, a small trainable one)
+TEXT_ENCODERS = Registry('text encoder', scope='lmdkit', locations=['lmdkit.models.text_encoders'])
 
 METRICS = _child('metric', MMENGINE_METRICS, 'lmdkit.evaluation')
 EVALUATOR = _child('evaluator', MMENGINE_EVALUATOR, 'lmdkit.evaluation')

@@ -36,6 +36,48 @@ torch.set_num_threads(2)
 torch.set_flush_denormal(True)  # as tools/train.py does: denormals make CPU kernels very slow
 
 
+def tiny_clip_dir(path):
+    """A random tiny CLIP with a byte-level tokenizer vocabulary (no merges), saved as a local directory."""
+    import json
+
+    from transformers import CLIPConfig, CLIPModel
+
+    # GPT-2/CLIP byte-level alphabet: printable Latin-1 bytes map to themselves, the other bytes to 256 + n
+    printable = [*range(33, 127), *range(161, 173), *range(174, 256)]
+    chars = [chr(b) for b in printable] + [chr(256 + n) for n in range(256 - len(printable))]
+    vocab = {c: i for i, c in enumerate(chars + [c + '</w>' for c in chars] + ['<|startoftext|>', '<|endoftext|>'])}
+    (path / 'vocab.json').write_text(json.dumps(vocab))
+    (path / 'merges.txt').write_text('#version: 0.2\n')
+    text = dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                num_attention_heads=2, max_position_embeddings=77, bos_token_id=len(vocab) - 2,
+                eos_token_id=len(vocab) - 1, pad_token_id=len(vocab) - 1)  # fmt: skip
+    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=32,
+                  patch_size=8)  # fmt: skip
+    torch.manual_seed(0)
+    CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16)).save_pretrained(path)
+    from transformers import CLIPTokenizer
+
+    CLIPTokenizer(str(path / 'vocab.json'), str(path / 'merges.txt')).save_pretrained(path)
+    return str(path)
+
+
+def tiny_t5_dir(path):
+    """A random tiny T5 encoder with a word-level fast tokenizer (``tokenizer.json``), saved as a local directory."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, T5Config, T5EncoderModel
+
+    words = ['<pad>', '</s>', '<unk>', 'a', 'dark', 'light', 'shirt', 'bag', 'boot', 'small', 'large']
+    core = Tokenizer(models.WordLevel({w: i for i, w in enumerate(words)}, unk_token='<unk>'))
+    core.pre_tokenizer = pre_tokenizers.Whitespace()
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, pad_token='<pad>', eos_token='</s>', unk_token='<unk>')
+    tokenizer.save_pretrained(path)
+    torch.manual_seed(0)
+    config = T5Config(vocab_size=len(words), d_model=32, d_kv=8, d_ff=64, num_layers=2, num_heads=4,
+                      pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)  # fmt: skip
+    T5EncoderModel(config).save_pretrained(path)
+    return str(path)
+
+
 def tiny_lmd_model(**overrides) -> dict:
     """An LMD model dict small enough for unit tests: LMD's own example (16x16 single-channel inputs, patch 4 -> 16
     tokens), with ``overrides``."""

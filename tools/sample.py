@@ -2,14 +2,16 @@
 
     python tools/sample.py CONFIG CHECKPOINT [--num 100] [--steps 50] [--sampler ddim|ddpm] [--eta 0]
         [--cfg-scale 2.0] [--cfg-schedule constant|linear|power-cosine] [--cfg-power 1] [--guide-channels 3]
-        [--labels 0 1 2 ...] [--seed 0] [--batch-size 50] [--no-ema] [--amp [bf16|fp16]] [--out DIR]
+        [--labels 0 1 2 ... | --prompts FILE] [--seed 0] [--batch-size 50] [--no-ema] [--amp [bf16|fp16]] [--out DIR]
         [--cfg-options k=v ...] [--fit-prior N] [--complete N]
         (LMD configs: iterative unmasking, --steps = unmasking steps; --complete: conditional completion of N test
         images, DIR/completion.png)
 
 Writes DIR/samples.png (one row per class) and DIR/samples.npz with ``arr_0`` uint8 (N, H, W, C) images and
-``arr_1`` int64 labels (the layout of the ADM evaluation suite). The EMA weights of the checkpoint are used when
-it has them (MMEngine's EMAHook), unless --no-ema. Sampling is reproducible for a given --seed.
+``arr_1`` int64 labels (the layout of the ADM evaluation suite). A text-conditioned model samples from --prompts
+(a text file, one caption per line, or a captions.jsonl; cycled to --num): the npz holds them as ``captions``, the
+grid has a row per prompt. The EMA weights of the checkpoint are used when it has them (MMEngine's EMAHook),
+unless --no-ema. Sampling is reproducible for a given --seed.
 """
 
 import argparse
@@ -26,6 +28,7 @@ from mmengine.config import DictAction
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
 from lmdkit.apis import init_model, setup_process  # noqa: E402
+from lmdkit.datasets.captions import read_prompts  # noqa: E402
 from lmdkit.engine.precision import add_amp_argument, amp_dtype  # noqa: E402
 from lmdkit.fileio import atomic_write  # noqa: E402
 from lmdkit.models.contracts import LatentCompleter, LatentPriorFitter  # noqa: E402
@@ -94,6 +97,7 @@ def main() -> None:
     parser.add_argument('checkpoint')
     parser.add_argument('--num', type=int, default=100, help='number of samples (0 with --complete: completion only)')
     parser.add_argument('--labels', type=int, nargs='+', help='class labels, cycled (default: 0, 1, 2, ...)')
+    parser.add_argument('--prompts', help='text-conditioned models: captions file (one per line, or .jsonl), cycled')
     parser.add_argument('--sampler', choices=['ddim', 'ddpm'])
     parser.add_argument('--steps', type=int)
     parser.add_argument('--eta', type=float)
@@ -141,7 +145,9 @@ def main() -> None:
                  cfg_schedule=args.cfg_schedule, cfg_power=args.cfg_power,
                  guide_channels=args.guide_channels).items() if v is not None}  # fmt: skip
     k = max(model.num_classes, 1)
-    cycle = torch.tensor(args.labels) if args.labels else torch.arange(k)
+    prompts = read_prompts(args.prompts) if args.prompts else None
+    # with prompts, ``labels`` indexes them (rows of the grid); the model gets the captions
+    cycle = torch.tensor(args.labels) if args.labels else torch.arange(len(prompts) if prompts else k)
     labels = cycle.repeat((args.num + len(cycle) - 1) // len(cycle))[: args.num].sort(stable=True).values
     generator = torch.Generator().manual_seed(args.seed)
     images = []
@@ -150,8 +156,12 @@ def main() -> None:
     for start in range(0, args.num, args.batch_size):
         batch = labels[start : start + args.batch_size]
         with autocast_networks(model, amp_dtype(args.amp)):
-            out = model.sample(len(batch), batch if model.num_classes > 0 else None, generator=generator,
-                               progress=True, **overrides)  # fmt: skip
+            if prompts:
+                out = model.sample(len(batch), captions=[prompts[i] for i in batch.tolist()], generator=generator,
+                                   progress=True, **overrides)  # fmt: skip
+            else:
+                out = model.sample(len(batch), batch if model.num_classes > 0 else None, generator=generator,
+                                   progress=True, **overrides)  # fmt: skip
         pre = model.data_preprocessor
         images.append(to_uint8(out['images'], pre.mean, pre.std))
         print(f'\n{min(start + args.batch_size, args.num)}/{args.num}')
@@ -160,10 +170,13 @@ def main() -> None:
     os.makedirs(out_dir, exist_ok=True)
     nhwc = images.permute(0, 2, 3, 1).numpy()
     arrays = dict(arr_0=nhwc, arr_1=labels.numpy()) if model.num_classes > 0 else dict(arr_0=nhwc)  # no fake labels
+    if prompts:
+        arrays['captions'] = np.array([prompts[i] for i in labels.tolist()])  # unicode, read without pickle
     atomic_write(osp.join(out_dir, 'samples.npz'), lambda f: np.savez(f, **arrays))
     rows = {}
-    for c in labels.unique().tolist():
-        rows[f'class {c}' if model.num_classes > 0 else 'samples'] = images[labels == c][:16]
+    for c in labels.unique().tolist()[:32]:
+        name = prompts[c] if prompts else f'class {c}' if model.num_classes > 0 else 'samples'
+        rows[name] = images[labels == c][:16]
     grid = save_image_rows(rows, osp.join(out_dir, 'samples.png'), title=osp.basename(args.checkpoint))
     print(f'wrote {grid} and {osp.join(out_dir, "samples.npz")} ({tuple(nhwc.shape)} uint8)')
 

@@ -1,9 +1,19 @@
 """Classifier-free guidance (Ho & Salimans 2022) with a scale that may vary over the reverse process."""
 
 import math
-from typing import Callable, Optional, Tuple
+from typing import Any, Callable, Optional, Tuple
 
 import torch
+
+#: a condition: class labels (B,), or a tuple of (B, ...) tensors (a caption embedding)
+Condition = Any
+
+
+def cat_conditions(a: Condition, b: Condition) -> Condition:
+    """Two conditions of one kind stacked on the batch: [a; b]."""
+    if isinstance(a, torch.Tensor):
+        return torch.cat([a, b])
+    return type(a)(*(torch.cat([x, y]) for x, y in zip(a, b)))
 
 
 def guidance_scale(scale: float, t: torch.Tensor, num_steps: int, schedule: str = 'constant',
@@ -24,28 +34,29 @@ def guidance_scale(scale: float, t: torch.Tensor, num_steps: int, schedule: str 
 
 
 def guided_model(
-    model_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
-    labels: torch.Tensor,
-    null_label: int,
+    model_fn: Callable[[torch.Tensor, torch.Tensor, Condition], torch.Tensor],
+    cond: Condition,
+    null: Condition,
     scale: float,
     num_steps: int,
     schedule: str = 'constant',
     power: float = 1.0,
     guide_channels: Optional[int] = None,
 ) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """``model_fn(x, t, y)`` -> a guided ``f(x, t)``: one batched pass on [x, x] with labels [y, null], then
-    cond·w + uncond·(1 − w) on the prediction channels.
+    """``model_fn(x, t, y)`` -> a guided ``f(x, t)``: one batched pass on [x, x] with conditions [cond, null] (the
+    null class's labels, or the empty caption's embedding), then uncond + w·(cond − uncond) on the prediction
+    channels.
 
     ``guide_channels``: guide only the first k channels of the prediction (the official DiT/MDT code guides 3 of
     4 latent channels; published FIDs depend on it); None guides them all. Learned-variance channels (the second
     half when the output has twice the input channels) always come from the conditional pass.
     """
     if scale == 1.0 and schedule == 'constant':
-        return lambda x, t: model_fn(x, t, labels)
-    null = torch.full_like(labels, null_label)
+        return lambda x, t: model_fn(x, t, cond)
+    both = cat_conditions(cond, null)
 
     def fn(x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        out = model_fn(torch.cat([x, x]), torch.cat([t, t]), torch.cat([labels, null]))
+        out = model_fn(torch.cat([x, x]), torch.cat([t, t]), both)
         w = guidance_scale(scale, t, num_steps, schedule, power)
         return _guide(out, w, x.shape[1] if guide_channels is None else guide_channels)
 
@@ -53,9 +64,9 @@ def guided_model(
 
 
 def guided_joint_model(
-    model_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], Tuple[torch.Tensor, torch.Tensor]],
-    labels: torch.Tensor,
-    null_label: int,
+    model_fn: Callable[[torch.Tensor, torch.Tensor, torch.Tensor, Condition], Tuple[torch.Tensor, torch.Tensor]],
+    cond: Condition,
+    null: Condition,
     scale: float,
     num_steps: int,
     schedule: str = 'constant',
@@ -66,11 +77,11 @@ def guided_joint_model(
     ``f(x, r, t)``; the token's prediction is guided by the same scale on all its channels (REG's default
     ``cls_cfg_scale`` equals ``cfg_scale``)."""
     if scale == 1.0 and schedule == 'constant':
-        return lambda x, r, t: model_fn(x, r, t, labels)
-    null = torch.full_like(labels, null_label)
+        return lambda x, r, t: model_fn(x, r, t, cond)
+    both = cat_conditions(cond, null)
 
     def fn(x: torch.Tensor, r: torch.Tensor, t: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        out, r_out = model_fn(torch.cat([x, x]), torch.cat([r, r]), torch.cat([t, t]), torch.cat([labels, null]))
+        out, r_out = model_fn(torch.cat([x, x]), torch.cat([r, r]), torch.cat([t, t]), both)
         w = guidance_scale(scale, t, num_steps, schedule, power)
         return _guide(out, w, x.shape[1] if guide_channels is None else guide_channels), _guide(r_out, w, r.shape[1])
 

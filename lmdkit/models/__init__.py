@@ -12,6 +12,7 @@ from . import (  # noqa: F401
     necks,
     projectors,
     teachers,
+    text_encoders,
     token_plans,
 )
 from .algorithms import LMD, Autoencoder, ImageClassifier, MaskedDiffusion

@@ -78,7 +78,8 @@ def check_config(cfg) -> List[str]:
     be registered first."""
     from lmdkit import registry as R
 
-    model_regs = [R.MODELS, R.MASK_SCHEDULERS, R.TOKEN_PLANS, R.TEACHERS, R.WEIGHT_INITIALIZERS, R.FEATURE_EXTRACTORS]
+    model_regs = [R.MODELS, R.MASK_SCHEDULERS, R.TOKEN_PLANS, R.TEACHERS, R.TEXT_ENCODERS, R.WEIGHT_INITIALIZERS,
+                  R.FEATURE_EXTRACTORS]  # fmt: skip
     problems: List[str] = []
     if cfg.get('model') is not None:
         _walk(cfg.model, 'model', model_regs, problems)

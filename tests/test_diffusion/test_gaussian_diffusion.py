@@ -134,10 +134,12 @@ def test_guidance_on_a_stub_model():
         )
 
     labels, x, t = torch.tensor([2, 5]), torch.zeros(2, 4, 2, 2), torch.tensor([0, 0])
-    out = guided_model(stub, labels, null, 4.0, 1000)(x, t)
+    out = guided_model(stub, labels, torch.full_like(labels, null), 4.0, 1000)(x, t)
     torch.testing.assert_close(out, torch.full_like(out, 1.0 + 4.0 * 2.0))  # u + w (c - u)
-    torch.testing.assert_close(guided_model(stub, labels, null, 1.0, 1000)(x, t), cond)  # scale 1 = conditional
-    three = guided_model(stub, labels, null, 4.0, 1000, guide_channels=3)(x, t)
+    torch.testing.assert_close(
+        guided_model(stub, labels, torch.full_like(labels, null), 1.0, 1000)(x, t), cond
+    )  # scale 1 = conditional
+    three = guided_model(stub, labels, torch.full_like(labels, null), 4.0, 1000, guide_channels=3)(x, t)
     assert (three[:, :3] == 9.0).all() and (three[:, 3] == 3.0).all()  # official DiT/MDT: 3 of 4 channels
     t_all = torch.tensor([0, 1000])
     torch.testing.assert_close(guidance_scale(4.0, t_all, 1000, 'power-cosine', 2.0), torch.tensor([4.0, 1.0]))

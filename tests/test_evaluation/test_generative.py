@@ -6,7 +6,7 @@ import torch
 
 from lmdkit.evaluation.generative import feature_statistics, frechet_distance, inception_score, precision_recall
 
-from ..conftest import require
+from ..conftest import require, tiny_clip_dir
 
 
 def scipy_fid(mu1, s1, mu2, s2):
@@ -122,31 +122,6 @@ def test_fid_inception_refuses_a_wrong_file(tmp_path):
     torch.save({'fc.weight': torch.zeros(3, 3)}, tmp_path / 'bad.pth')
     with pytest.raises(RuntimeError, match='Missing key'):
         InceptionV3FID(checkpoint=str(tmp_path / 'bad.pth'))
-
-
-def tiny_clip_dir(path):
-    """A random tiny CLIP with a byte-level tokenizer vocabulary (no merges), saved as a local directory."""
-    import json
-
-    from transformers import CLIPConfig, CLIPModel
-
-    # GPT-2/CLIP byte-level alphabet: printable Latin-1 bytes map to themselves, the other bytes to 256 + n
-    printable = [*range(33, 127), *range(161, 173), *range(174, 256)]
-    chars = [chr(b) for b in printable] + [chr(256 + n) for n in range(256 - len(printable))]
-    vocab = {c: i for i, c in enumerate(chars + [c + '</w>' for c in chars] + ['<|startoftext|>', '<|endoftext|>'])}
-    (path / 'vocab.json').write_text(json.dumps(vocab))
-    (path / 'merges.txt').write_text('#version: 0.2\n')
-    text = dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                num_attention_heads=2, max_position_embeddings=77, bos_token_id=len(vocab) - 2,
-                eos_token_id=len(vocab) - 1, pad_token_id=len(vocab) - 1)  # fmt: skip
-    vision = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, image_size=32,
-                  patch_size=8)  # fmt: skip
-    torch.manual_seed(0)
-    CLIPModel(CLIPConfig(text_config=text, vision_config=vision, projection_dim=16)).save_pretrained(path)
-    from transformers import CLIPTokenizer
-
-    CLIPTokenizer(str(path / 'vocab.json'), str(path / 'merges.txt')).save_pretrained(path)
-    return str(path)
 
 
 def test_clip_score_is_the_mean_cosine_of_the_embeddings(tmp_path):

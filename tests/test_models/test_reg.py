@@ -149,7 +149,7 @@ def test_joint_guidance_guides_both_outputs():
         return x + y.view(-1, 1, 1, 1).float(), r * (1 + y.view(-1, 1).float())
 
     labels, x, r, t = torch.tensor([1, 2]), torch.randn(2, 4, 2, 2), torch.randn(2, 3), torch.tensor([10, 20])
-    out, r_out = guided_joint_model(stub, labels, 9, 3.0, 100, guide_channels=3)(x, r, t)
+    out, r_out = guided_joint_model(stub, labels, torch.full_like(labels, 9), 3.0, 100, guide_channels=3)(x, r, t)
     cond, r_cond = stub(x, r, t, labels)
     uncond, r_uncond = stub(x, r, t, torch.full_like(labels, 9))
     torch.testing.assert_close(out[:, :3], uncond[:, :3] + 3.0 * (cond[:, :3] - uncond[:, :3]))

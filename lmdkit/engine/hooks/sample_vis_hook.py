@@ -1,4 +1,5 @@
-"""Saves class-conditional sample grids of a diffusion model during and after training (EMA weights if kept)."""
+"""Saves sample grids of a diffusion model (a row per class or per prompt) during and after training (EMA weights if
+kept)."""
 
 import os
 import os.path as osp
@@ -21,7 +22,8 @@ from .grid_hook import PeriodicGridHook
 class SampleVisHook(PeriodicGridHook):
     """Every ``interval`` iterations (0: only at the end) draw ``num_per_class`` samples of each class in
     ``classes`` with the model's sampling settings and a fixed seed, one row per class, to
-    ``WORK_DIR/vis/samples_iter_<N>.png``; the final grid is copied to ``WORK_DIR/samples.png``.
+    ``WORK_DIR/vis/samples_iter_<N>.png``; the final grid is copied to ``WORK_DIR/samples.png``. A text-conditioned
+    model draws ``num_per_class`` samples of each caption in ``prompts`` instead, one row per prompt.
 
     The EMA model of an ``EMAHook`` is used when there is one, unless ``use_ema=False`` (short runs: an EMA with
     decay 0.999 over 2,000 iterations still carries the early weights). Sampling draws from its own seeded
@@ -31,9 +33,13 @@ class SampleVisHook(PeriodicGridHook):
     final_name = 'samples.png'
 
     def __init__(self, interval: int = 0, num_per_class: int = 8, classes: Optional[Sequence[int]] = None,
-                 seed: int = 0, use_ema: bool = True, **sampling) -> None:  # fmt: skip
+                 seed: int = 0, use_ema: bool = True, prompts: Optional[Sequence[str]] = None,
+                 **sampling) -> None:  # fmt: skip
         super().__init__(interval)
+        if prompts is not None and (isinstance(prompts, str) or not prompts):
+            raise ValueError(f'SampleVisHook: prompts must be a non-empty list of captions, got {prompts!r}')
         self.num_per_class, self.classes, self.seed, self.use_ema = num_per_class, classes, seed, use_ema
+        self.prompts = list(prompts) if prompts is not None else None
         self.sampling = sampling
 
     def _model(self, runner):
@@ -49,16 +55,22 @@ class SampleVisHook(PeriodicGridHook):
         model = self._model(runner)
         if not isinstance(model, Sampler):
             return None
-        classes = list(self.classes) if self.classes is not None else list(range(max(model.num_classes, 1)))
-        labels = torch.tensor(classes).repeat_interleave(self.num_per_class)
-        out = model.sample(len(labels), labels if model.num_classes > 0 else None,
-                           generator=torch.Generator().manual_seed(self.seed), **self.sampling)  # fmt: skip
+        generator = torch.Generator().manual_seed(self.seed)
+        if self.prompts is not None:
+            names = self.prompts
+            captions = [p for p in self.prompts for _ in range(self.num_per_class)]
+            out = model.sample(len(captions), captions=captions, generator=generator, **self.sampling)
+        else:
+            classes = list(self.classes) if self.classes is not None else list(range(max(model.num_classes, 1)))
+            names = [f'class {c}' if model.num_classes > 0 else 'samples' for c in classes]
+            labels = torch.tensor(classes).repeat_interleave(self.num_per_class)
+            out = model.sample(len(labels), labels if model.num_classes > 0 else None, generator=generator,
+                               **self.sampling)  # fmt: skip
         if not is_main_process():
             return None
         pre = model.data_preprocessor
         images = to_uint8(out['images'], pre.mean, pre.std)  # (N, C, H, W)
-        rows = {f'class {c}' if model.num_classes > 0 else 'samples': images[i * self.num_per_class:
-                (i + 1) * self.num_per_class] for i, c in enumerate(classes)}  # fmt: skip
+        rows = {name: images[i * self.num_per_class : (i + 1) * self.num_per_class] for i, name in enumerate(names)}
         folder = osp.join(runner.work_dir, 'vis')
         os.makedirs(folder, exist_ok=True)
         return save_image_rows(rows, osp.join(folder, f'samples_{tag}.png'), title=f'{runner.experiment_name} — {tag}')

@@ -1,23 +1,23 @@
 """Latent diffusion with a transformer (or U-Net) denoiser: DiT when masking is off (Peebles & Xie, 2023), MDT when
-it is on (Gao et al., 2023).
+it is on (Gao et al., 2023). Conditioned on a class, on a caption (a text encoder's embedding), or on nothing.
 
 images ─► projector.encode (frozen) ─► z·latent_scale ─► q_sample(z, t) ─► denoiser(x_t, t, y) ─► ε/v/x₀ loss
                                                        └──► denoiser(x_t, t, y, route=plan(r)) ─► + masked loss
 """
 
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from torch.profiler import record_function
 
 from lmdkit.diffusion import GaussianDiffusion, guided_joint_model, guided_model, sample, sample_with_token
 from lmdkit.diffusion.gaussian_diffusion import mean_flat
-from lmdkit.registry import MASK_SCHEDULERS, MODELS, TOKEN_PLANS
+from lmdkit.registry import MASK_SCHEDULERS, MODELS, TEXT_ENCODERS, TOKEN_PLANS
 from lmdkit.utils.images import to_uint8
 from lmdkit.utils.options import merge_options
 
 from ..example import ComponentExample, example_images, loss_terms
-from ..layers import num_kept, patch_mask_to_image, patchify
+from ..layers import TextEmbedding, num_kept, patch_mask_to_image, patchify
 from ..projectors import build_frozen_projector, check_latent_channels
 from ..teachers import TeacherFeatures
 from .base import BaseAlgorithm
@@ -27,7 +27,7 @@ from .mask_scheduled import MaskScheduledMixin
 
 @MODELS.register_module()
 class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
-    """Class-conditional diffusion in a projector's latent space.
+    """Class-conditional, text-conditional or unconditional diffusion in a projector's latent space.
 
     Args:
         denoiser: ``DiT`` or ``UNet`` config (``denoiser(x_t, t, y)``, ``latent_shape``, ``null_label``); its
@@ -73,8 +73,13 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         rep_loss_weight: REG's weight of the class token's denoising loss (default: the official ``--cls 0.03``);
             only with a ``REGDiT`` denoiser.
         val_sampling: when set (a dict of ``sampling`` overrides, e.g. ``dict(steps=25)``), ``predict`` also
-            generates one sample per validation item, conditioned on its label and seeded by its index, returned
-            as ``gen_image`` (uint8) for ``GenerativeMetric``.
+            generates one sample per validation item, conditioned on its label (or caption) and seeded by its
+            index, returned as ``gen_image`` (uint8) for ``GenerativeMetric``.
+        text_encoder: ``TEXT_ENCODERS`` config: captions (``data_samples['caption']``) condition the denoiser,
+            which must be built with ``text_dim`` = the encoder's ``dim`` and no classes. A frozen encoder's
+            weights are part of the model's checkpoints, as the frozen projector's are.
+        caption_dropout: share of training captions replaced by the empty caption, whose embedding is the
+            unconditional branch of classifier-free guidance.
     """
 
     @classmethod
@@ -116,6 +121,8 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         mae_loss: Optional[dict] = None,
         alignment: Optional[dict] = None,
         rep_loss_weight: Optional[float] = None,
+        text_encoder: Optional[dict] = None,
+        caption_dropout: float = 0.1,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -123,6 +130,9 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         self.projector = build_frozen_projector(projector)
         self.denoiser = MODELS.build(denoiser)
         check_latent_channels(self.projector, self.denoiser.in_channels, 'denoiser')
+        self.text_encoder = TEXT_ENCODERS.build(text_encoder) if text_encoder is not None else None
+        self._check_text(caption_dropout)
+        self.caption_dropout = caption_dropout
         diffusion = dict(diffusion or {})
         diffusion.setdefault('learn_sigma', self.denoiser.learn_sigma)
         if diffusion['learn_sigma'] != self.denoiser.learn_sigma:
@@ -204,15 +214,49 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         self._check_sampling(merge_options(self.sampling, val_sampling, 'val_sampling options'))  # used later
         self.val_sampling = val_sampling
 
+    def _check_text(self, caption_dropout: float) -> None:
+        text_dim = getattr(self.denoiser, 'text_dim', 0)
+        name = type(self.denoiser).__name__
+        if self.text_encoder is None and text_dim:
+            raise ValueError(f'the {name} denoiser is text-conditioned (text_dim={text_dim}): set model.text_encoder '
+                             "(e.g. dict(type='CLIPTextEncoder', model_dir=...))")  # fmt: skip
+        if self.text_encoder is not None and not text_dim:
+            raise ValueError(f'model.text_encoder needs a text-conditioned denoiser: set denoiser.text_dim='
+                             f'{self.text_encoder.dim} and num_classes=0 ({name} has no text_dim)')  # fmt: skip
+        if self.text_encoder is not None and text_dim != self.text_encoder.dim:
+            raise ValueError(f'denoiser.text_dim {text_dim} must equal the text encoder\'s dim '
+                             f'{self.text_encoder.dim}')  # fmt: skip
+        if not 0.0 <= caption_dropout < 1.0:
+            raise ValueError(f'caption_dropout must be in [0, 1), got {caption_dropout}')
+
     def _check_sampling(self, opts: dict) -> None:
         """Sampling options the denoiser cannot honour fail here (at build for the configured ones)."""
         if opts['path_drop_guidance'] and not getattr(self.denoiser, 'supports_path_drop', False):
             raise ValueError('path_drop_guidance needs a denoiser trained with path drop (SprintDiT with '
                              f'path_drop_prob > 0), not {type(self.denoiser).__name__}')  # fmt: skip
+        if opts['path_drop_guidance'] and self.text_encoder is not None:
+            raise ValueError('path_drop_guidance drops the sparse path of the null-class branch; a text-conditioned '
+                             'model has no null class (use classifier-free guidance alone)')  # fmt: skip
 
     @property
     def num_classes(self) -> int:
         return self.denoiser.num_classes
+
+    def _condition(self, data_samples: Optional[dict], device: torch.device, training: bool):
+        """The batch's condition: its captions' embedding (a ``caption_dropout`` share replaced by the empty
+        caption in training), its labels, or None (unconditional)."""
+        if self.text_encoder is None:
+            return self._labels(data_samples, device, training)
+        captions = data_samples.get('caption') if isinstance(data_samples, dict) else None
+        if captions is None or isinstance(captions, str):
+            raise ValueError("text-conditioned diffusion needs captions: data_samples['caption'] as a list of str "
+                             "(a caption dataset with PackInputs(meta_keys=('caption', ...)))")  # fmt: skip
+        captions = list(captions)
+        if training and self.caption_dropout > 0:
+            drop = (torch.rand(len(captions)) < self.caption_dropout).tolist()
+            captions = ['' if d else c for c, d in zip(captions, drop)]
+        with record_function('lmdkit::text'):
+            return self.text_encoder(captions)
 
     def _labels(self, data_samples: Optional[dict], device: torch.device, training: bool) -> Optional[torch.Tensor]:
         if self.num_classes <= 0:
@@ -229,7 +273,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         # the parts of the step are labelled for torch.profiler (STEP_PARTS; tools/benchmark.py --breakdown)
         with record_function('lmdkit::latents'):
             z = self.encode_latents(inputs)  # (B, C, h, w)
-        y = self._labels(data_samples, z.device, training=True)
+        y = self._condition(data_samples, z.device, training=True)
         t = torch.randint(0, self.diffusion.num_steps, (z.shape[0],), device=z.device)
         seen: Dict[str, torch.Tensor] = {}  # what the pass gives the alignment loss: tokens (and route)
         teacher = rep = None
@@ -340,7 +384,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         """Validation: the diffusion MSE at per-sample timesteps and noise seeded by (val_seed, sample index), so
         every checkpoint is scored on the same draws."""
         z = self.encode_latents(inputs)
-        y = self._labels(data_samples, z.device, training=False)
+        y = self._condition(data_samples, z.device, training=False)
         index = data_samples.get('sample_idx') if isinstance(data_samples, dict) else None
         index = index.tolist() if index is not None else list(range(z.shape[0]))
         gens = [torch.Generator().manual_seed(self.val_seed * 1_000_003 + int(i)) for i in index]
@@ -359,11 +403,17 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             gens = [torch.Generator().manual_seed(self.val_seed * 1_000_003 + int(i) + 500_009) for i in index]
             start = torch.stack([torch.randn(self.denoiser.latent_shape, generator=g) for g in gens])
             rep_start = torch.stack([torch.randn(self.rep_dim, generator=g) for g in gens]) if self.rep_dim else None
-            out = self.sample(len(index), y, noise=start, rep_noise=rep_start, **self.val_sampling)
+            if self.text_encoder is not None:
+                out = self.sample(len(index), captions=list(data_samples['caption']), noise=start,
+                                  rep_noise=rep_start, **self.val_sampling)  # fmt: skip
+            else:
+                out = self.sample(len(index), y, noise=start, rep_noise=rep_start, **self.val_sampling)
             pre = self.data_preprocessor
             images = to_uint8(out['images'], pre.mean, pre.std)
             for r, img, lab in zip(results, images, out['labels'] if out['labels'] is not None else [-1] * len(index)):
                 r.update(gen_image=img, gen_label=int(lab))
+            for r, caption in zip(results, out.get('captions') or []):
+                r['gen_caption'] = caption
         return results
 
     @torch.no_grad()
@@ -376,56 +426,77 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         decode: bool = True,
         noise: Optional[torch.Tensor] = None,
         rep_noise: Optional[torch.Tensor] = None,
+        captions: Optional[Sequence[str]] = None,
         **overrides,
     ) -> Dict[str, torch.Tensor]:
-        """Generate ``num`` samples (``labels`` (num,) for a class-conditional model; default: 0, 1, 2, … cycled).
+        """Generate ``num`` samples (``labels`` (num,) for a class-conditional model; default: 0, 1, 2, … cycled;
+        ``captions``, ``num`` of them, for a text-conditioned one, guided against the empty caption).
 
         ``noise`` fixes the starting latents (num, C, h, w) (with DDIM η = 0 the samples then depend on nothing
         else; REG: given ``rep_noise`` (num, rep_dim) too, the class token's start, else drawn from
         ``generator``). ``overrides`` replace the ``sampling`` defaults. Returns ``latents`` and, with ``decode``,
         ``images`` in the projector's image range (the data preprocessor's normalised space), plus ``labels`` (REG:
-        and ``rep``, the generated class token).
+        and ``rep``, the generated class token; text: ``captions``).
         """
         opts = merge_options(self.sampling, overrides, 'sampling options')
         device = next(self.denoiser.parameters()).device
         was_training = self.denoiser.training
         self.denoiser.eval()  # no label dropout while sampling
         try:
-            return self._sample(num, labels, generator, progress, decode, opts, device, noise, rep_noise)
+            cond, null = self._sampling_conditions(num, labels, captions, device)
+            if self.rep_dim:
+                out = self._sample_with_rep(num, cond, null, generator, progress, decode, opts, device, noise,
+                                            rep_noise)  # fmt: skip
+            else:
+                out = self._sample(num, cond, null, generator, progress, decode, opts, device, noise)
+            if self.text_encoder is not None:
+                out['captions'] = list(captions)
+            return out
         finally:
             self.denoiser.train(was_training)
 
-    def _sample(
-        self, num, labels, generator, progress, decode, opts, device, noise=None, rep_noise=None
-    ) -> Dict[str, torch.Tensor]:
-        if self.rep_dim:
-            return self._sample_with_rep(num, labels, generator, progress, decode, opts, device, noise, rep_noise)
-        if self.num_classes > 0:
-            labels = torch.arange(num) % self.num_classes if labels is None else labels
-            labels = labels.to(device).long()
+    def _sampling_conditions(self, num: int, labels: Optional[torch.Tensor], captions: Optional[Sequence[str]],
+                             device: torch.device):  # fmt: skip
+        """(condition, null condition) of ``num`` samples: caption embeddings and the empty caption's, labels and
+        the null class, or (None, None) for an unconditional model."""
+        if self.text_encoder is not None:
+            if captions is None or isinstance(captions, str) or len(captions) != num:
+                raise ValueError(f'a text-conditioned model samples from captions: pass captions=[...] with {num} '
+                                 f'str (got {captions!r:.80}; tools/sample.py --prompts FILE)')  # fmt: skip
+            return self.text_encoder(list(captions)), self.text_encoder([''] * num)
+        if captions is not None:
+            raise ValueError('captions condition a text-conditioned model only (this one has no text_encoder)')
+        if self.num_classes <= 0:
+            return None, None
+        labels = torch.arange(num) % self.num_classes if labels is None else labels
+        labels = labels.to(device).long()
+        return labels, torch.full_like(labels, self.denoiser.null_label)
+
+    def _sample(self, num, cond, null, generator, progress, decode, opts, device, noise=None):
+        if cond is not None:
             denoiser = self.denoiser
             if opts['path_drop_guidance']:  # SPRINT: the weak (null-label) branch also skips the sparse middle
                 self._check_sampling(opts)
-                null = self.denoiser.null_label
-                denoiser = lambda x, t, y: self.denoiser(x, t, y, path_drop=y == null)  # noqa: E731
-            fn = guided_model(denoiser, labels, self.denoiser.null_label, opts['cfg_scale'],
-                              self.diffusion.num_steps, opts['cfg_schedule'], opts['cfg_power'],
-                              opts['guide_channels'])  # fmt: skip
+                label = self.denoiser.null_label
+                denoiser = lambda x, t, y: self.denoiser(x, t, y, path_drop=y == label)  # noqa: E731
+            fn = guided_model(denoiser, cond, null, opts['cfg_scale'], self.diffusion.num_steps,
+                              opts['cfg_schedule'], opts['cfg_power'], opts['guide_channels'])  # fmt: skip
         else:
             fn = lambda x, t: self.denoiser(x, t, None)  # noqa: E731
         shape = (num, *self.denoiser.latent_shape)
         z = sample(self.diffusion, fn, shape, opts['sampler'], opts['steps'], opts['eta'], opts['clip_denoised'],
                    noise=noise, generator=generator, device=device, progress=progress)  # fmt: skip
-        return self._outputs(z, labels, decode)
+        return self._outputs(z, cond, decode)
 
-    def _outputs(self, z: torch.Tensor, labels: Optional[torch.Tensor], decode: bool, **extra) -> dict:
-        out = dict(latents=z, labels=labels, **extra)
+    def _outputs(self, z: torch.Tensor, cond, decode: bool, **extra) -> dict:
+        """The samples' latents, their labels (None unless class-conditional) and images."""
+        out = dict(latents=z, labels=None if isinstance(cond, TextEmbedding) else cond, **extra)
         if decode:
             out['images'] = self.projector.decode(z / self.latent_scale)
         return out
 
     def _sample_with_rep(
-        self, num, labels, generator, progress, decode, opts, device, noise, rep_noise
+        self, num, cond, null, generator, progress, decode, opts, device, noise, rep_noise
     ) -> Dict[str, torch.Tensor]:
         """REG: the latents and the class token from noise together, guided alike."""
         self._check_sampling(opts)
@@ -434,16 +505,13 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             out, rep_out, _ = self.denoiser.forward_with_rep(x, t, y, r)
             return out.float(), rep_out.float()
 
-        if self.num_classes > 0:
-            labels = torch.arange(num) % self.num_classes if labels is None else labels
-            labels = labels.to(device).long()
-            fn = guided_joint_model(joint, labels, self.denoiser.null_label, opts['cfg_scale'],
-                                    self.diffusion.num_steps, opts['cfg_schedule'], opts['cfg_power'],
-                                    opts['guide_channels'])  # fmt: skip
+        if cond is not None:
+            fn = guided_joint_model(joint, cond, null, opts['cfg_scale'], self.diffusion.num_steps,
+                                    opts['cfg_schedule'], opts['cfg_power'], opts['guide_channels'])  # fmt: skip
         else:
             fn = lambda x, r, t: joint(x, r, t, None)  # noqa: E731
         z, rep = sample_with_token(self.diffusion, fn, (num, *self.denoiser.latent_shape), self.rep_dim,
                                    opts['sampler'], opts['steps'], opts['eta'], opts['clip_denoised'], noise=noise,
                                    token_noise=rep_noise, generator=generator, device=device,
                                    progress=progress)  # fmt: skip
-        return self._outputs(z, labels, decode, rep=rep)
+        return self._outputs(z, cond, decode, rep=rep)

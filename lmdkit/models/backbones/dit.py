@@ -1,7 +1,9 @@
 """DiT (Peebles & Xie, 2023): a ViT denoiser on latent patches, conditioned on timestep + class by adaLN-Zero.
 
 Module and key names follow the official ``models.py`` (``x_embedder``, ``t_embedder``, ``y_embedder``,
-``blocks.i.adaLN_modulation``, ``final_layer``), so released DiT checkpoints load strictly.
+``blocks.i.adaLN_modulation``, ``final_layer``), so released DiT checkpoints load strictly. With ``text_dim`` the
+condition is a caption instead of a class (PixArt-α's design): cross-attention to its tokens after each block's
+self-attention, and its pooled vector added to the timestep embedding; the class-conditional model is unchanged.
 """
 
 from typing import Dict, List, Optional, Tuple
@@ -14,7 +16,16 @@ from timm.layers import Mlp, PatchEmbed
 from lmdkit.registry import MODELS
 
 from ..example import ComponentExample, denoiser_objective
-from ..layers import Attention, LabelEmbedder, TimestepEmbedder, get_2d_sincos_pos_embed, unpatchify
+from ..layers import (
+    Attention,
+    Context,
+    CrossAttention,
+    LabelEmbedder,
+    TextEmbedder,
+    TimestepEmbedder,
+    get_2d_sincos_pos_embed,
+    unpatchify,
+)
 from ..token_plans import TokenRoute
 
 #: arch -> (hidden size, depth, heads): the paper's S/B/L/XL, and 'p' ("pico") for CPU runs.
@@ -33,7 +44,9 @@ def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch
 
 
 class DiTBlock(nn.Module):
-    """Pre-norm transformer block whose norms are modulated, and residual branches gated, by the condition."""
+    """Pre-norm transformer block whose norms are modulated, and residual branches gated, by the condition; with
+    ``cross_attn``, attention to a caption's tokens between self-attention and the MLP (PixArt-α: unnormalised,
+    ungated, its output projection zero at init)."""
 
     def __init__(
         self,
@@ -42,6 +55,7 @@ class DiTBlock(nn.Module):
         mlp_ratio: float = 4.0,
         attn: Optional[nn.Module] = None,
         cond_size: Optional[int] = None,
+        cross_attn: Optional[CrossAttention] = None,
     ) -> None:
         super().__init__()
         self.norm1 = nn.LayerNorm(hidden_size, elementwise_affine=False, eps=1e-6)
@@ -51,10 +65,14 @@ class DiTBlock(nn.Module):
         self.mlp = Mlp(hidden_size, int(hidden_size * mlp_ratio), act_layer=lambda: nn.GELU(approximate='tanh'))
         # the condition's width is the block's own, except in MaskDiT's narrower decoder
         self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(cond_size or hidden_size, 6 * hidden_size))
+        if cross_attn is not None:  # only then: class-conditional blocks keep the official keys exactly
+            self.cross_attn = cross_attn
 
-    def forward(self, x: torch.Tensor, c: torch.Tensor, **attn_kwargs) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, c: torch.Tensor, context: Optional[Context] = None, **attn_kwargs):
         shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = self.adaLN_modulation(c).chunk(6, dim=1)
         x = x + gate_msa.unsqueeze(1) * self.attn(modulate(self.norm1(x), shift_msa, scale_msa), **attn_kwargs)
+        if context is not None:
+            x = x + self.cross_attn(x, *context)
         return x + gate_mlp.unsqueeze(1) * self.mlp(modulate(self.norm2(x), shift_mlp, scale_mlp))
 
 
@@ -81,8 +99,10 @@ class DiT(BaseModule):
         input_size: latent side (32 for 256 px SD-VAE latents, 8 for our f4 Fashion-MNIST latents).
         patch_size: 2, 4 or 8 (DiT-XL/2 = patch 2).
         in_channels: latent channels.
-        num_classes: classes of the condition; 0 = unconditional.
+        num_classes: classes of the condition; 0 = unconditional (or text-conditioned).
         class_dropout_prob: share of labels replaced by the null class in training (classifier-free guidance).
+        text_dim: width of the caption embedding it is conditioned on (the text encoder's ``dim``; needs
+            ``num_classes=0``); 0 = none. Captions are dropped for guidance by the algorithm (``caption_dropout``).
         learn_sigma: output twice the channels (ε and the variance interpolation), as the released weights do.
     """
 
@@ -119,9 +139,15 @@ class DiT(BaseModule):
         num_classes: int = 1000,
         class_dropout_prob: float = 0.1,
         learn_sigma: bool = True,
+        text_dim: int = 0,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        if text_dim and not self.takes_text:
+            raise ValueError(f'{type(self).__name__} takes no text condition yet (DiT does): remove text_dim')
+        if text_dim and num_classes:
+            raise ValueError(f'a text-conditioned {type(self).__name__} has no classes: set num_classes=0 with '
+                             f'text_dim={text_dim}')  # fmt: skip
         if arch not in DIT_ARCHS:
             raise ValueError(f"unknown DiT arch '{arch}'; choose one of {sorted(DIT_ARCHS)}")
         d, n, h = DIT_ARCHS[arch]
@@ -134,11 +160,16 @@ class DiT(BaseModule):
         self.grid_size: Tuple[int, int] = tuple(self.x_embedder.grid_size)
         self.t_embedder = TimestepEmbedder(hidden_size)
         self.y_embedder = LabelEmbedder(num_classes, hidden_size, class_dropout_prob) if num_classes > 0 else None
+        self.text_dim = text_dim
+        self.text_embedder = TextEmbedder(text_dim, hidden_size) if text_dim else None
         # fixed 2-D sin-cos positions (a frozen parameter, as in the official checkpoints)
         self.pos_embed = nn.Parameter(torch.zeros(1, self.x_embedder.num_patches, hidden_size), requires_grad=False)
         self._build_blocks(hidden_size, depth, num_heads, mlp_ratio)
         self.final_layer = self._build_final_layer(hidden_size, patch_size)
         self._random_init()
+
+    #: whether the class builds cross-attention for ``text_dim`` (subclasses whose blocks do not yet refuse it)
+    takes_text = True
 
     @property
     def supports_masking(self) -> bool:
@@ -195,7 +226,13 @@ class DiT(BaseModule):
         return self.in_channels, self.grid_size[0] * self.patch_size, self.grid_size[1] * self.patch_size
 
     def _build_blocks(self, hidden_size: int, depth: int, num_heads: int, mlp_ratio: float) -> None:
-        self.blocks = nn.ModuleList(DiTBlock(hidden_size, num_heads, mlp_ratio) for _ in range(depth))
+        self.blocks = nn.ModuleList(
+            DiTBlock(hidden_size, num_heads, mlp_ratio, cross_attn=self._cross_attention(hidden_size, num_heads))
+            for _ in range(depth)
+        )
+
+    def _cross_attention(self, hidden_size: int, num_heads: int) -> Optional[CrossAttention]:
+        return CrossAttention(hidden_size, num_heads) if self.text_dim else None
 
     def _build_final_layer(self, hidden_size: int, patch_size: int) -> FinalLayer:
         return FinalLayer(hidden_size, patch_size, self.out_channels)
@@ -223,9 +260,17 @@ class DiT(BaseModule):
             nn.init.normal_(self.y_embedder.embedding_table.weight, std=0.02)
         nn.init.normal_(self.t_embedder.mlp[0].weight, std=0.02)
         nn.init.normal_(self.t_embedder.mlp[2].weight, std=0.02)
+        if self.text_embedder is not None:  # PixArt-α: N(0, 0.02) caption MLP, zero cross-attention output
+            for mlp in (self.text_embedder.token_proj, self.text_embedder.pooled_proj):
+                nn.init.normal_(mlp.fc1.weight, std=0.02)
+                nn.init.normal_(mlp.fc2.weight, std=0.02)
         for block in self._adaln_blocks():
             nn.init.zeros_(block.adaLN_modulation[-1].weight)
             nn.init.zeros_(block.adaLN_modulation[-1].bias)
+        for m in self.modules():
+            if isinstance(m, CrossAttention):
+                nn.init.zeros_(m.proj.weight)
+                nn.init.zeros_(m.proj.bias)
         for layer in (self.final_layer.adaLN_modulation[-1], self.final_layer.linear):
             nn.init.zeros_(layer.weight)
             nn.init.zeros_(layer.bias)
@@ -237,13 +282,19 @@ class DiT(BaseModule):
         self._is_init = True
 
     def condition(self, t: torch.Tensor, y: Optional[torch.Tensor]) -> torch.Tensor:
-        """(B, D) conditioning vector: timestep embedding + label embedding."""
+        """(B, D) conditioning vector: timestep embedding + label embedding (or the caption's pooled embedding)."""
         c = self.t_embedder(t)
+        if self.text_embedder is not None:
+            return c + self.text_embedder.pooled(y)
         if self.y_embedder is not None:
             if y is None:
                 raise ValueError('a class-conditional DiT needs labels y (pass the null label for unconditional)')
             c = c + self.y_embedder(y)
         return c
+
+    def context(self, y) -> Optional[Context]:
+        """The cross-attention context of a text condition (None for labels)."""
+        return self.text_embedder.context(y) if self.text_embedder is not None else None
 
     def forward(
         self,
@@ -253,7 +304,8 @@ class DiT(BaseModule):
         route: Optional[TokenRoute] = None,
         path_drop: Optional[torch.Tensor] = None,
     ) -> torch.Tensor:
-        """(B, C, H, W) noisy latents, (B,) timesteps, (B,) labels -> (B, C_out, H, W).
+        """(B, C, H, W) noisy latents, (B,) timesteps, (B,) labels (a text-conditioned DiT: a ``TextEmbedding``)
+        -> (B, C_out, H, W).
 
         ``route`` (training with a token plan) restricts blocks ``route.start`` … to the kept tokens; tokens that
         never rejoin (``route.stop`` None) get zeros in the output. ``path_drop`` (B,) bool: samples whose sparse
@@ -279,7 +331,7 @@ class DiT(BaseModule):
         c = self.condition(t, y)
         x = self.x_embedder(x) + self.pos_embed  # (B, N, D)
         # (B, N, D), or (B, K, D) when the route never rejoins
-        x, tokens = self._run_blocks(x, c, route, depth, path_drop)
+        x, tokens = self._run_blocks(x, c, route, depth, path_drop, self.context(y))
         x = self._head(x, c, route)  # (B, N, p·p·C_out)
         return unpatchify(x, self.patch_size, self.grid_size, self.out_channels), tokens
 
@@ -297,9 +349,11 @@ class DiT(BaseModule):
         route: Optional[TokenRoute],
         depth: Optional[int] = None,
         path_drop: Optional[torch.Tensor] = None,
+        context: Optional[Context] = None,
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """The blocks (on the route, if any); also the tokens after block ``depth`` − 1 (None without ``depth``).
-        ``path_drop`` is always None here (``forward_with_tokens`` refuses it for a DiT without a sparse path)."""
+        ``path_drop`` is always None here (``forward_with_tokens`` refuses it for a DiT without a sparse path).
+        ``context``: a caption's tokens and key bias, attended to by every block."""
         if route is not None and (route.start >= self.depth or (route.stop is not None and route.stop > self.depth)):
             raise ValueError(f'route over blocks {route.start}..{route.stop} does not fit a DiT of {self.depth} blocks')
         tokens, full = None, x
@@ -313,9 +367,10 @@ class DiT(BaseModule):
                 full_precision = route.fp32_after_rejoin and torch.is_autocast_enabled(x.device.type)
             if full_precision:
                 with torch.autocast(x.device.type, enabled=False):
-                    x = block(x.float(), c.float())
+                    ctx = None if context is None else tuple(part.float() for part in context)
+                    x = block(x.float(), c.float(), ctx)
             else:
-                x = block(x, c)
+                x = block(x, c, context)
             if i + 1 == depth:
                 tokens = x
         if route is not None and route.stop == len(self.blocks):

@@ -87,6 +87,8 @@ class MDT(DiT):
     count the MDTv2 paper's Table 1 reports.
     """
 
+    takes_text = False  # its encoder/decoder loops do not pass a caption context yet
+
     @classmethod
     def example(cls) -> ComponentExample:
         """A tiny MDT and its objective (``lmdkit.models.example``; the registry-wide test)."""

@@ -108,7 +108,9 @@ class REGDiT(DiT):
         c = self.condition(t, y)
         patches = self.x_embedder(x) + self.pos_embed  # (B, N, D)
         h = torch.cat([self.rep_embedder(rep.to(patches.dtype)).unsqueeze(1), patches], dim=1)  # (B, 1 + N, D)
-        h, tokens = self._run_blocks(h, c, route.with_prefix(1) if route is not None else None, depth)
+        h, tokens = self._run_blocks(
+            h, c, route.with_prefix(1) if route is not None else None, depth, None, self.context(y)
+        )
         shift, scale = self.final_layer.adaLN_modulation(c).chunk(2, dim=1)
         h = modulate(self.final_layer.norm_final(h), shift, scale)
         rep_out = self.rep_head(h[:, 0])

@@ -18,6 +18,7 @@ import torch.nn as nn
 from lmdkit.registry import MODELS
 
 from ..example import ComponentExample, example_noise, weighted_mean
+from ..layers import Context
 from ..token_plans import TokenRoute
 from .dit import DiT
 
@@ -98,6 +99,7 @@ class SprintDiT(DiT):
         route: Optional[TokenRoute],
         depth: Optional[int] = None,
         path_drop: Optional[torch.Tensor] = None,
+        context: Optional[Context] = None,
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Encoder on all tokens; middle on the route's kept ones (all without a route); the dropped positions —
         and every position of a path-dropped sample — as the mask token; fusion with the encoder's output; decoder
@@ -111,29 +113,37 @@ class SprintDiT(DiT):
         if route is not None and route.fp32_after_rejoin:
             raise ValueError("SPRINT's rejoin is its fusion: set the token plan's fp32_after_rejoin=False")
         taken: Dict[str, torch.Tensor] = {}
-        dense = self._blocks(x, c, 0, first, depth, taken)  # the encoder's output, fused back after the middle
+        dense = self._blocks(x, c, context, 0, first, depth, taken)  # the encoder's output, fused back after the middle
         mask = self.mask_token.to(dense.dtype).expand(dense.shape[0], self.num_tokens, -1)
         if path_drop is not None and route is None and depth is None:
             # sampling with path-drop guidance: the dropped rows skip the middle (the official forward_pdg)
             run = ~path_drop
             x = mask.clone()
             if run.any():
-                x[run] = self._blocks(dense[run], c[run], first, stop, None, taken).to(x.dtype)
+                sub = None if context is None else tuple(part[run] for part in context)
+                x[run] = self._blocks(dense[run], c[run], sub, first, stop, None, taken).to(x.dtype)
         else:
-            x = self._blocks(route.keep(dense) if route is not None else dense, c, first, stop, depth, taken)
+            x = self._blocks(route.keep(dense) if route is not None else dense, c, context, first, stop, depth, taken)
             if route is not None:
                 x = route.rejoin(x, mask)  # dropped positions: the mask token
             if path_drop is not None:  # training: whole rows replaced, as the official
                 x = torch.where(path_drop.view(-1, 1, 1), mask.to(x.dtype), x)
         x = self.renoise_linear(torch.cat([x, dense.to(x.dtype)], dim=-1))
-        return self._blocks(x, c, stop, self.depth, depth, taken), taken.get('tokens')
+        return self._blocks(x, c, context, stop, self.depth, depth, taken), taken.get('tokens')
 
     def _blocks(
-        self, x: torch.Tensor, c: torch.Tensor, begin: int, end: int, depth: Optional[int], taken: Dict
+        self,
+        x: torch.Tensor,
+        c: torch.Tensor,
+        context: Optional[Context],
+        begin: int,
+        end: int,
+        depth: Optional[int],
+        taken: Dict,
     ) -> torch.Tensor:
         """Blocks ``begin`` … ``end − 1``; the output of block ``depth`` − 1 goes to ``taken['tokens']``."""
         for i in range(begin, end):
-            x = self.blocks[i](x, c)
+            x = self.blocks[i](x, c, context)
             if i + 1 == depth:
                 taken['tokens'] = x
         return x
