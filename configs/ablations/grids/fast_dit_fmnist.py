@@ -15,12 +15,13 @@
 # SAMPLES.npz --ref configs/_base_/datasets/fmnist.py --classifier configs/evaluation/convnet_fmnist.py
 # CLASSIFIER.pth --work-dir RUN --tag iter_N (as docs/benchmarks.md's Table 3 analogue), and plot with
 # tools/analysis/plot_gen_metric.py. Needs the latent cache (python tools/prepare.py
-# configs/lmd/lmd_vitp_vqf4-fmnist-cache_cos.py makes it) and the teacher run. 600 s each fits one 3-hour session with
-# the scoring; raise _BUDGET for a longer comparison (the runs resume).
+# configs/lmd/lmd_vitp_vqf4-fmnist-cache_cos.py makes it) and the teacher run. 300 s each: the grid, its scoring and
+# the test suite fit one 3-hour session on the 2-core machine; raise _BUDGET for a longer comparison (a run that ends
+# early resumes; one whose max_iters changed must be deleted first).
 #   python tools/ablate.py configs/ablations/grids/fast_dit_fmnist.py
 work_root = 'work_dirs/ablations/fast_dit_fmnist'
 score = 'FID-convnet_fmnist'  # after tools/analysis/score_checkpoints.py (the final checkpoint's FID)
-_BUDGET = 600  # training seconds per method
+_BUDGET = 300  # training seconds per method
 _methods = dict(  # name: (config, seconds per iteration)
     dit=('configs/dit/dit_s2_fmnist.py', 0.595),
     mdtv2=('configs/mdt/mdtv2_s2_fmnist.py', 1.170),
