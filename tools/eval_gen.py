@@ -1,17 +1,23 @@
-"""Score generated samples against a reference set: FID, sFID, IS, precision/recall, class consistency, CLIP score.
+"""Score generated samples against a reference set: FID, sFID, IS, precision/recall, class consistency, CLIP score,
+attribute consistency (text-to-image on captioned Fashion-MNIST).
 
     # Inception metrics (comparable with published FIDs computed the pytorch-fid way)
     python tools/eval_gen.py SAMPLES.npz --ref REF --inception-weights pt_inception-2015-12-05-6726825d.pth
     # FID-FMNIST and class consistency with the Fashion-MNIST classifier (not comparable with Inception FIDs)
     python tools/eval_gen.py work_dirs/dit/samples/samples.npz --ref configs/_base_/datasets/fmnist.py \
         --classifier configs/evaluation/convnet_fmnist.py work_dirs/convnet_fmnist/iter_2000.pth
+    # text-to-image on captioned Fashion-MNIST (samples from tools/sample.py --prompts): the prompts' classes for
+    # class consistency, and whether each sample shows the prompted brightness, size and texture
+    python tools/eval_gen.py SAMPLES.npz --ref data/fmnist_captions/test --classifier CONFIG CKPT \
+        --attributes data/fmnist_captions
     # optional extras
         [--clip-dir DIR --captions "a photo of a {}"]  [--num N] [--work-dir RUN_DIR] [--tag iter_2000] [--out F]
 
-SAMPLES: an ADM-style ``.npz`` (``arr_0`` uint8 NHWC, ``arr_1`` labels, as ``tools/sample.py`` writes) or a folder
-of images. REF: an ``.npz`` of images and/or statistics (ADM reference batches: ``mu``/``sigma``/``mu_s``/
-``sigma_s``), a folder, or a dataset config (its test split, through the config's pipeline). Reference features are
-cached under --stats-cache. With --work-dir the results are merged into RUN_DIR/summary.json under
+SAMPLES: an ADM-style ``.npz`` (``arr_0`` uint8 NHWC, ``arr_1`` labels, as ``tools/sample.py`` writes; a
+text-to-image run's ``captions`` are its prompts: the CLIP score scores them) or a folder of images. REF: an
+``.npz`` of images and/or statistics (ADM reference batches: ``mu``/``sigma``/``mu_s``/``sigma_s``), a folder,
+or a dataset config (its test split, through the config's pipeline). Reference features are cached under
+--stats-cache. With --work-dir the results are merged into RUN_DIR/summary.json under
 ``generative.<feature net>.<tag>`` so tools/ablate.py and plots can put them beside training time.
 """
 
@@ -23,7 +29,7 @@ import time
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from lmdkit.evaluation.generative.evaluator import GenerativeEvaluator, load_images  # noqa: E402
+from lmdkit.evaluation.generative.evaluator import GenerativeEvaluator, load_captions, load_images  # noqa: E402
 from lmdkit.fileio import atomic_write  # noqa: E402
 from lmdkit.utils.run_summary import RunSummary  # noqa: E402
 
@@ -44,6 +50,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--clip-dir', help='a local Hugging Face CLIP directory: adds the CLIP score')
     parser.add_argument('--captions', default='a photo of a {}', help='caption template, {} = class name')
     parser.add_argument('--class-names', nargs='+', help='class names for captions (default: Fashion-MNIST)')
+    parser.add_argument('--attributes', help='captioned Fashion-MNIST folder (attributes.json): attribute consistency')
     parser.add_argument('--work-dir', help='merge the results into this run’s summary.json')
     parser.add_argument('--tag', default='final', help='key of these results in summary.json (e.g. iter_2000)')
     parser.add_argument('--out', help='also write the results to this JSON file')
@@ -65,16 +72,27 @@ def main() -> None:
     print(f'reference features ({args.ref}, {name}) ...', flush=True)
     evaluator.reference(progress=True)
     images, labels = load_images(args.samples, args.num)
+    prompts = load_captions(args.samples, args.num)
+    if args.attributes:
+        from lmdkit.datasets.fmnist_captions import read_thresholds
+        from lmdkit.evaluation.generative import attribute_consistency, prompted_labels
+
+        if prompts is None:
+            raise SystemExit(f'--attributes needs the samples\' prompts: {args.samples} has no captions '
+                             '(sample with tools/sample.py --prompts)')  # fmt: skip
+        labels = prompted_labels(prompts) if labels is None else labels  # class consistency: the prompted class
     print(f'\nscoring {len(images)} samples {tuple(images.shape[1:])} ...', flush=True)
     results = evaluator.evaluate(images, labels, progress=True)
+    if args.attributes:
+        results.update(attribute_consistency(images, prompts, read_thresholds(args.attributes)))
     if args.clip_dir:
         from lmdkit.datasets.fashion_mnist import FMNIST_CLASSES
         from lmdkit.evaluation.generative import CLIPScorer
 
-        if labels is None:
-            raise SystemExit('the CLIP score needs labelled samples (arr_1) to build captions')
+        if prompts is None and labels is None:
+            raise SystemExit('the CLIP score needs prompts (captions) or labelled samples (arr_1) to build captions')
         names = args.class_names or list(FMNIST_CLASSES)
-        captions = [args.captions.format(names[int(y)]) for y in labels]
+        captions = prompts if prompts is not None else [args.captions.format(names[int(y)]) for y in labels]
         results.update(CLIPScorer(args.clip_dir, args.device)(images.float() / 255.0, captions))
     results = dict(results, feature_net=name, samples=osp.abspath(args.samples), ref=args.ref,
                    seconds=round(time.time() - start, 1))  # fmt: skip

@@ -133,3 +133,28 @@ def test_class_consistency_only_from_a_classifier_of_the_data_classes(tmp_path):
     assert 'class_consistency' not in evaluator.evaluate(fake, torch.arange(20) % 10)
     evaluator.net.predicts_data_labels = True
     assert 'class_consistency' in evaluator.evaluate(fake, torch.arange(20) % 10)
+
+
+def test_eval_gen_scores_prompt_following_of_text_to_image_samples(classifier, tmp_path):
+    """Samples with their prompts (tools/sample.py --prompts): class consistency against the prompted class, and
+    attribute consistency; the captioned test images as 'samples' follow their own captions exactly."""
+    from lmdkit.datasets.fmnist_captions import write_fmnist_caption_folder
+
+    _, ckpt = classifier
+    data = tmp_path / 'captions'
+    write_fmnist_caption_folder(str(data), limit=40)
+    rows = [json.loads(line) for line in open(data / 'test' / 'captions.jsonl')]
+    from PIL import Image
+
+    images = np.stack([np.array(Image.open(data / 'test' / r['file_name']))[..., None] for r in rows])
+    samples = str(tmp_path / 'samples.npz')
+    np.savez(samples, arr_0=images, captions=np.array([r['caption'] for r in rows]))
+    sh(sys.executable, 'tools/eval_gen.py', samples, '--ref', str(data / 'train'), '--classifier', CONVNET, ckpt,
+       '--stats-cache', '', '--attributes', str(data), '--out', str(tmp_path / 'res.json'))  # fmt: skip
+    res = json.loads((tmp_path / 'res.json').read_text())
+    assert res['attribute_consistency'] == 1.0 and res['attr-texture'] == 1.0
+    assert 0.0 <= res['class_consistency'] <= 1.0  # against the prompted classes (a barely trained classifier)
+    np.savez(samples, arr_0=images)
+    with pytest.raises(AssertionError, match='has no captions'):
+        sh(sys.executable, 'tools/eval_gen.py', samples, '--ref', str(data / 'train'), '--classifier', CONVNET, ckpt,
+           '--stats-cache', '', '--attributes', str(data))  # fmt: skip

@@ -61,15 +61,12 @@ def test_text_dit_uses_the_caption_but_not_its_padding():
         dit(x, t, torch.tensor([1, 2]))
 
 
-def test_class_conditional_dit_keys_are_unchanged_and_text_is_refused_where_unsupported():
+def test_class_conditional_dit_keys_are_unchanged():
     keys = set(MODELS.build(dict(_text_dit(), text_dim=0, num_classes=10)).state_dict())
     assert not any('cross_attn' in k or 'text_embedder' in k for k in keys)
     assert {'y_embedder.embedding_table.weight', 'blocks.0.adaLN_modulation.1.weight'} <= keys
     with pytest.raises(ValueError, match='set num_classes=0'):
         MODELS.build(dict(_text_dit(), num_classes=10))
-    with pytest.raises(ValueError, match='MDT takes no text condition yet'):
-        MODELS.build(dict(type='MDT', arch='p', hidden_size=32, depth=4, num_heads=2, decode_layers=1, input_size=8,
-                          patch_size=2, in_channels=1, num_classes=0, text_dim=16))  # fmt: skip
 
 
 def _text_model(**overrides) -> torch.nn.Module:
@@ -152,3 +149,54 @@ def test_text_encoder_and_denoiser_must_agree():
         _text_model(text_encoder=dict(TEXT, dim=32))
     with pytest.raises(ValueError, match='needs a text-conditioned denoiser'):
         _text_model(denoiser=dict(_text_dit(), text_dim=0))
+
+
+@pytest.mark.parametrize('masked', [False, True])
+def test_text_mdt_attends_to_the_caption_in_every_pass(masked):
+    mdt = MODELS.build(dict(type='MDT', arch='p', version=2, hidden_size=32, depth=4, num_heads=2, decode_layers=1,
+                            input_size=8, patch_size=2, in_channels=1, num_classes=0, text_dim=16))  # fmt: skip
+    blocks = [*mdt.en_inblocks, *mdt.en_outblocks, *mdt.de_blocks, *mdt.sideblocks]
+    assert all(isinstance(b.cross_attn, CrossAttention) for b in blocks)
+    _randomise(mdt)
+    torch.manual_seed(0)
+    x, t = torch.randn(2, 1, 8, 8), torch.tensor([10, 500])
+    text = TextEmbedding(torch.randn(2, 5, 16), torch.ones(2, 5, dtype=torch.bool), torch.randn(2, 16))
+    ratio = 0.5 if masked else None
+    noise = torch.rand(2, 16)
+    out = mdt(x, t, text, mask_ratio=ratio, noise=noise)
+    other = text._replace(tokens=torch.randn(2, 5, 16))
+    assert not torch.allclose(mdt(x, t, other, mask_ratio=ratio, noise=noise), out)
+    seen = []
+    hooks = [b.cross_attn.register_forward_hook(lambda m, a, o: seen.append(m)) for b in blocks]
+    mdt(x, t, text, mask_ratio=ratio, noise=noise)
+    for h in hooks:
+        h.remove()
+    # every encoder and decoder block attends; the side-interpolator only in the masked pass
+    assert len(seen) == (len(blocks) if masked else len(blocks) - len(mdt.sideblocks))
+
+
+def test_text_unet_cross_attends_at_its_attention_resolutions():
+    unet = MODELS.build(dict(type='UNet', input_size=8, in_channels=1, model_channels=16, channel_mult=(1, 2),
+                             num_res_blocks=1, attention_resolutions=(2,), num_heads=2, text_dim=16))  # fmt: skip
+    from lmdkit.models.backbones.unet import SpatialCrossAttention
+
+    cross = [m for m in unet.modules() if isinstance(m, SpatialCrossAttention)]
+    assert len(cross) == 4  # after each self-attention: one down, the middle, two up
+    assert all(m.attn.proj.weight.abs().sum() == 0 for m in cross)
+    _randomise(unet)
+    torch.manual_seed(0)
+    x, t = torch.randn(2, 1, 8, 8), torch.tensor([10, 500])
+    mask = torch.tensor([[True] * 2 + [False] * 3, [True] * 5])
+    text = TextEmbedding(torch.randn(2, 5, 16), mask, torch.randn(2, 16))
+    out = unet(x, t, text)
+    padded = text._replace(tokens=torch.where(mask[..., None], text.tokens, torch.randn(2, 5, 16)))
+    torch.testing.assert_close(unet(x, t, padded), out)  # padding is never attended to
+    assert not torch.allclose(unet(x, t, text._replace(tokens=torch.randn(2, 5, 16))), out)
+    out.square().mean().backward()
+    assert all(p.grad is not None for p in unet.parameters())
+    keys = set(MODELS.build(dict(type='UNet', input_size=8, in_channels=1, model_channels=16, channel_mult=(1, 2),
+                                 num_res_blocks=1, attention_resolutions=(2,), num_heads=2,
+                                 num_classes=10)).state_dict())  # fmt: skip
+    assert not any('attn.kv' in k for k in keys)  # class-conditional U-Nets keep their keys
+    with pytest.raises(ValueError, match='takes a TextEmbedding of width 16'):
+        unet(x, t, torch.tensor([0, 1]))

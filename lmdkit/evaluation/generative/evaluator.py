@@ -6,7 +6,7 @@ import hashlib
 import json
 import os
 import os.path as osp
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -19,6 +19,14 @@ from .inception_score import inception_score
 from .precision_recall import precision_recall
 
 IMAGE_SUFFIXES = ('.png', '.jpg', '.jpeg', '.bmp', '.webp')
+
+
+def load_captions(path: str, limit: Optional[int] = None) -> Optional[List[str]]:
+    """The prompts of text-to-image samples (``captions`` in a ``tools/sample.py`` .npz), or None."""
+    if not path.endswith('.npz'):
+        return None
+    arrays = read_npz(path, ['captions'], what='an .npz of images (arr_0, ADM format)')
+    return [str(c) for c in arrays['captions'][:limit]] if 'captions' in arrays else None
 
 
 def load_images(path: str, limit: Optional[int] = None) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:

@@ -143,8 +143,6 @@ class DiT(BaseModule):
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
-        if text_dim and not self.takes_text:
-            raise ValueError(f'{type(self).__name__} takes no text condition yet (DiT does): remove text_dim')
         if text_dim and num_classes:
             raise ValueError(f'a text-conditioned {type(self).__name__} has no classes: set num_classes=0 with '
                              f'text_dim={text_dim}')  # fmt: skip
@@ -167,9 +165,6 @@ class DiT(BaseModule):
         self._build_blocks(hidden_size, depth, num_heads, mlp_ratio)
         self.final_layer = self._build_final_layer(hidden_size, patch_size)
         self._random_init()
-
-    #: whether the class builds cross-attention for ``text_dim`` (subclasses whose blocks do not yet refuse it)
-    takes_text = True
 
     @property
     def supports_masking(self) -> bool:

@@ -24,7 +24,7 @@ import torch.nn as nn
 from lmdkit.registry import MODELS
 
 from ..example import ComponentExample, denoiser_objective
-from ..layers import dropped_tokens, get_2d_sincos_pos_embed, num_kept, patch_mask_to_image, unpatchify
+from ..layers import Context, dropped_tokens, get_2d_sincos_pos_embed, num_kept, patch_mask_to_image, unpatchify
 from ..layers.attention import RelPosAttention
 from ..token_plans import TokenRoute
 from .dit import DiT, DiTBlock
@@ -42,9 +42,10 @@ class MDTBlock(DiTBlock):
         mlp_ratio: float = 4.0,
         skip: bool = False,
         rel_pos_bias: bool = True,
+        cross_attn: Optional[nn.Module] = None,
     ) -> None:
         attn = RelPosAttention(hidden_size, num_heads, grid_size) if rel_pos_bias else None
-        super().__init__(hidden_size, num_heads, mlp_ratio, attn=attn)
+        super().__init__(hidden_size, num_heads, mlp_ratio, attn=attn, cross_attn=cross_attn)
         self.skip_linear = nn.Linear(2 * hidden_size, hidden_size) if skip else None
         self.uses_rel_pos = rel_pos_bias
 
@@ -54,11 +55,14 @@ class MDTBlock(DiTBlock):
         c: torch.Tensor,
         skip: Optional[torch.Tensor] = None,
         ids_keep: Optional[torch.Tensor] = None,
+        context: Optional[Context] = None,
     ) -> torch.Tensor:
         if self.skip_linear is not None:
             x = self.skip_linear(torch.cat([x, skip], dim=-1))
         # plain attention needs no grid positions: the kept tokens carry theirs in the position embedding
-        return super().forward(x, c, ids_keep=ids_keep) if self.uses_rel_pos else super().forward(x, c)
+        if self.uses_rel_pos:
+            return super().forward(x, c, context, ids_keep=ids_keep)
+        return super().forward(x, c, context)
 
 
 @MODELS.register_module()
@@ -86,8 +90,6 @@ class MDT(DiT):
     ``num_params(inference=True)`` leaves out the side-interpolator and mask token, which only training uses — the
     count the MDTv2 paper's Table 1 reports.
     """
-
-    takes_text = False  # its encoder/decoder loops do not pass a caption context yet
 
     @classmethod
     def example(cls) -> ComponentExample:
@@ -163,7 +165,8 @@ class MDT(DiT):
         return False
 
     def _block(self, hidden_size: int, num_heads: int, mlp_ratio: float, skip: bool = False) -> MDTBlock:
-        return MDTBlock(hidden_size, num_heads, self.grid_size, mlp_ratio, skip=skip, rel_pos_bias=self.rel_pos_bias)
+        return MDTBlock(hidden_size, num_heads, self.grid_size, mlp_ratio, skip=skip, rel_pos_bias=self.rel_pos_bias,
+                        cross_attn=self._cross_attention(hidden_size, num_heads))  # fmt: skip
 
     def _build_blocks(self, hidden_size: int, depth: int, num_heads: int, mlp_ratio: float) -> None:
         if not 0 <= self.decode_layers < depth:
@@ -215,41 +218,51 @@ class MDT(DiT):
     def _add_decoder_pos(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.decoder_pos_embed if self.decoder_pos_embed is not None else x
 
-    def side_interpolate(self, x: torch.Tensor, c: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def side_interpolate(
+        self, x: torch.Tensor, c: torch.Tensor, mask: torch.Tensor, context: Optional[Context] = None
+    ) -> torch.Tensor:
         """All N tokens (B, N, D), mask tokens where ``mask`` (B, N) is 1: decoder positions are added, the side
         blocks run, and the masked shortcut m·side(x) + (1 − m)·x keeps the kept tokens' values."""
         x = self._add_decoder_pos(x)
         side = x
         for block in self.sideblocks:
-            side = block(side, c)
+            side = block(side, c, context=context)
         if not self.masked_shortcut:
             return side
         m = mask.unsqueeze(-1).to(x.dtype)
         return side * m + x * (1 - m)
 
-    def encode(self, x: torch.Tensor, c: torch.Tensor, ids_keep: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def encode(
+        self,
+        x: torch.Tensor,
+        c: torch.Tensor,
+        ids_keep: Optional[torch.Tensor] = None,
+        context: Optional[Context] = None,
+    ) -> torch.Tensor:
         """Encoder blocks on the tokens given (all, or the kept ones at grid positions ``ids_keep``)."""
         if self.version == 1:
             for block in self.blocks[: self.num_encoder_blocks]:
-                x = block(x, c, ids_keep=ids_keep)
+                x = block(x, c, ids_keep=ids_keep, context=context)
             return x
         skips = []
         for block in self.en_inblocks:
-            x = block(x, c, ids_keep=ids_keep)
+            x = block(x, c, ids_keep=ids_keep, context=context)
             skips.append(x)
         for block in self.en_outblocks:
             skip = skips.pop()
-            x = block(x, c, skip=skip if self.long_shortcut else None, ids_keep=ids_keep)
+            x = block(x, c, skip=skip if self.long_shortcut else None, ids_keep=ids_keep, context=context)
         return x
 
-    def decode(self, x: torch.Tensor, c: torch.Tensor, input_skip: torch.Tensor) -> torch.Tensor:
+    def decode(
+        self, x: torch.Tensor, c: torch.Tensor, input_skip: torch.Tensor, context: Optional[Context] = None
+    ) -> torch.Tensor:
         """Decoder blocks on all tokens; v2 fuses the embedded full input ``input_skip`` into each."""
         if self.version == 1:
             for block in self.blocks[self.num_encoder_blocks :]:
-                x = block(x, c)
+                x = block(x, c, context=context)
             return x
         for block in self.de_blocks:
-            x = block(x, c, skip=input_skip if self.dense_shortcut else None)
+            x = block(x, c, skip=input_skip if self.dense_shortcut else None, context=context)
         return x
 
     def forward(
@@ -270,6 +283,7 @@ class MDT(DiT):
         taken everywhere.
         """
         c = self.condition(t, y)
+        context = self.context(y)  # a caption's tokens for cross-attention (text-conditioned MDT), else None
         x = self.x_embedder(x) + self.pos_embed  # (B, N, D)
         input_skip = x  # v2's dense shortcut carries the full input even in the masked pass (official behaviour)
         if mask_ratio:
@@ -284,14 +298,14 @@ class MDT(DiT):
                                  f'blocks {route.start}..{route.stop}')  # fmt: skip
             mask = 1.0 - route.kept_mask(self.num_tokens).to(x.dtype)  # (B, N), 1 at the dropped tokens
             if self.asymmetric:
-                kept = self.encode(route.keep(x), c, route.ids_keep)  # positions: the kept tokens' grid indices
+                kept = self.encode(route.keep(x), c, route.ids_keep, context)  # positions: the kept tokens' indices
                 dtype = torch.promote_types(kept.dtype, self.mask_token.dtype)
                 x = route.rejoin(kept.to(dtype), self.mask_token.to(dtype).expand(x.shape[0], self.num_tokens, -1))
             else:  # symmetric: the encoder sees every position, the dropped ones as the mask token
                 m = mask.unsqueeze(-1)
-                x = self.encode(x * (1 - m) + (self.mask_token + self.pos_embed) * m, c)
-            x = self.side_interpolate(x, c, mask)
+                x = self.encode(x * (1 - m) + (self.mask_token + self.pos_embed) * m, c, context=context)
+            x = self.side_interpolate(x, c, mask, context)
         else:
-            x = self._add_decoder_pos(self.encode(x, c))
-        x = self.final_layer(self.decode(x, c, input_skip), c)  # (B, N, p·p·C_out)
+            x = self._add_decoder_pos(self.encode(x, c, context=context))
+        x = self.final_layer(self.decode(x, c, input_skip, context), c)  # (B, N, p·p·C_out)
         return unpatchify(x, self.patch_size, self.grid_size, self.out_channels)

@@ -1,5 +1,7 @@
 """ADM-style U-Net denoiser (Dhariwal & Nichol, 2021): residual blocks with a timestep/class embedding
-(scale-shift norm), self-attention at chosen resolutions, skip connections; the latent-diffusion baseline.
+(scale-shift norm), self-attention at chosen resolutions, skip connections; the latent-diffusion baseline. With
+``text_dim``, LDM/Stable Diffusion's text conditioning: cross-attention to the caption's tokens after each
+self-attention.
 """
 
 import math
@@ -13,7 +15,15 @@ from mmengine.model import BaseModule
 from lmdkit.registry import MODELS
 
 from ..example import ComponentExample, denoiser_objective
-from ..layers import LabelEmbedder, TimestepEmbedder, dot_product_attention
+from ..layers import (
+    Context,
+    CrossAttention,
+    LabelEmbedder,
+    TextEmbedding,
+    TimestepEmbedder,
+    dot_product_attention,
+    text_context,
+)
 
 
 def group_norm(channels: int) -> nn.GroupNorm:
@@ -76,6 +86,23 @@ class AttentionBlock(nn.Module):
         return x + self.proj(out).reshape(b, c, h, w)
 
 
+class SpatialCrossAttention(nn.Module):
+    """Cross-attention of a feature map to a caption (the cross-attention of LDM/SD's spatial transformer): the H·W
+    normalised positions are the queries, the caption's tokens keys and values (padding masked), the output
+    projection starts at zero, residual."""
+
+    def __init__(self, channels: int, num_heads: int, context_dim: int) -> None:
+        super().__init__()
+        self.norm = group_norm(channels)
+        self.attn = CrossAttention(channels, num_heads, context_dim)
+        zero_module(self.attn.proj)
+
+    def forward(self, x: torch.Tensor, context: Context) -> torch.Tensor:
+        b, c, h, w = x.shape
+        q = self.norm(x).reshape(b, c, h * w).transpose(1, 2)  # (B, N, C)
+        return x + self.attn(q, *context).transpose(1, 2).reshape(b, c, h, w)
+
+
 class InputConv(nn.Conv2d):
     """The stem convolution, with the ``(x, emb)`` signature of the other stage layers."""
 
@@ -102,11 +129,11 @@ class Upsample(nn.Module):
 
 
 class Stage(nn.ModuleList):
-    """Layers applied in order, each given the embedding."""
+    """Layers applied in order, each given the embedding (cross-attention: the caption context)."""
 
-    def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, emb: torch.Tensor, context: Optional[Context] = None) -> torch.Tensor:
         for layer in self:
-            x = layer(x, emb)
+            x = layer(x, context) if isinstance(layer, SpatialCrossAttention) else layer(x, emb)
         return x
 
 
@@ -128,6 +155,8 @@ class UNet(BaseModule):
         out_channels: output channels when they differ from the input's (``MaskedUNet`` feeds a mask channel too).
         use_scale_shift_norm: the embedding scales and shifts each residual block's second norm (ADM); False adds
             it to the features before that norm (DDPM, and iDDPM's LSUN flags).
+        text_dim: width of the caption tokens it cross-attends to after each self-attention (needs
+            ``num_classes=0``; SD v1: CLIP ViT-L/14's 768); 0 = none.
     """
 
     @classmethod
@@ -164,9 +193,13 @@ class UNet(BaseModule):
         learn_sigma: bool = False,
         out_channels: Optional[int] = None,
         use_scale_shift_norm: bool = True,
+        text_dim: int = 0,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
+        if text_dim and num_classes:
+            raise ValueError(f'a text-conditioned UNet has no classes: set num_classes=0 with text_dim={text_dim}')
+        self.text_dim = text_dim
         if input_size % 2 ** (len(channel_mult) - 1):
             raise ValueError(f'input_size {input_size} is not divisible by 2^{len(channel_mult) - 1}')
         self.input_size, self.in_channels, self.num_classes = input_size, in_channels, num_classes
@@ -183,7 +216,7 @@ class UNet(BaseModule):
                 layers = [ResBlock(ch, emb, mult * model_channels, dropout, use_scale_shift_norm)]
                 ch = mult * model_channels
                 if ds in attention_resolutions:
-                    layers.append(AttentionBlock(ch, num_heads))
+                    layers += self._attention(ch, num_heads)
                 self.input_blocks.append(Stage(layers))
                 widths.append(ch)
             if level != len(channel_mult) - 1:
@@ -191,7 +224,7 @@ class UNet(BaseModule):
                 widths.append(ch)
                 ds *= 2
         res = dict(dropout=dropout, scale_shift=use_scale_shift_norm)
-        self.middle_block = Stage([ResBlock(ch, emb, ch, **res), AttentionBlock(ch, num_heads),
+        self.middle_block = Stage([ResBlock(ch, emb, ch, **res), *self._attention(ch, num_heads),
                                    ResBlock(ch, emb, ch, **res)])  # fmt: skip
         self.output_blocks = nn.ModuleList()
         for level, mult in list(enumerate(channel_mult))[::-1]:
@@ -199,7 +232,7 @@ class UNet(BaseModule):
                 layers = [ResBlock(ch + widths.pop(), emb, mult * model_channels, dropout, use_scale_shift_norm)]
                 ch = mult * model_channels
                 if ds in attention_resolutions:
-                    layers.append(AttentionBlock(ch, num_heads))
+                    layers += self._attention(ch, num_heads)
                 if level and i == num_res_blocks:
                     layers.append(Upsample(ch))
                     ds //= 2
@@ -207,6 +240,13 @@ class UNet(BaseModule):
         self.out = nn.Sequential(group_norm(ch), nn.SiLU(), zero_module(nn.Conv2d(ch, self.out_channels, 3, padding=1)))
         if self.label_embed is not None:
             nn.init.normal_(self.label_embed.embedding_table.weight, std=0.02)
+
+    def _attention(self, channels: int, num_heads: int) -> list:
+        """Self-attention, then (text-conditioned) cross-attention to the caption."""
+        layers = [AttentionBlock(channels, num_heads)]
+        if self.text_dim:
+            layers.append(SpatialCrossAttention(channels, num_heads, self.text_dim))
+        return layers
 
     @property
     def null_label(self) -> int:
@@ -218,17 +258,25 @@ class UNet(BaseModule):
         return self.in_channels, self.input_size, self.input_size
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, y: Optional[torch.Tensor] = None) -> torch.Tensor:
-        """(B, C, H, W) noisy input, (B,) timesteps, (B,) labels -> (B, C_out, H, W)."""
+        """(B, C, H, W) noisy input, (B,) timesteps, (B,) labels (text-conditioned: a ``TextEmbedding``) ->
+        (B, C_out, H, W)."""
         emb = self.time_embed(t)
-        if self.label_embed is not None:
+        context = None
+        if self.text_dim:
+            if not isinstance(y, TextEmbedding) or y.tokens.shape[-1] != self.text_dim:
+                raise ValueError(f'a text-conditioned UNet takes a TextEmbedding of width {self.text_dim} as its '
+                                 f'condition, got {type(y).__name__} (MaskedDiffusion encodes captions with its '
+                                 'text_encoder)')  # fmt: skip
+            context = text_context(y.tokens, y.mask)
+        elif self.label_embed is not None:
             if y is None:
                 raise ValueError('a class-conditional UNet needs labels y (pass the null label for unconditional)')
             emb = emb + self.label_embed(y)
         skips, h = [], x
         for stage in self.input_blocks:
-            h = stage(h, emb)
+            h = stage(h, emb, context)
             skips.append(h)
-        h = self.middle_block(h, emb)
+        h = self.middle_block(h, emb, context)
         for stage in self.output_blocks:
-            h = stage(torch.cat([h, skips.pop()], dim=1), emb)
+            h = stage(torch.cat([h, skips.pop()], dim=1), emb, context)
         return self.out(h)

@@ -7,7 +7,7 @@ from .init import init_vit_weights
 from .masking import dropped_tokens, num_kept, random_masking
 from .patchify import patch_mask_to_image, patchify, unpatchify
 from .pos_embed import get_2d_sincos_pos_embed, resize_pos_embed, sincos_1d
-from .text_conditioning import Context, CrossAttention, TextEmbedder, TextEmbedding, cat_text
+from .text_conditioning import Context, CrossAttention, TextEmbedder, TextEmbedding, cat_text, text_context
 from .vector_quantizer import VectorQuantizer
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     'TextEmbedder',
     'TextEmbedding',
     'cat_text',
+    'text_context',
     'Attention',
     'RelPosAttention',
     'dot_product_attention',

@@ -27,6 +27,12 @@ def cat_text(a: TextEmbedding, b: TextEmbedding) -> TextEmbedding:
 Context = Tuple[torch.Tensor, torch.Tensor]
 
 
+def text_context(tokens: torch.Tensor, mask: torch.Tensor) -> Context:
+    """Caption tokens (B, L, D) and their mask (B, L) -> the cross-attention context: padding as a −inf key bias."""
+    bias = torch.zeros(mask.shape, dtype=tokens.dtype, device=tokens.device)
+    return tokens, bias.masked_fill(~mask.bool(), float('-inf'))[:, None, None, :]  # (B, 1, 1, L)
+
+
 class CrossAttention(nn.Module):
     """Multi-head attention from a denoiser's tokens (queries) to a caption's tokens (keys and values), padding
     masked out; a caption without any token contributes nothing (its rows give zeros)."""
@@ -76,7 +82,4 @@ class TextEmbedder(nn.Module):
 
     def context(self, text: TextEmbedding) -> Context:
         text = self.check(text)
-        tokens = self.token_proj(text.tokens)  # (B, L, D)
-        bias = torch.zeros(text.mask.shape, dtype=tokens.dtype, device=tokens.device)
-        bias = bias.masked_fill(~text.mask.bool(), float('-inf'))[:, None, None, :]  # (B, 1, 1, L)
-        return tokens, bias
+        return text_context(self.token_proj(text.tokens), text.mask)  # (B, L, D), (B, 1, 1, L)
