@@ -71,8 +71,9 @@ def test_config_builds(path):
         images = torch.randint(0, 256, (2, 1, 32, 32), dtype=torch.uint8)
         if type(model).__name__ != 'LMD':
             return
+        samples = dict(caption=['a light large plain bag'] * 2) if model.text_encoder is not None else None
         data = model.data_preprocessor(dict(inputs=images), True)
-        losses = model(data['inputs'], mode='loss')
+        losses = model(data['inputs'], samples, mode='loss')
         assert torch.isfinite(losses['loss'])
 
 

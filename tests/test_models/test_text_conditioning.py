@@ -16,6 +16,22 @@ def _text_dit(**overrides) -> dict:
                 in_channels=1, num_classes=0, learn_sigma=False, text_dim=16, **overrides)  # fmt: skip
 
 
+def _fits(model: torch.nn.Module, batch: dict, steps: int) -> None:
+    """The loss on one batch, with the same draws (timesteps, noise, masks, dropped captions) every step, falls; the
+    text encoder learns with the model."""
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(steps):
+        torch.manual_seed(1)
+        loss = model(**batch, mode='loss')['loss']
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.8 * losses[0]
+    assert all(p.grad is not None for p in model.text_encoder.parameters())
+
+
 def _randomise(module: torch.nn.Module) -> None:
     """Every parameter away from its (partly zero) init, so each path of the network shows in the output."""
     torch.manual_seed(1)
@@ -116,17 +132,7 @@ def test_text_conditioned_training_learns_and_samples_from_captions():
     images = torch.randint(0, 256, (8, 1, 8, 8), dtype=torch.uint8)
     captions = ['a dark shirt', 'a light bag'] * 4
     batch = model.data_preprocessor(dict(inputs=images, data_samples=dict(caption=captions)), training=True)
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    losses = []
-    for _ in range(25):
-        torch.manual_seed(1)  # the same timesteps, noise and dropped captions each step: the loss must fall
-        loss = model(**batch, mode='loss')['loss']
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-    assert losses[-1] < 0.8 * losses[0]
-    assert all(p.grad is not None for p in model.text_encoder.parameters())  # the encoder learns with the model
+    _fits(model, batch, steps=25)
     noise = torch.randn(2, 1, 8, 8)
     out = model.sample(2, captions=['a dark shirt', 'a light bag'], noise=noise, cfg_scale=3.0)
     assert out['images'].shape == (2, 1, 8, 8) and out['labels'] is None
@@ -200,3 +206,43 @@ def test_text_unet_cross_attends_at_its_attention_resolutions():
     assert not any('attn.kv' in k for k in keys)  # class-conditional U-Nets keep their keys
     with pytest.raises(ValueError, match='takes a TextEmbedding of width 16'):
         unet(x, t, torch.tensor([0, 1]))
+
+
+def _text_lmd(**overrides) -> torch.nn.Module:
+    from ..conftest import tiny_lmd_model
+
+    cfg = tiny_lmd_model()
+    cfg['neck'] = dict(cfg['neck'], text_dim=16)
+    return MODELS.build({**cfg, 'text_encoder': TEXT, **overrides})
+
+
+def test_text_lmd_decoder_attends_to_the_caption_and_generates_from_it():
+    model = _text_lmd()
+    assert all(b.attn.proj.weight.abs().sum() == 0 for b in model.neck.cross_blocks)  # MAE's decoder at init
+    keys = set(MODELS.build(dict(MODELS.get('LMD').example().cfg)).state_dict())
+    assert not any('cross_blocks' in k or 'text_encoder' in k for k in keys)  # MAE/LMD checkpoints unchanged
+    _randomise(model.neck)
+    torch.manual_seed(0)
+    z, noise = torch.randn(2, 1, 16, 16), torch.rand(2, 16)
+    text = model.text_encoder(['a dark shirt', 'a light bag'])
+    pred, mask = model.predict_patches(z, 0.5, noise, text)
+    other, _ = model.predict_patches(z, 0.5, noise, model.text_encoder(['a light bag', 'a dark shirt']))
+    assert not torch.allclose(pred, other)
+    with pytest.raises(ValueError, match='predicts from captions'):
+        model.predict_patches(z, 0.5, noise)
+    # training on captions (from the initialisation): the loss on a fixed batch falls, the text encoder learns too
+    model = _text_lmd()
+    images = torch.randint(0, 256, (4, 1, 16, 16), dtype=torch.uint8)
+    batch = model.data_preprocessor(dict(inputs=images, data_samples=dict(caption=['a', 'b', 'c', 'd'])), True)
+    model.set_progress(0.5, 1)
+    _fits(model, batch, steps=40)
+    # generation from captions, guided against the empty caption
+    model.fit_latent_prior([batch['inputs']])
+    gen = lambda **kw: model.sample(2, generator=torch.Generator().manual_seed(0), captions=['a', 'b'], **kw)  # noqa: E731
+    plain, guided = gen(steps=3), gen(steps=3, cfg_scale=3.0)
+    assert plain['images'].shape == (2, 1, 16, 16) and plain['captions'] == ['a', 'b']
+    assert not torch.allclose(plain['latents'], guided['latents'])
+    with pytest.raises(ValueError, match='generates from captions'):
+        model.sample(2, steps=3)
+    with pytest.raises(ValueError, match='text_dim equal to its dim'):
+        _text_lmd(text_encoder=None)

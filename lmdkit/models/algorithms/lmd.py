@@ -1,20 +1,23 @@
 """LMD (Latent Masking Diffusion, arXiv 2312.07971): MAE on the latents of a frozen projector, with a mask ratio
 that a scheduler grows during training. MAE itself is this class with an ``IdentityProjector`` and a fixed ratio;
 SimMIM is it with a SimMIM encoder (``SimMIMViT``/``SimMIMSwin``), ``SimMIMLinearDecoder`` and ``MaskedL1Loss``.
+With a text encoder the decoder attends to a caption, so iterative unmasking generates from one.
 """
 
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 
-from lmdkit.registry import MASK_SCHEDULERS, MODELS
+from lmdkit.registry import MASK_SCHEDULERS, MODELS, TEXT_ENCODERS
 from lmdkit.utils.options import merge_options
 
 from ..contracts import PatchReconstructionLoss
 from ..example import ComponentExample, example_images, loss_terms
-from ..layers import patch_mask_to_image, patchify, unpatchify
+from ..layers import TextEmbedding, cat_text, patch_mask_to_image, patchify, text_context, unpatchify
+from ..necks import MAEPretrainDecoder
 from ..projectors import build_frozen_projector, check_latent_channels
+from ..text_encoders import batch_captions, drop_captions
 from .base import BaseAlgorithm
 from .latent_input import LatentInput
 from .lmd_sampler import iterative_unmask, unmasking_schedule
@@ -36,8 +39,12 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
             reconstructed latents (0 = off); needs a target without ``norm_pix``.
         val_mask_ratio: the fixed ratio used by ``predict`` (validation) and by default in ``reconstruct``.
         val_seed: seed of the per-sample validation masks (same masks for every checkpoint).
-        sampling: defaults of ``sample``/``complete`` (``steps`` K of iterative unmasking, ``start_visible`` share);
-            generating also needs the latent prior (``LatentPriorHook`` fits it before training).
+        sampling: defaults of ``sample``/``complete`` (``steps`` K of iterative unmasking, ``start_visible`` share,
+            ``cfg_scale`` w: a text-conditioned model's predictions are uncond + w·(cond − uncond), uncond the
+            empty caption's); generating also needs the latent prior (``LatentPriorHook`` fits it before training).
+        text_encoder: ``TEXT_ENCODERS`` config: captions (``data_samples['caption']``) condition the decoder
+            (``MAEPretrainDecoder(text_dim=...)``: cross-attention after each block).
+        caption_dropout: share of training captions replaced by the empty one (the unconditional branch).
         data_preprocessor: MMEngine data preprocessor config (normalisation to [-1, 1]).
     """
 
@@ -75,6 +82,8 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         val_mask_ratio: float = 0.75,
         val_seed: int = 0,
         sampling: Optional[dict] = None,
+        text_encoder: Optional[dict] = None,
+        caption_dropout: float = 0.1,
         data_preprocessor: Optional[dict] = None,
         init_cfg: Optional[dict] = None,
     ) -> None:
@@ -86,6 +95,16 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         self.backbone = MODELS.build(backbone)
         check_latent_channels(self.projector, self.backbone.in_channels, 'backbone')
         self.neck = MODELS.build(neck) if neck is not None else None
+        self.text_encoder = TEXT_ENCODERS.build(text_encoder) if text_encoder is not None else None
+        text_dim = self.neck.text_dim if isinstance(self.neck, MAEPretrainDecoder) else 0
+        if (self.text_encoder is not None) != bool(text_dim) or (text_dim and text_dim != self.text_encoder.dim):
+            raise ValueError(f'a text-conditioned LMD needs both model.text_encoder and an MAEPretrainDecoder with '
+                             f'text_dim equal to its dim (got text_encoder '
+                             f'{None if self.text_encoder is None else self.text_encoder.dim}, decoder text_dim '
+                             f'{text_dim})')  # fmt: skip
+        if not 0.0 <= caption_dropout < 1.0:
+            raise ValueError(f'caption_dropout must be in [0, 1), got {caption_dropout}')
+        self.caption_dropout = caption_dropout
         self.loss_module = MODELS.build(loss or dict(type='MaskedMSELoss'))
         if not isinstance(self.loss_module, PatchReconstructionLoss):
             raise TypeError(f'LMD needs a PatchReconstructionLoss (lmdkit.models.contracts: construct_target, restore,'
@@ -95,7 +114,7 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         self.pixel_loss_weight, self.val_mask_ratio, self.val_seed = pixel_loss_weight, val_mask_ratio, val_seed
         if pixel_loss_weight > 0 and not self.loss_module.target_is_raw:
             raise ValueError('pixel_loss_weight > 0 needs un-normalised targets: set loss.norm_pix=False')
-        self.sampling = merge_options(dict(steps=10, start_visible=0.15), sampling, 'sampling options')
+        self.sampling = merge_options(dict(steps=10, start_visible=0.15, cfg_scale=1.0), sampling, 'sampling options')
         # per-position Gaussian of training latent patches (L, P), the start of unconditional sampling; saved with
         # every checkpoint. prior_count = number of patches averaged (0: not fitted yet)
         num_tokens = self.backbone.grid_size[0] * self.backbone.grid_size[1]
@@ -152,9 +171,16 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         tokens, _, _ = self.backbone(self.encode_latents(inputs), 0.0)
         return tokens
 
+    def _text(self, data_samples: Optional[dict], training: bool) -> Optional[TextEmbedding]:
+        """The batch's caption embedding (a ``caption_dropout`` share emptied in training); None without text."""
+        if self.text_encoder is None:
+            return None
+        return self.text_encoder(drop_captions(batch_captions(data_samples), self.caption_dropout if training else 0))
+
     def loss(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
         z = self.encode_latents(inputs)  # (B, C, h, w)
-        pred, mask = self.predict_patches(z, self.mask_ratio)  # (B, L, p·p·C), (B, L)
+        text = self._text(data_samples, training=True)
+        pred, mask = self.predict_patches(z, self.mask_ratio, text=text)  # (B, L, p·p·C), (B, L)
         losses = dict(loss=self.loss_module(pred, patchify(z, self.patch_size), mask))
         if self.pixel_loss_weight > 0:
             if isinstance(inputs, dict):
@@ -164,12 +190,23 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         return losses
 
     def predict_patches(
-        self, z: torch.Tensor, mask_ratio: float, noise: Optional[torch.Tensor] = None
+        self,
+        z: torch.Tensor,
+        mask_ratio: float,
+        noise: Optional[torch.Tensor] = None,
+        text: Optional[TextEmbedding] = None,
     ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
         """Mask latents (B, C, h, w) at ``mask_ratio`` (``noise`` (B, L) fixes which patches, MAE-style) and predict
-        every patch: (B, L, p·p·C) predictions and the (B, L) mask, 1 = masked."""
+        every patch: (B, L, p·p·C) predictions and the (B, L) mask, 1 = masked. A text-conditioned model needs the
+        captions' ``text`` embedding."""
+        if (text is None) != (self.text_encoder is None):
+            raise ValueError('a text-conditioned LMD predicts from captions (and only it): pass text=' +
+                             ('the captions\' embedding' if text is None else 'None'))  # fmt: skip
         out, mask, ids_restore = self.backbone(z, mask_ratio, noise)
-        return (self.neck(out, ids_restore) if self.neck is not None else out), mask
+        if self.neck is None:
+            return out, mask
+        context = text_context(text.tokens, text.mask) if text is not None else None
+        return self.neck(out, ids_restore, context), mask
 
     def _paste(self, z: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Latents with masked patches taken from ``pred`` and visible ones from ``z``."""
@@ -182,7 +219,7 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         """Validation at the fixed ``val_mask_ratio``: per-sample masked-patch MSE and the target's variance."""
         z = self.encode_latents(inputs)
         noise = self._val_noise(data_samples, z.shape[0], z.device)
-        pred, mask = self.predict_patches(z, self.val_mask_ratio, noise)
+        pred, mask = self.predict_patches(z, self.val_mask_ratio, noise, self._text(data_samples, training=False))
         patches = patchify(z, self.patch_size)  # (B, L, P)
         per_patch = self.loss_module.patch_errors(pred, patches)  # (B, L)
         mse = (per_patch * mask).sum(1) / mask.sum(1)
@@ -249,18 +286,43 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
     def _sampling_opts(self, overrides: dict) -> dict:
         return merge_options(self.sampling, overrides, 'sampling options')
 
-    def _generate(self, tokens, visible, opts, generator, decode) -> Dict[str, torch.Tensor]:
+    def _predictor(self, captions: Optional[Sequence[str]], num: int, scale: float):
+        """``predict(z, ratio, noise)`` for iterative unmasking: unconditional, or from ``captions`` (guided against
+        the empty caption when ``scale`` != 1)."""
+        if (captions is None) != (self.text_encoder is None):
+            raise ValueError('a text-conditioned LMD generates from captions (captions=[...] with one per sample; '
+                             'tools/sample.py --prompts FILE) and an unconditional one from none')  # fmt: skip
+        if captions is None:
+            return self.predict_patches
+        if isinstance(captions, str) or len(captions) != num:
+            raise ValueError(f'captions: one str per sample ({num}), got {captions!r:.80}')
+        text = self.text_encoder(list(captions))
+        if scale == 1.0:
+            return lambda z, ratio, noise: self.predict_patches(z, ratio, noise, text)
+        both = cat_text(text, self.text_encoder([''] * num))
+
+        def guided(z: torch.Tensor, ratio: float, noise: torch.Tensor):
+            pred, mask = self.predict_patches(torch.cat([z, z]), ratio, torch.cat([noise, noise]), both)
+            cond, uncond = pred.chunk(2)
+            return uncond + scale * (cond - uncond), mask[:num]
+
+        return guided
+
+    def _generate(self, tokens, visible, opts, generator, decode, captions=None) -> Dict[str, torch.Tensor]:
         if not self.loss_module.target_is_raw:
             raise ValueError('generation needs a model trained without norm_pix (its predictions lack the scale)')
         shares = unmasking_schedule(self.mask_scheduler, int(opts['steps']), float(opts['start_visible']))
         was_training = self.training
         self.eval()
         try:
-            tokens = iterative_unmask(self, tokens, visible, shares, generator)
+            predict = self._predictor(captions, tokens.shape[0], float(opts['cfg_scale']))
+            tokens = iterative_unmask(self, tokens, visible, shares, generator, predict)
         finally:
             self.train(was_training)
         z = unpatchify(tokens, self.patch_size, self.backbone.grid_size, self.backbone.in_channels)
         out = dict(latents=z, labels=None)
+        if captions is not None:
+            out['captions'] = list(captions)
         if decode:
             out['images'] = self.projector.decode(z)
         return out
@@ -279,12 +341,14 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         generator: Optional[torch.Generator] = None,
         progress: bool = False,
         decode: bool = True,
+        captions: Optional[Sequence[str]] = None,
         **overrides,
     ) -> Dict[str, torch.Tensor]:
-        """Unconditional samples: ``start_visible`` of the tokens drawn from the fitted prior, then ``steps`` of
-        iterative unmasking. Returns ``latents``, ``images`` (preprocessed range) and ``labels`` (None)."""
+        """Samples: ``start_visible`` of the tokens drawn from the fitted prior, then ``steps`` of iterative
+        unmasking (a text-conditioned model: from ``captions``, one per sample). Returns ``latents``, ``images``
+        (preprocessed range), ``labels`` (None) and, with text, ``captions``."""
         if labels is not None:
-            raise ValueError('LMD is unconditional: sample() takes no labels')
+            raise ValueError('LMD is unconditional or text-conditioned: sample() takes no labels')
         if int(self.prior_count) == 0:
             raise RuntimeError('the latent prior is not fitted: train with LatentPriorHook in custom_hooks, or call '
                                'model.fit_latent_prior(batches) before sampling')  # fmt: skip
@@ -293,7 +357,7 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         eps = torch.randn(num, *self.prior_mean.shape, generator=generator).to(device)
         tokens = self.prior_mean + self.prior_std * eps  # (num, L, P); only the visible ones are used
         visible = self._random_visible(num, float(opts['start_visible']), generator, device)
-        return self._generate(tokens, visible, opts, generator, decode)
+        return self._generate(tokens, visible, opts, generator, decode, captions)
 
     @torch.no_grad()
     def complete(
@@ -302,14 +366,16 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         visible: Optional[torch.Tensor] = None,
         generator: Optional[torch.Generator] = None,
         decode: bool = True,
+        captions: Optional[Sequence[str]] = None,
         **overrides,
     ) -> Dict[str, torch.Tensor]:
         """Conditional completion: keep a real image's visible tokens (``visible`` (B, L) bool, default a random
-        ``start_visible`` share) and generate the rest by iterative unmasking."""
+        ``start_visible`` share) and generate the rest by iterative unmasking (text-conditioned: from
+        ``captions``)."""
         opts = self._sampling_opts(overrides)
         tokens = patchify(self.encode_latents(inputs), self.patch_size)
         if visible is None:
             visible = self._random_visible(tokens.shape[0], float(opts['start_visible']), generator, tokens.device)
-        out = self._generate(tokens, visible.to(tokens.device).bool(), opts, generator, decode)
+        out = self._generate(tokens, visible.to(tokens.device).bool(), opts, generator, decode, captions)
         out['visible'] = visible
         return out

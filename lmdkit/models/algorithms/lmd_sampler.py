@@ -8,7 +8,7 @@ The predictions are MSE regressions (conditional means), so samples are smooth: 
 measured and discussed in docs/diffusion.md.
 """
 
-from typing import List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import torch
 
@@ -51,13 +51,17 @@ def iterative_unmask(
     visible: torch.Tensor,
     shares: List[float],
     generator: Optional[torch.Generator] = None,
+    predict: Optional[Callable[[torch.Tensor, float, torch.Tensor], Tuple[torch.Tensor, torch.Tensor]]] = None,
 ) -> torch.Tensor:
     """Fill the masked tokens of (B, L, P) latent patches.
 
     ``visible`` (B, L) bool marks the tokens given; each step the model sees exactly the visible tokens, and a
     random subset of its predictions for the masked ones (so that round(v_k·L) are visible afterwards) joins them.
-    Returns the completed (B, L, P) patches: given tokens unchanged, the rest predicted.
+    ``predict(z, ratio, noise)`` -> (predictions, mask) defaults to ``model.predict_patches`` (a text-conditioned
+    LMD passes one bound to its captions). Returns the completed (B, L, P) patches: given tokens unchanged, the rest
+    predicted.
     """
+    predict = model.predict_patches if predict is None else predict
     b, length, _ = tokens.shape
     if not bool(visible.any(dim=1).all()):
         raise ValueError('every sample needs at least one visible token to start from')
@@ -74,7 +78,7 @@ def iterative_unmask(
         noise = torch.where(visible, rand * 0.5, 0.5 + rand * 0.5)
         ratio = 1.0 - (n_vis + 0.5) / length  # int(L·(1 − ratio)) = n_vis exactly
         z = unpatchify(tokens, p, grid, c)
-        pred, mask = model.predict_patches(z, ratio, noise)  # (B, L, P), (B, L)
+        pred, mask = predict(z, ratio, noise)  # (B, L, P), (B, L)
         if not torch.equal(mask.bool(), ~visible):
             raise ValueError(f'{type(model.backbone).__name__} did not mask exactly the tokens not generated yet (its '
                              'masks come in units of several tokens): iterative unmasking needs a backbone that '

@@ -20,6 +20,7 @@ from ..example import ComponentExample, example_images, loss_terms
 from ..layers import TextEmbedding, num_kept, patch_mask_to_image, patchify
 from ..projectors import build_frozen_projector, check_latent_channels
 from ..teachers import TeacherFeatures
+from ..text_encoders import batch_captions, drop_captions
 from .base import BaseAlgorithm
 from .latent_input import LatentInput
 from .mask_scheduled import MaskScheduledMixin
@@ -247,14 +248,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         caption in training), its labels, or None (unconditional)."""
         if self.text_encoder is None:
             return self._labels(data_samples, device, training)
-        captions = data_samples.get('caption') if isinstance(data_samples, dict) else None
-        if captions is None or isinstance(captions, str):
-            raise ValueError("text-conditioned diffusion needs captions: data_samples['caption'] as a list of str "
-                             "(a caption dataset with PackInputs(meta_keys=('caption', ...)))")  # fmt: skip
-        captions = list(captions)
-        if training and self.caption_dropout > 0:
-            drop = (torch.rand(len(captions)) < self.caption_dropout).tolist()
-            captions = ['' if d else c for c, d in zip(captions, drop)]
+        captions = drop_captions(batch_captions(data_samples), self.caption_dropout if training else 0.0)
         with record_function('lmdkit::text'):
             return self.text_encoder(captions)
 

@@ -1,4 +1,5 @@
-"""MAE's lightweight pretraining decoder: fills mask tokens back in and predicts every patch."""
+"""MAE's lightweight pretraining decoder: fills mask tokens back in and predicts every patch; optionally attending
+to a caption (text-conditioned LMD)."""
 
 import math
 from functools import partial
@@ -12,7 +13,20 @@ from timm.models.vision_transformer import Block
 from lmdkit.registry import MODELS
 
 from ..example import ComponentExample, example_noise, weighted_mean
-from ..layers import Attention, get_2d_sincos_pos_embed, init_vit_weights
+from ..layers import Attention, Context, CrossAttention, get_2d_sincos_pos_embed, init_vit_weights
+
+
+class DecoderCrossAttention(nn.Module):
+    """Pre-norm cross-attention of the decoder's tokens to a caption's tokens, residual, output zero at init (the
+    decoder starts as MAE's)."""
+
+    def __init__(self, dim: int, num_heads: int, text_dim: int) -> None:
+        super().__init__()
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.attn = CrossAttention(dim, num_heads, text_dim)
+
+    def forward(self, x: torch.Tensor, context: Context) -> torch.Tensor:
+        return x + self.attn(self.norm(x), *context)
 
 
 @MODELS.register_module()
@@ -33,6 +47,8 @@ class MAEPretrainDecoder(BaseModule):
             coarser than its compacted grid of kept units): ``decoder_embed`` maps it to expand² embeddings, laid
             out as a pixel shuffle of the encoder's token grid (UM-MAE's ``decoder_expand``), whose aspect is that
             of ``grid_size``. 1: one token per kept patch.
+        text_dim: width of caption tokens that every decoder block is followed by cross-attention to (LMD
+            generating from a caption; the paper does not say how LMD takes text, this is lmdkit's design); 0 = none.
     """
 
     @classmethod
@@ -66,6 +82,7 @@ class MAEPretrainDecoder(BaseModule):
         negative_pos_embed: bool = False,
         cls_token: bool = True,
         expand: int = 1,
+        text_dim: int = 0,
         init_cfg: Optional[dict] = None,
     ) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -86,6 +103,11 @@ class MAEPretrainDecoder(BaseModule):
             Block(embed_dim, num_heads, mlp_ratio, qkv_bias=True, norm_layer=norm_layer, attn_layer=Attention)
             for _ in range(depth)
         )
+        self.text_dim = text_dim
+        if text_dim:  # only then: MAE/LMD checkpoints keep their keys
+            self.cross_blocks = nn.ModuleList(
+                DecoderCrossAttention(embed_dim, num_heads, text_dim) for _ in range(depth)
+            )
         self.decoder_norm = norm_layer(embed_dim)
         self.decoder_pred = nn.Linear(embed_dim, patch_size**2 * out_channels)
         self.init_weights()
@@ -98,6 +120,10 @@ class MAEPretrainDecoder(BaseModule):
         self.decoder_pos_embed.data.copy_(table[None])
         nn.init.normal_(self.mask_token, std=0.02)
         self.apply(init_vit_weights)
+        for m in self.modules():
+            if isinstance(m, DecoderCrossAttention):
+                nn.init.zeros_(m.attn.proj.weight)
+                nn.init.zeros_(m.attn.proj.bias)
         if self.init_cfg:
             super().init_weights()  # init_cfg (e.g. Pretrained) on top
         else:
@@ -115,9 +141,15 @@ class MAEPretrainDecoder(BaseModule):
         x = x.reshape(b, h, w, self.embed_dim, e, e).permute(0, 1, 4, 2, 5, 3)
         return x.reshape(b, h * e * w * e, self.embed_dim)
 
-    def forward(self, x: torch.Tensor, ids_restore: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, ids_restore: Optional[torch.Tensor] = None, context: Optional[Context] = None
+    ) -> torch.Tensor:
         """(B, 1 + kept, D_enc) encoder tokens (no class token with ``cls_token=False``) -> (B, L, p·p·C) patch
-        predictions (class token dropped)."""
+        predictions (class token dropped). ``context``: a caption's tokens and key bias (``text_dim`` > 0)."""
+        if (context is not None) != bool(self.text_dim):
+            given = 'a' if context is not None else 'no'
+            raise ValueError(f'MAEPretrainDecoder(text_dim={self.text_dim}) got {given} caption context: build it '
+                             'with text_dim for a text-conditioned LMD, without otherwise')  # fmt: skip
         x = self.decoder_embed(x)  # (B, extra + kept, D)
         if self.expand > 1:
             x = self._pixel_shuffle(x)
@@ -129,6 +161,8 @@ class MAEPretrainDecoder(BaseModule):
             body = torch.gather(body, 1, ids_restore.unsqueeze(-1).expand(-1, -1, x.shape[-1]))  # unshuffle
             x = torch.cat([x[:, :e], body], dim=1)  # (B, extra + L, D)
         x = x - self.decoder_pos_embed if self.negative_pos_embed else x + self.decoder_pos_embed
-        for block in self.decoder_blocks:
+        for i, block in enumerate(self.decoder_blocks):
             x = block(x)
+            if context is not None:
+                x = self.cross_blocks[i](x, context)
         return self.decoder_pred(self.decoder_norm(x))[:, e:]  # (B, L, p·p·C)

@@ -2,7 +2,7 @@
 vector out, for cross-attention (tokens) and adaLN (pooled)."""
 
 from abc import ABC, abstractmethod
-from typing import Dict, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -73,3 +73,21 @@ def masked_mean(tokens: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """(B, L, D), (B, L) bool -> (B, D): the mean over real tokens."""
     weights = mask.to(tokens.dtype).unsqueeze(-1)
     return (tokens * weights).sum(1) / weights.sum(1).clamp_min(1)
+
+
+def batch_captions(data_samples: Optional[dict]) -> List[str]:
+    """The batch's captions (``data_samples['caption']``, a list of str), or an error saying how to provide them."""
+    captions = data_samples.get('caption') if isinstance(data_samples, dict) else None
+    if captions is None or isinstance(captions, str):
+        raise ValueError("a text-conditioned model needs captions: data_samples['caption'] as a list of str (a "
+                         "caption dataset with PackInputs(meta_keys=('caption', ...)))")  # fmt: skip
+    return list(captions)
+
+
+def drop_captions(captions: Sequence[str], p: float) -> List[str]:
+    """A share ``p`` of the captions (drawn from torch's generator) replaced by the empty caption: classifier-free
+    guidance's unconditional branch is the empty caption's embedding."""
+    if not p:
+        return list(captions)
+    drop = (torch.rand(len(captions)) < p).tolist()
+    return ['' if d else c for c, d in zip(captions, drop)]
