@@ -29,7 +29,12 @@ import time
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..'))
 
-from lmdkit.evaluation.generative.evaluator import GenerativeEvaluator, load_captions, load_images  # noqa: E402
+from lmdkit.evaluation.generative.evaluator import (  # noqa: E402
+    GenerativeEvaluator,
+    load_captions,
+    load_images,
+    load_prompt_index,
+)
 from lmdkit.fileio import atomic_write  # noqa: E402
 from lmdkit.utils.run_summary import RunSummary  # noqa: E402
 
@@ -51,6 +56,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--captions', default='a photo of a {}', help='caption template, {} = class name')
     parser.add_argument('--class-names', nargs='+', help='class names for captions (default: Fashion-MNIST)')
     parser.add_argument('--attributes', help='captioned Fashion-MNIST folder (attributes.json): attribute consistency')
+    parser.add_argument('--lpips-ref', help="caption folder whose captions.jsonl was --prompts: LPIPS to each "
+                        "caption's image")  # fmt: skip
+    parser.add_argument(
+        '--lpips',
+        nargs=2,
+        metavar=('BACKBONE', 'LIN'),
+        help="LPIPS weights: torchvision alexnet/vgg16 .pth and the lpips package's linear layers",
+    )
+    parser.add_argument('--lpips-net', default='alex', choices=['alex', 'vgg'])
     parser.add_argument('--work-dir', help='merge the results into this run’s summary.json')
     parser.add_argument('--tag', default='final', help='key of these results in summary.json (e.g. iter_2000)')
     parser.add_argument('--out', help='also write the results to this JSON file')
@@ -85,6 +99,18 @@ def main() -> None:
     results = evaluator.evaluate(images, labels, progress=True)
     if args.attributes:
         results.update(attribute_consistency(images, prompts, read_thresholds(args.attributes)))
+    if args.lpips_ref:
+        from lmdkit.evaluation.generative import caption_references, paired_lpips
+        from lmdkit.registry import MODELS
+
+        index = load_prompt_index(args.samples, args.num)
+        if index is None or not args.lpips:
+            raise SystemExit('--lpips-ref needs samples drawn with tools/sample.py --prompts (prompt_index in the '
+                             '.npz) and --lpips BACKBONE LIN weights')  # fmt: skip
+        lpips = MODELS.build(dict(type='LPIPS', net=args.lpips_net, backbone_checkpoint=args.lpips[0],
+                                  lin_checkpoint=args.lpips[1]))  # fmt: skip
+        results['lpips_to_caption_image'] = paired_lpips(lpips, images, caption_references(args.lpips_ref, index,
+                                                                                           prompts))  # fmt: skip
     if args.clip_dir:
         from lmdkit.datasets.fashion_mnist import FMNIST_CLASSES
         from lmdkit.evaluation.generative import CLIPScorer

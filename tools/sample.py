@@ -9,9 +9,9 @@
 
 Writes DIR/samples.png (one row per class) and DIR/samples.npz with ``arr_0`` uint8 (N, H, W, C) images and
 ``arr_1`` int64 labels (the layout of the ADM evaluation suite). A text-conditioned model samples from --prompts
-(a text file, one caption per line, or a captions.jsonl; cycled to --num): the npz holds them as ``captions``, the
-grid has a row per prompt. The EMA weights of the checkpoint are used when it has them (MMEngine's EMAHook),
-unless --no-ema. Sampling is reproducible for a given --seed.
+(a text file, one caption per line, or a captions.jsonl; cycled to --num): the npz holds them as ``captions`` (and
+``prompt_index``, the line each came from), the grid has a row per prompt. The EMA weights of the checkpoint are
+used when it has them (MMEngine's EMAHook), unless --no-ema. Sampling is reproducible for a given --seed.
 """
 
 import argparse
@@ -172,6 +172,7 @@ def main() -> None:
     arrays = dict(arr_0=nhwc, arr_1=labels.numpy()) if model.num_classes > 0 else dict(arr_0=nhwc)  # no fake labels
     if prompts:
         arrays['captions'] = np.array([prompts[i] for i in labels.tolist()])  # unicode, read without pickle
+        arrays['prompt_index'] = labels.numpy()  # the line of --prompts each sample was drawn from
     atomic_write(osp.join(out_dir, 'samples.npz'), lambda f: np.savez(f, **arrays))
     rows = {}
     for c in labels.unique().tolist()[:32]:

@@ -29,6 +29,14 @@ def load_captions(path: str, limit: Optional[int] = None) -> Optional[List[str]]
     return [str(c) for c in arrays['captions'][:limit]] if 'captions' in arrays else None
 
 
+def load_prompt_index(path: str, limit: Optional[int] = None) -> Optional[torch.Tensor]:
+    """Which prompt of the ``--prompts`` file each text-to-image sample came from (``prompt_index``), or None."""
+    if not path.endswith('.npz'):
+        return None
+    arrays = read_npz(path, ['prompt_index'], what='an .npz of images (arr_0, ADM format)')
+    return torch.from_numpy(arrays['prompt_index'][:limit]).long() if 'prompt_index' in arrays else None
+
+
 def load_images(path: str, limit: Optional[int] = None) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """uint8 (N, C, H, W) images and optional (N,) labels from an ADM-style ``.npz`` (``arr_0`` NHWC uint8,
     ``arr_1`` labels), a folder of images, or a Python config whose ``test_dataloader.dataset`` yields them."""
