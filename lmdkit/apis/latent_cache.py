@@ -54,6 +54,8 @@ def cache_pipeline(cfg: Config, split: str = 'train') -> List[dict]:
     for t in pipeline:
         if t['type'] == 'LoadImage':
             t['skip_corrupt'] = False
+        if t['type'] == 'PackInputs' and 'caption' in t.get('meta_keys', ()):
+            t['meta_keys'] = ('gt_label', 'sample_idx', 'caption')  # the writer reads labels and captions
     return pipeline
 
 
@@ -150,7 +152,7 @@ def _encode_shard(projector, preprocessor, dataset, lo: int, hi: int, flip: bool
     loader = DataLoader(_Items(dataset, range(lo, hi)), batch_size=batch_size, num_workers=num_workers,
                         collate_fn=_collate, shuffle=False)  # fmt: skip
     parts: Dict[str, list] = {}
-    labels, indices, skipped = [], [], []
+    labels, captions, indices, skipped = [], [], [], []
     stats = np.zeros(3)  # count, sum, sum of squares of the latents encode() gives
     for out in loader:
         skipped += [dict(index=i, path=_path_of(dataset, i), reason=r) for i, r in out['failed']]
@@ -169,10 +171,14 @@ def _encode_shard(projector, preprocessor, dataset, lo: int, hi: int, flip: bool
         if teacher is not None:  # after the projector's fields: the manifest reads the image size off the first
             for k, v in _teacher_views(teacher, preprocessor, images, flip).items():
                 parts.setdefault(k, []).append(_storage(v, dtype))
-        labels.append(out['batch']['data_samples']['gt_label'].numpy())
+        samples = out['batch']['data_samples']
+        labels.append(samples['gt_label'].numpy())
+        if 'caption' in samples:  # a caption dataset: each image's caption travels with its latents
+            captions += list(samples['caption'])
         indices += out['index']
         bar.update(len(out['index']) + len(out['failed']))
-    return dict(parts=parts, labels=labels, indices=indices, skipped=skipped, stats=stats.tolist())
+    return dict(parts=parts, labels=labels, captions=captions, indices=indices, skipped=skipped,
+                stats=stats.tolist())  # fmt: skip
 
 
 def write_latent_cache(
@@ -239,8 +245,11 @@ def write_latent_cache(
         _save_npy(osp.join(out, f'{names[s]}.gt_label.npy'),
                   np.concatenate(got['labels']).astype(np.int64) if rows else np.zeros(0, np.int64))  # fmt: skip
         _save_npy(osp.join(out, f'{names[s]}.index.npy'), np.asarray(got['indices'], dtype=np.int64))
+        if got['captions']:
+            atomic_write(osp.join(out, f'{names[s]}.caption.json'),
+                         lambda f, c=got['captions']: json.dump(c, f, ensure_ascii=False), mode='w')  # fmt: skip
         marker = dict(name=names[s], start=lo, stop=hi, rows=rows, fields=fields, skipped=got['skipped'],
-                      stats=got['stats'], seconds=time.time() - started)  # fmt: skip
+                      stats=got['stats'], captions=bool(got['captions']), seconds=time.time() - started)  # fmt: skip
         atomic_write(osp.join(out, names[s] + '.json'), lambda f, m=marker: json.dump(m, f), mode='w')
         encoded += hi - lo
     seconds = time.time() - started
@@ -298,6 +307,8 @@ def _write_manifest(cfg, out, names, proj_cfg, identity, factor, dataset, split,
         fields=fields,
         dtype=dtype,
         rows=sum(m['rows'] for m in markers),
+        # each row's caption in <shard>.caption.json (a caption dataset: LatentCacheDataset serves them)
+        captions=all(m.get('captions') for m in markers if m['rows']),
         shards=[dict(name=m['name'], start=m['start'], stop=m['stop'], rows=m['rows']) for m in markers],
         skipped=[s for m in markers for s in m['skipped']],
         latent_mean=mean,

@@ -186,13 +186,19 @@ def plan_steps(config: str, cfg_options: Optional[dict] = None) -> List[Prerequi
 
 
 def _minutes(value: Optional[float]) -> str:
-    return f'about {value:g} min' if value else 'time unknown'
+    return f'about {value:g} min' if value else 'time not measured'
 
 
 def describe_plan(steps: Sequence[Prerequisite]) -> str:
     """The steps as numbered lines with their commands and measured times."""
     total = sum(p.minutes or 0 for p in steps)
-    lines = [f'{len(steps)} step(s), {_minutes(total)} on the 2-core CPU they were measured on:']
+    unmeasured = sum(not p.minutes for p in steps)
+    if not total:
+        head = 'time not measured'
+    else:
+        head = f'{_minutes(total)} on the 2-core CPU they were measured on'
+        head += f' (+ {unmeasured} step(s) not measured)' if unmeasured else ''
+    lines = [f'{len(steps)} step(s), {head}:']
     for i, p in enumerate(steps, 1):
         lines.append(f'  [{i}/{len(steps)}] {p.name} -> {p.target} ({_minutes(p.minutes)})')
         lines += [f'        {c}' for c in p.commands()]

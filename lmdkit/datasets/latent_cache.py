@@ -10,6 +10,8 @@ Layout of a cache folder (format 2)::
                                     --teacher also teacher_cls (D) and teacher_patches (h, w, D): the alignment
                                     teacher's features of each view (manifest ``teacher``: its identity)
     shard_00000.gt_label.npy        (rows,) labels;  shard_00000.index.npy: (rows,) index in the source dataset
+    shard_00000.caption.json        a caption dataset's: each row's caption (manifest ``captions``), served as
+                                    ``data_samples['caption']`` to text-conditioned models
     shard_00000.json                the shard's completion marker (rows, skipped images, statistics)
 
 Fields are plain ``.npy`` arrays, opened with ``numpy.load(mmap_mode='r')``: a training process reads the rows it
@@ -177,6 +179,12 @@ class LatentCacheDataset(BaseDataset):
         self._labels = np.concatenate(
             [load_npy(osp.join(self.cache_dir, f'{s["name"]}.gt_label.npy'), what=_SHARD) for s in shards]
         ).astype(np.int64)  # 8 bytes per image: small enough to hold
+        self._captions = None
+        if self.manifest.get('captions'):  # a caption dataset's cache: its captions, held (tens of bytes each)
+            self._captions = []
+            for s in shards:
+                with open(osp.join(self.cache_dir, f'{s["name"]}.caption.json'), encoding='utf-8') as f:
+                    self._captions += json.load(f)
         self._fully_initialized = True
 
     def load_data_list(self) -> List[dict]:  # not used: rows are located by arithmetic, not a list of dicts
@@ -215,7 +223,10 @@ class LatentCacheDataset(BaseDataset):
         return shard, idx - int(self._starts[shard])
 
     def get_data_info(self, idx: int) -> dict:
-        return dict(gt_label=int(self._labels[idx]), sample_idx=idx)
+        info = dict(gt_label=int(self._labels[idx]), sample_idx=idx)
+        if self._captions is not None:
+            info['caption'] = self._captions[idx]
+        return info
 
     # ------------------------------------------------------------------ items
     def prepare_data(self, idx: int, epoch: int = 0) -> dict:
@@ -227,6 +238,8 @@ class LatentCacheDataset(BaseDataset):
         if self.sample_posterior and 'logvar' in record:
             record['eps'] = torch.from_numpy(rng.standard_normal(record['logvar'].shape, dtype=np.float32))
         samples = dict(gt_label=torch.tensor(int(self._labels[idx])), sample_idx=torch.tensor(idx))
+        if self._captions is not None:
+            samples['caption'] = self._captions[idx]
         return dict(inputs=record, data_samples=samples)
 
     def __getitem__(self, key: Union[int, Tuple[int, int]]) -> dict:

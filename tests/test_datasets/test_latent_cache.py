@@ -309,3 +309,27 @@ def test_teacher_features_are_cached_per_view_and_read_instead_of_running_the_te
                             teacher=dict(teacher_cfg, checkpoint=str(tmp_path / 'other.pth'))))  # fmt: skip
     opted_out = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=out, teacher=False))  # the teacher runs
     assert set(opted_out[0]['inputs']) == {'indices'}
+
+
+def test_a_caption_datasets_cache_serves_its_captions(cache, tmp_path):
+    """Captioned images cached: each row's caption is stored beside its latents and served with them, so a
+    text-conditioned model trains on the cache."""
+    from lmdkit.datasets.fmnist_captions import write_fmnist_caption_folder
+
+    write_fmnist_caption_folder(str(tmp_path / 'captions'), limit=60)
+    pipeline = [dict(type='LoadImage', color_type='grayscale'), dict(type='Resize', scale=(16, 16), keep_ratio=False),
+                dict(type='RandomFlip', prob=0.5),
+                dict(type='PackInputs', meta_keys=('caption', 'sample_idx'))]  # fmt: skip
+    dataset = dict(type='CaptionFolder', data_root=str(tmp_path / 'captions' / 'train'), pipeline=pipeline)
+    cfg = Config(dict(model=dict(cache['cfg'].model), train_dataloader=dict(dataset=dataset)))
+    out = str(tmp_path / 'cache')
+    manifest = write_latent_cache(cfg, out, flip=True, shard_size=25, batch_size=8, num_workers=0)
+    assert manifest['captions'] and manifest['rows'] == 60
+    rows = [json.loads(line) for line in open(tmp_path / 'captions' / 'train' / 'captions.jsonl')]
+    ds = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=out, projector=cache['projector']))
+    assert [ds[i]['data_samples']['caption'] for i in range(60)] == [r['caption'] for r in rows]
+    assert ds.get_data_info(7)['caption'] == rows[7]['caption']
+    batch = default_collate([ds[i] for i in range(4)])
+    assert batch['data_samples']['caption'] == [r['caption'] for r in rows[:4]]
+    plain = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=cache['dir'], projector=cache['projector']))
+    assert 'caption' not in plain[0]['data_samples']  # an image dataset's cache has none
