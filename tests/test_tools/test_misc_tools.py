@@ -145,6 +145,11 @@ def test_score_checkpoints_plans_only_the_unscored_checkpoints_of_finished_runs(
     assert '2 checkpoint(s) to score with convnet_fmnist' in out and f'{training}: not finished' in out
     lines = out.splitlines()
     samples = [ln for ln in lines if 'tools/sample.py' in ln]
-    assert [osp.basename(ln.split()[3]) for ln in samples] == ['iter_250.pth', 'iter_1000.pth']  # by N, 500 done
+    assert [osp.basename(ln.split()[3]) for ln in samples] == ['iter_1000.pth', 'iter_250.pth']  # final first
     assert all(ln.endswith('--cfg-scale 2') and str(finished / 'dit.py') in ln for ln in samples)
     assert sum('--tag iter_1000' in ln for ln in lines) == 1
+    (training / 'summary.json').write_text('{}')
+    out = sh(sys.executable, 'tools/analysis/score_checkpoints.py', str(finished), str(training), '--classifier',
+             'configs/evaluation/convnet_fmnist.py', 'cls.pth', '--dry-run', '--last', '2').stdout  # fmt: skip
+    ckpts = [osp.relpath(ln.split()[3], tmp_path) for ln in out.splitlines() if 'tools/sample.py' in ln]
+    assert ckpts == ['dit/iter_1000.pth', 'mdt/iter_1000.pth', 'mdt/iter_500.pth']  # the last two, 500 done

@@ -73,6 +73,7 @@ def main() -> None:
     parser.add_argument('--steps', type=int, default=25, help='sampler steps')
     parser.add_argument('--batch-size', type=int, default=100)
     parser.add_argument('--amp', action='store_true', help='sample with bf16 networks (sample.py --amp)')
+    parser.add_argument('--last', type=int, help="only each run's last N checkpoints")
     parser.add_argument('--dry-run', action='store_true', help='print the commands only')
     args = parser.parse_args(argv)
     net = osp.splitext(osp.basename(args.classifier[0]))[0]  # eval_gen.py's default name of the feature network
@@ -82,8 +83,13 @@ def main() -> None:
             print(f'{run}: not finished (no summary.json), skipped', flush=True)
             continue
         done = scored(run, net)
-        todo += [(run, c) for c in checkpoints(run) if osp.splitext(osp.basename(c))[0] not in done]
-    print(f'{len(todo)} checkpoint(s) to score with {net}', flush=True)
+        ckpts = checkpoints(run)[-args.last :] if args.last else checkpoints(run)
+        # (steps from the end, run order, ckpt): every run's final checkpoint first, so that a session cut short
+        # still has the equal-time comparison
+        todo += [(len(ckpts) - i, len(todo), run, c) for i, c in enumerate(ckpts)
+                 if osp.splitext(osp.basename(c))[0] not in done]  # fmt: skip
+    todo = [(run, ckpt) for *_, run, ckpt in sorted(todo)]
+    print(f'{len(todo)} checkpoint(s) to score with {net} (final ones first)', flush=True)
     for i, (run, ckpt) in enumerate(todo, 1):
         print(f'[{i}/{len(todo)}] {ckpt}', flush=True)
         for cmd in commands(run, ckpt, args, sample_args):
