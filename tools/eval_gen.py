@@ -109,8 +109,8 @@ def main() -> None:
                              '.npz) and --lpips BACKBONE LIN weights')  # fmt: skip
         lpips = MODELS.build(dict(type='LPIPS', net=args.lpips_net, backbone_checkpoint=args.lpips[0],
                                   lin_checkpoint=args.lpips[1]))  # fmt: skip
-        results['lpips_to_caption_image'] = paired_lpips(lpips, images, caption_references(args.lpips_ref, index,
-                                                                                           prompts))  # fmt: skip
+        refs = caption_references(args.lpips_ref, index, prompts, channels=images.shape[1])
+        results['lpips_to_caption_image'] = paired_lpips(lpips, images, refs)
     if args.clip_dir:
         from lmdkit.datasets.fashion_mnist import FMNIST_CLASSES
         from lmdkit.evaluation.generative import CLIPScorer

@@ -10,8 +10,9 @@
 Writes DIR/samples.png (one row per class) and DIR/samples.npz with ``arr_0`` uint8 (N, H, W, C) images and
 ``arr_1`` int64 labels (the layout of the ADM evaluation suite). A text-conditioned model samples from --prompts
 (a text file, one caption per line, or a captions.jsonl; cycled to --num): the npz holds them as ``captions`` (and
-``prompt_index``, the line each came from), the grid has a row per prompt. The EMA weights of the checkpoint are
-used when it has them (MMEngine's EMAHook), unless --no-ema. Sampling is reproducible for a given --seed.
+``prompt_index``, each one's index among the file's non-blank prompts), the grid has a row per prompt. The EMA
+weights of the checkpoint are used when it has them (MMEngine's EMAHook), unless --no-ema. Sampling is reproducible
+for a given --seed.
 """
 
 import argparse
@@ -49,7 +50,9 @@ def complete_test_images(model, args) -> None:
     dataset = DATASETS.build(model.cfg.test_dataloader.dataset)
     batch = default_collate([dataset[i] for i in range(min(args.complete, len(dataset)))])
     data = model.data_preprocessor(batch, False)
-    out = model.complete(data['inputs'], generator=torch.Generator().manual_seed(args.seed), **(
+    # a text-conditioned LMD completes each image from its own caption (a caption dataset's test split)
+    captions = batch['data_samples'].get('caption') if model.text_encoder is not None else None
+    out = model.complete(data['inputs'], generator=torch.Generator().manual_seed(args.seed), captions=captions, **(
         {'steps': args.steps} if args.steps else {}))  # fmt: skip
     pre = model.data_preprocessor
     inputs = model.projector.decode(model.encode_latents(data['inputs']))  # what the latents show
@@ -176,8 +179,8 @@ def main() -> None:
     atomic_write(osp.join(out_dir, 'samples.npz'), lambda f: np.savez(f, **arrays))
     rows = {}
     for c in labels.unique().tolist()[:32]:
-        name = prompts[c] if prompts else f'class {c}' if model.num_classes > 0 else 'samples'
-        rows[name] = images[labels == c][:16]
+        name = f'{c}: {prompts[c]}' if prompts else f'class {c}' if model.num_classes > 0 else 'samples'
+        rows[name] = images[labels == c][:16]  # (prompts keyed by index too: repeated captions keep their rows)
     grid = save_image_rows(rows, osp.join(out_dir, 'samples.png'), title=osp.basename(args.checkpoint))
     print(f'wrote {grid} and {osp.join(out_dir, "samples.npz")} ({tuple(nhwc.shape)} uint8)')
 

@@ -158,18 +158,23 @@ class CaptionTarShards(CaptionDataset):
                 if key not in groups:
                     order.append(key)
                 data_end = member.offset_data + member.size
+                ext = ext.lower()
                 if data_end > size:  # its header survived, its data did not
-                    groups[key]['truncated'] = True
+                    if ext == 'txt' or ('.' + ext) in IMG_EXTENSIONS:  # a cut .json leaves the sample whole
+                        groups[key]['truncated'] = True
                     continue
                 end = max(end, data_end)
-                ext = ext.lower()
                 if ext == 'txt':
                     groups[key]['caption'] = tar.extractfile(member).read()
                 elif ('.' + ext) in IMG_EXTENSIONS:
                     groups[key]['image'] = (member.name, member.offset_data, member.size)
         with open(shard, 'rb') as f:  # past the last complete member: zero padding, or the start of a cut one
             f.seek(end)
-            cut = cut or any(f.read())
+            rest = f.read()
+        # a complete tar ends with two zero blocks after the last member's padding; a cut one has a partial header,
+        # or (cut on a block boundary) too few zero bytes
+        padding = -end % TAR_BLOCK
+        cut = cut or any(rest) or len(rest) < padding + 2 * TAR_BLOCK
         records = []
         for key in order:
             group, where = groups[key], f'{shard}:{key}'

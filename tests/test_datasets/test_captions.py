@@ -63,19 +63,22 @@ def test_tar_shards_count_bad_samples_or_raise_naming_them(tmp_path):
         DATASETS.build(dict(type='CaptionTarShards', data_root=str(tmp_path), on_bad='raise'))
 
 
-@pytest.mark.parametrize('cut', ['in_data', 'in_header'])
+@pytest.mark.parametrize('cut', ['in_data', 'in_header', 'on_a_block_boundary', 'in_the_json'])
 def test_a_truncated_shard_keeps_its_complete_samples(tmp_path, cut):
     path = tmp_path / '00000.tar'
     _shard(path, [('0', 10, b'first'), ('1', 20, b'second'), ('2', 30, b'third')])
     with tarfile.open(path) as tar:
-        last = tar.getmember('2.jpg')
+        image, meta = tar.getmember('2.jpg'), tar.getmember('2.json')
     data = path.read_bytes()
-    # cut inside the last image's data, or inside the header of the last sample's caption
-    at = last.offset_data + 10 if cut == 'in_data' else last.offset_data + 512 + 100
+    # inside the last image's data, inside the header of the last caption, right after the last image's padded
+    # data (no partial header left), or inside the last sample's .json (its image and caption are whole)
+    at = dict(in_data=image.offset_data + 10, in_header=image.offset_data + 512 + 100,
+              on_a_block_boundary=image.offset_data + 512, in_the_json=meta.offset_data + 5)[cut]  # fmt: skip
     path.write_bytes(data[:at])
     ds = DATASETS.build(dict(type='CaptionTarShards', data_root=str(tmp_path), pipeline=PIPELINE))
-    assert [ds[i]['data_samples']['caption'] for i in range(len(ds))] == ['first', 'second']
-    assert dict(ds.skipped) == {'truncated tar': 1}
+    kept = ['first', 'second', 'third'] if cut == 'in_the_json' else ['first', 'second']
+    assert [ds[i]['data_samples']['caption'] for i in range(len(ds))] == kept
+    assert dict(ds.skipped) == ({} if cut == 'in_the_json' else {'truncated tar': 1})
 
 
 def test_tar_shards_missing_or_unreadable(tmp_path):

@@ -35,7 +35,7 @@ def test_each_sample_against_its_captions_image(alex_lpips, tmp_path):
     rows = [json.loads(line) for line in open(tmp_path / 'test' / 'captions.jsonl')]
     index = [3, 0, 7, 7]
     captions = [rows[i]['caption'] for i in index]
-    refs = caption_references(folder, index, captions)
+    refs = caption_references(folder, index, captions, channels=1)
     own = torch.stack([torch.from_numpy(np.array(Image.open(tmp_path / 'test' / rows[i]['file_name'])))[None]
                        for i in index])  # fmt: skip
     assert torch.equal(refs, own)
@@ -47,4 +47,6 @@ def test_each_sample_against_its_captions_image(alex_lpips, tmp_path):
     big = torch.nn.functional.interpolate(own.float(), size=48, mode='bicubic', antialias=True).round().clamp(0, 255)
     assert 0 < paired_lpips(ours, big.to(torch.uint8), refs) < paired_lpips(ours, other, refs)  # references resized
     with pytest.raises(ValueError, match='is not entry 0 of'):
-        caption_references(folder, [0], [rows[1]['caption'] + ' x'])
+        caption_references(folder, [0], [rows[1]['caption'] + ' x'], channels=1)
+    rgb = caption_references(folder, index, captions)  # colour references of grey files: three equal channels
+    assert rgb.shape[1] == 3 and torch.equal(rgb[:, :1], own) and torch.equal(rgb[:, 2:], own)

@@ -244,5 +244,10 @@ def test_text_lmd_decoder_attends_to_the_caption_and_generates_from_it():
     assert not torch.allclose(plain['latents'], guided['latents'])
     with pytest.raises(ValueError, match='generates from captions'):
         model.sample(2, steps=3)
+    x = batch['inputs'][:2]
+    unconditional = model.reconstruct(x, noise=noise)  # the empty caption's prediction
+    assert unconditional['reconstruction'].shape == x.shape
+    captioned = model.reconstruct(x, noise=noise, captions=['a', 'b'])
+    assert not torch.allclose(captioned['prediction'], unconditional['prediction'])
     with pytest.raises(ValueError, match='text_dim equal to its dim'):
         _text_lmd(text_encoder=None)

@@ -32,7 +32,10 @@ def test_clip_text_encoder_matches_transformers_run_directly(tmp_path):
     assert out.tokens.shape == (3, 77, 32) and out.mask.shape == (3, 77) and out.pooled.shape == (3, 32)
     torch.testing.assert_close(out.tokens, ref.last_hidden_state)
     torch.testing.assert_close(out.pooled, ref.pooler_output)
-    assert out.mask.sum(1).tolist() == ids['attention_mask'].sum(1).tolist()
+    assert out.mask.all()  # SD v1: cross-attention sees all 77 positions
+    masked = TEXT_ENCODERS.build(dict(type='CLIPTextEncoder', checkpoint=model_dir, arch=TINY_CLIP, mask_padding=True))
+    masked.init_weights()
+    assert masked(CAPTIONS).mask.tolist() == ids['attention_mask'].bool().tolist()
     # clip skip: the penultimate layer through the final layer norm (diffusers' clip_skip=1)
     skip = TEXT_ENCODERS.build(dict(type='CLIPTextEncoder', checkpoint=model_dir, arch=TINY_CLIP, hidden_layer=-2))
     skip.init_weights()

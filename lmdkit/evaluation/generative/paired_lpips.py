@@ -11,13 +11,17 @@ import torch.nn.functional as F
 from lmdkit.models.losses import LPIPS, lpips_distance
 
 
-def caption_references(folder: str, prompt_index: Sequence[int], captions: Sequence[str]) -> torch.Tensor:
-    """uint8 (N, C, H, W) reference images of a caption folder (``captions.jsonl``): entry ``prompt_index[i]``,
-    checked to carry ``captions[i]`` (the samples were drawn from this folder's captions, in its order)."""
+def caption_references(folder: str, prompt_index: Sequence[int], captions: Sequence[str], channels: int = 3):
+    """uint8 reference images of a caption folder (``captions.jsonl``): entry ``prompt_index[i]``, checked to carry
+    ``captions[i]`` (the samples were drawn from this folder's captions, in its order), as RGB (``channels`` 3) or
+    grey (1): a (N, C, H, W) tensor, or a list of (C, H, W) images when their sizes differ."""
     from lmdkit.registry import DATASETS
 
+    if channels not in (1, 3):
+        raise ValueError(f'caption_references: channels must be 1 (grey) or 3 (RGB), got {channels}')
+    color = 'grayscale' if channels == 1 else 'color'  # RGB whatever the files hold (palette, RGBA, grey)
     data = DATASETS.build(dict(type='CaptionFolder', data_root=folder, caption_mode='first', on_bad='raise',
-                               pipeline=[dict(type='LoadImage', color_type='unchanged'),
+                               pipeline=[dict(type='LoadImage', color_type=color),
                                          dict(type='PackInputs', meta_keys=())]))  # fmt: skip
     images = []
     for i, (index, caption) in enumerate(zip(prompt_index, captions)):

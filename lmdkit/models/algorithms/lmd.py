@@ -228,9 +228,14 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
 
     @torch.no_grad()
     def reconstruct(
-        self, inputs: torch.Tensor, mask_ratio: Optional[float] = None, noise: Optional[torch.Tensor] = None
+        self,
+        inputs: torch.Tensor,
+        mask_ratio: Optional[float] = None,
+        noise: Optional[torch.Tensor] = None,
+        captions: Optional[Sequence[str]] = None,
     ) -> Dict[str, torch.Tensor]:
-        """Mask, reconstruct and decode preprocessed images.
+        """Mask, reconstruct and decode preprocessed images (a text-conditioned model: given ``captions``, default
+        the empty caption, i.e. its unconditional prediction).
 
         Returns a dict of (B, C_img, H, W) tensors in the preprocessed range: ``input``, ``masked`` (masked
         regions set to 0, i.e. mid-grey), ``reconstruction`` (visible patches kept, masked ones predicted) and
@@ -240,7 +245,10 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         z = self.encode_latents(inputs)
         if isinstance(inputs, dict):  # cached latents, no images: show what the projector decodes from them
             inputs = self.projector.decode(z)
-        pred, mask = self.predict_patches(z, ratio, noise)
+        text = None
+        if self.text_encoder is not None:
+            text = self.text_encoder(list(captions) if captions is not None else [''] * z.shape[0])
+        pred, mask = self.predict_patches(z, ratio, noise, text)
         if mask is None:
             mask = pred.new_zeros(pred.shape[:2])
         pred = self.loss_module.restore(pred, patchify(z, self.patch_size))  # in latent units (norm_pix undone)

@@ -434,8 +434,8 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         """
         opts = merge_options(self.sampling, overrides, 'sampling options')
         device = next(self.denoiser.parameters()).device
-        was_training = self.denoiser.training
-        self.denoiser.eval()  # no label dropout while sampling
+        was_training = self.training
+        self.eval()  # no label dropout (nor a trainable text encoder's dropout) while sampling
         try:
             cond, null = self._sampling_conditions(num, labels, captions, device)
             if self.rep_dim:
@@ -447,7 +447,7 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
                 out['captions'] = list(captions)
             return out
         finally:
-            self.denoiser.train(was_training)
+            self.train(was_training)
 
     def _sampling_conditions(self, num: int, labels: Optional[torch.Tensor], captions: Optional[Sequence[str]],
                              device: torch.device):  # fmt: skip

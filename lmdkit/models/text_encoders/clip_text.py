@@ -39,7 +39,8 @@ class CLIPTextEncoder(HFTextEncoder):
     already keeps padding out of the real tokens' states); ``tokens`` is the last hidden state, or with
     ``hidden_layer=-2`` the penultimate layer's states through the final layer norm (SD 2's and diffusers'
     ``clip_skip=1``); ``pooled`` is the end-of-text token's final state (``pooler_output``); ``mask`` marks the
-    caption's tokens (lmdkit's cross-attention uses it).
+    caption's tokens only with ``mask_padding`` — by default it marks all ``max_length`` positions, so that
+    cross-attention sees the end-of-text/padding states as SD v1 does.
 
     Args:
         checkpoint: the model folder (``config.json``, weights; the tokenizer too unless ``tokenizer_dir``).
@@ -48,6 +49,7 @@ class CLIPTextEncoder(HFTextEncoder):
         max_length: padded length (CLIP's 77 positions at most).
         hidden_layer: -1 (last) or an earlier layer, counted from the end.
         frozen: no gradients (SD); ``False`` fine-tunes the text tower.
+        mask_padding: cross-attention ignores the padding positions (False: SD v1 attends to all of them).
     """
 
     model_class = 'CLIPTextModel'
@@ -57,7 +59,8 @@ class CLIPTextEncoder(HFTextEncoder):
     example = EXAMPLE
 
     def __init__(self, checkpoint: str, arch: Union[str, dict] = 'vit-l-14', tokenizer_dir: str = '',
-                 max_length: int = 77, hidden_layer: int = -1, frozen: bool = True) -> None:  # fmt: skip
+                 max_length: int = 77, hidden_layer: int = -1, frozen: bool = True,
+                 mask_padding: bool = False) -> None:  # fmt: skip
         super().__init__(checkpoint, tokenizer_dir, max_length, frozen)
         tf = self._transformers()
         if isinstance(arch, str) and arch not in CLIP_TEXT_ARCHS:
@@ -73,7 +76,7 @@ class CLIPTextEncoder(HFTextEncoder):
         if not -layers <= hidden_layer <= -1:
             raise ValueError(f'CLIPTextEncoder: hidden_layer must be in [-{layers}, -1] (counted from the end), '
                              f'got {hidden_layer}')  # fmt: skip
-        self.hidden_layer = hidden_layer
+        self.hidden_layer, self.mask_padding = hidden_layer, mask_padding
         self.dim = self.model.config.hidden_size
         if frozen:
             self.freeze()
@@ -93,4 +96,5 @@ class CLIPTextEncoder(HFTextEncoder):
             tokens = out.last_hidden_state
         else:
             tokens = self.final_layer_norm()(out.hidden_states[self.hidden_layer])
-        return TextEmbedding(tokens=tokens, mask=attention_mask.bool(), pooled=out.pooler_output)
+        mask = attention_mask.bool() if self.mask_padding else torch.ones_like(attention_mask, dtype=torch.bool)
+        return TextEmbedding(tokens=tokens, mask=mask, pooled=out.pooler_output)
