@@ -205,8 +205,9 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         out, mask, ids_restore = self.backbone(z, mask_ratio, noise)
         if self.neck is None:
             return out, mask
-        context = text_context(text.tokens, text.mask) if text is not None else None
-        return self.neck(out, ids_restore, context), mask
+        if text is None:  # every neck takes (tokens, ids_restore); only a text-conditioned decoder a context
+            return self.neck(out, ids_restore), mask
+        return self.neck(out, ids_restore, text_context(text.tokens, text.mask)), mask
 
     def _paste(self, z: torch.Tensor, pred: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Latents with masked patches taken from ``pred`` and visible ones from ``z``."""
