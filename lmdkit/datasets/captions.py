@@ -11,6 +11,7 @@ import glob
 import json
 import os.path as osp
 import tarfile
+from abc import ABC, abstractmethod
 from collections import Counter, defaultdict
 from typing import Dict, List, Sequence, Union
 
@@ -53,7 +54,7 @@ def clean_caption(raw: Union[bytes, str, None], where: str) -> str:
     return text
 
 
-class CaptionDataset(BaseDataset):
+class CaptionDataset(BaseDataset, ABC):
     """Shared by the caption formats: skip-or-raise bookkeeping and the choice among a sample's captions.
 
     Subclasses implement ``_load_samples`` returning records with ``captions`` (a list of str) and call
@@ -76,8 +77,9 @@ class CaptionDataset(BaseDataset):
             raise ValueError(f"{type(self).__name__}: {error} (on_bad='skip' counts and skips such samples)")
         self.skipped[error.reason] += 1
 
+    @abstractmethod
     def _load_samples(self) -> List[dict]:
-        raise NotImplementedError
+        """The usable records (each with ``captions``, a list of str); bad ones go to ``self._bad``."""
 
     def load_data_list(self) -> List[dict]:
         self.skipped.clear()
