@@ -13,8 +13,9 @@ An ablation config (a Python file) holds:
 
 Variants run sequentially (timings of parallel runs sharing a device are not comparable), each in its own work
 dir under work_root; with ``--gpus N`` on a machine with N GPUs, N variants run at once, each alone on its own GPU
-(``CUDA_VISIBLE_DEVICES``), its output in WORK_DIR/ablate.log. A variant whose summary.json exists is skipped; one
-with checkpoints but no summary resumes.
+(``CUDA_VISIBLE_DEVICES``), its output in WORK_DIR/ablate.log. A variant whose summary.json shows every planned
+iteration trained is skipped; one with checkpoints and no summary, or a summary of fewer iterations (a session cut
+short), resumes; the table lists complete variants only.
 Writes work_root/table.md, work_root/table.csv, loss_vs_time.png and loss_vs_iter.png (iterations: readable
 when other work shared the machine) and score_COLUMN.png (the score as bars, Δ against the first scored
 variant); the first variant is the reference of the Δ columns. Classification runs add top-1/top-5 accuracy and
@@ -106,7 +107,7 @@ def train_command(variant: dict, common: dict, work_dir: str) -> List[str]:
 
 def run_variant(variant: dict, common: dict, work_dir: str, dry_run: bool) -> str:
     """'done' (skipped), 'ran' or 'dry'."""
-    if RunSummary.exists(work_dir):
+    if RunSummary.is_complete(work_dir):
         return 'done'
     cmd = train_command(variant, common, work_dir)
     print(f'[ablate] {variant["name"]}: {" ".join(cmd)}', flush=True)
@@ -214,7 +215,7 @@ def main() -> None:
         jobs = []
         for v in selected:
             work_dir = osp.join(work_root, v['name'])
-            if RunSummary.exists(work_dir):
+            if RunSummary.is_complete(work_dir):
                 status[v['name']] = 'done'
             else:
                 jobs.append((v['name'], train_command(v, common, work_dir), osp.join(work_dir, 'ablate.log')))
@@ -224,7 +225,11 @@ def main() -> None:
             status[v['name']] = run_variant(v, common, osp.join(work_root, v['name']), args.dry_run)
     if args.dry_run:
         return
-    finished = [v for v in variants if RunSummary.exists(osp.join(work_root, v['name']))]
+    finished = [v for v in variants if RunSummary.is_complete(osp.join(work_root, v['name']))]
+    partial = [v['name'] for v in variants
+               if v not in finished and RunSummary.exists(osp.join(work_root, v['name']))]  # fmt: skip
+    if partial:
+        print(f'[ablate] cut short, left out of the table (rerun to resume): {", ".join(partial)}')
     if not finished:
         print('[ablate] no finished variant yet')
         return

@@ -64,6 +64,18 @@ class RunSummary:
         return osp.isfile(cls.path_of(run))
 
     @classmethod
+    def is_complete(cls, run: str) -> bool:
+        """Whether ``run`` has a summary and trained every planned iteration (a session cut short leaves a
+        summary of fewer; resuming completes it)."""
+        return cls.exists(run) and cls.read(run).complete
+
+    @property
+    def complete(self) -> bool:
+        """Whether every planned iteration was trained (a summary without ``max_iters``, from an older writer, is
+        taken as complete)."""
+        return self.max_iters <= 0 or self.iters >= self.max_iters
+
+    @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> 'RunSummary':
         """A summary from its JSON object; keys older versions did not write take their defaults."""
         known = {f.name for f in fields(cls)} - {'extra'}

@@ -37,6 +37,22 @@ def load_ablate():
     return ablate
 
 
+def test_ablate_resumes_a_variant_cut_short_and_skips_a_complete_one(tmp_path):
+    import json
+
+    ablate = load_ablate()
+    variant = dict(name='v', config=QUICK_START, cfg_options={'train_cfg.max_iters': 4})
+    run = tmp_path / 'v'
+    run.mkdir()
+    (run / 'iter_2.pth').write_bytes(b'')
+    (run / 'last_checkpoint').write_text(str(run / 'iter_2.pth'))
+    (run / 'summary.json').write_text(json.dumps(dict(iters=2, max_iters=4)))  # the session ended at 2 of 4
+    assert ablate.run_variant(variant, {}, str(run), dry_run=True) == 'dry'
+    assert '--resume' in ablate.train_command(variant, {}, str(run))
+    (run / 'summary.json').write_text(json.dumps(dict(iters=4, max_iters=4)))
+    assert ablate.run_variant(variant, {}, str(run), dry_run=True) == 'done'
+
+
 def test_generative_results_reach_the_ablation_table_and_the_time_plot(tmp_path):
     """eval_gen.py results merged into summary.json: ablate.py's FID/class-consistency columns and
     plot_gen_metric.py's metric-vs-training-time curve."""
@@ -150,6 +166,9 @@ def test_score_checkpoints_plans_only_the_unscored_checkpoints_of_finished_runs(
     assert sum('--tag iter_1000' in ln for ln in lines) == 1
     (training / 'summary.json').write_text('{}')
     out = sh(sys.executable, 'tools/analysis/score_checkpoints.py', str(finished), str(training), '--classifier',
-             'configs/evaluation/convnet_fmnist.py', 'cls.pth', '--dry-run', '--last', '2').stdout  # fmt: skip
+             'configs/evaluation/convnet_fmnist.py', 'cls.pth', '--dry-run', '--last', '2', '--attributes',
+             'data/fmnist_captions').stdout  # fmt: skip
     ckpts = [osp.relpath(ln.split()[3], tmp_path) for ln in out.splitlines() if 'tools/sample.py' in ln]
     assert ckpts == ['dit/iter_1000.pth', 'mdt/iter_1000.pth', 'mdt/iter_500.pth']  # the last two, 500 done
+    evals = [ln for ln in out.splitlines() if 'tools/eval_gen.py' in ln]
+    assert len(evals) == 3 and all(ln.endswith('--attributes data/fmnist_captions') for ln in evals)

@@ -38,3 +38,14 @@ def test_where_a_summary_is_and_what_a_missing_one_says(tmp_path):
     assert not RunSummary.exists(str(tmp_path / 'never'))
     with pytest.raises(FileNotFoundError, match='TrainRecordHook writes it'):
         RunSummary.read(str(tmp_path))
+
+
+def test_a_run_cut_short_is_not_complete(tmp_path):
+    """A session that ends before max_iters leaves a summary of fewer iterations: not complete, so the ablation
+    runner resumes it instead of skipping it."""
+    (tmp_path / SUMMARY_FILE).write_text(json.dumps(dict(iters=260, max_iters=300)))
+    assert RunSummary.exists(str(tmp_path)) and not RunSummary.is_complete(str(tmp_path))
+    (tmp_path / SUMMARY_FILE).write_text(json.dumps(dict(iters=300, max_iters=300)))
+    assert RunSummary.is_complete(str(tmp_path))
+    assert RunSummary(iters=3).complete  # an older summary without max_iters
+    assert not RunSummary.is_complete(str(tmp_path / 'never'))

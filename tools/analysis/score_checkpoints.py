@@ -6,6 +6,9 @@ its summary marks it finished for tools/ablate.py.
 
     python tools/analysis/score_checkpoints.py RUN [RUN ...] --classifier CONFIG CHECKPOINT \
         [--ref configs/_base_/datasets/fmnist.py] [--num 300] [--steps 25] [--amp] [--dry-run] [-- SAMPLE_ARGS ...]
+    # text-to-image on captioned Fashion-MNIST: samples from the test prompts, scored for their attributes too
+    python tools/analysis/score_checkpoints.py RUN ... --classifier CONFIG CHECKPOINT --ref data/fmnist_captions/test \
+        --attributes data/fmnist_captions -- --prompts data/fmnist_captions/test/captions.jsonl
 
 RUN is a work dir with the run's config (the ``<name>.py`` tools/ablate.py writes, or the one config file there)
 and its ``iter_N.pth`` checkpoints. Arguments after ``--`` go to tools/sample.py (e.g. ``--cfg-scale 2``).
@@ -58,6 +61,8 @@ def commands(run: str, ckpt: str, args: argparse.Namespace, sample_args: Sequenc
         sample.append('--amp')
     evaluate = [sys.executable, osp.join(ROOT, 'tools', 'eval_gen.py'), osp.join(out, 'samples.npz'), '--ref',
                 args.ref, '--classifier', *args.classifier, '--work-dir', run, '--tag', tag]  # fmt: skip
+    if args.attributes:
+        evaluate += ['--attributes', args.attributes]
     return [sample + list(sample_args), evaluate]
 
 
@@ -73,6 +78,12 @@ def main() -> None:
     parser.add_argument('--steps', type=int, default=25, help='sampler steps')
     parser.add_argument('--batch-size', type=int, default=100)
     parser.add_argument('--amp', action='store_true', help='sample with bf16 networks (sample.py --amp)')
+    parser.add_argument(
+        '--attributes',
+        metavar='DIR',
+        help='captioned Fashion-MNIST folder: attribute consistency '
+        '(eval_gen.py --attributes; sample with -- --prompts FILE)',
+    )
     parser.add_argument('--last', type=int, help="only each run's last N checkpoints")
     parser.add_argument('--dry-run', action='store_true', help='print the commands only')
     args = parser.parse_args(argv)
