@@ -9,7 +9,8 @@ pipeline with random crops replaced by a resize + centre crop to the same size a
 the mirrored image as a second view). Under torchrun each rank encodes its own shards; shards already written are
 kept when the command runs again. Unreadable images are skipped and listed in DIR/manifest.json. ``--teacher`` also
 stores the features of the config's ``model.alignment.teacher`` (REPA/REG) for each view, so training reads them
-instead of running the teacher.
+instead of running the teacher; ``--text`` stores the caption embeddings of the config's frozen ``model.text_encoder``
+(CLIP, T5: text-to-image on a caption dataset), so training reads them instead of encoding captions every step.
 Train on the cache with ``LatentCacheDataset`` (docs/datasets.md).
 """
 
@@ -28,6 +29,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--split', choices=['train', 'val'], default='train', help='which dataloader to encode')
     parser.add_argument('--flip', action='store_true', help='also store the horizontally flipped images')
     parser.add_argument('--teacher', action='store_true', help="also cache model.alignment.teacher's features")
+    parser.add_argument(
+        '--text', action='store_true', help="also cache the frozen model.text_encoder's caption embeddings"
+    )
     parser.add_argument('--shard-size', type=int, default=10_000, help='images per shard (the unit of resuming)')
     parser.add_argument('--batch-size', type=int, default=64, help='images per encoder call')
     parser.add_argument('--workers', type=int, default=2, help='image-decoding processes per rank')
@@ -45,7 +49,7 @@ def main() -> None:
     try:
         write_latent_cache(cfg, args.out, split=args.split, flip=args.flip, shard_size=args.shard_size,
                            batch_size=args.batch_size, num_workers=args.workers, dtype=args.dtype,
-                           device=args.device, teacher=args.teacher)  # fmt: skip
+                           device=args.device, teacher=args.teacher, text=args.text)  # fmt: skip
     finally:
         shutdown_distributed()
 

@@ -4,7 +4,8 @@ Every rank of a ``torchrun`` job encodes its own shards (shard s belongs to rank
 when its marker file exists, so a rerun continues where an interrupted one stopped. Rank 0 writes the manifest once
 every shard is there. Unreadable images are skipped and listed in the manifest with their path and reason. With
 ``teacher=True`` the config's alignment teacher (``model.alignment.teacher``) also encodes every view once, so that
-training on the cache reads its features instead of running it.
+training on the cache reads its features instead of running it; with ``text=True`` the config's frozen text encoder
+(``model.text_encoder``) embeds each row's caption once, the same way for its text-to-image training.
 """
 
 import copy
@@ -22,9 +23,9 @@ from mmengine.dataset import default_collate
 from mmengine.utils import ProgressBar
 from torch.utils.data import DataLoader, Dataset
 
-from ..datasets.latent_cache import FORMAT_VERSION, MANIFEST, projector_identity, teacher_identity
+from ..datasets.latent_cache import FORMAT_VERSION, MANIFEST, TEXT_FIELDS, component_identity, projector_identity
 from ..fileio import atomic_write
-from ..registry import DATASETS, MODELS, TEACHERS
+from ..registry import DATASETS, MODELS, TEACHERS, TEXT_ENCODERS
 
 SETTINGS = 'settings.json'  # what the first run encoded with; a rerun must match it
 
@@ -148,10 +149,12 @@ def _teacher_views(teacher, preprocessor, images: torch.Tensor, flip: bool) -> D
 
 @torch.no_grad()
 def _encode_shard(projector, preprocessor, dataset, lo: int, hi: int, flip: bool, dtype: np.dtype, device,
-                  batch_size: int, num_workers: int, bar, teacher=None) -> Dict[str, Any]:  # fmt: skip
+                  batch_size: int, num_workers: int, bar, teacher=None,
+                  text_encoder=None) -> Dict[str, Any]:  # fmt: skip
     loader = DataLoader(_Items(dataset, range(lo, hi)), batch_size=batch_size, num_workers=num_workers,
                         collate_fn=_collate, shuffle=False)  # fmt: skip
     parts: Dict[str, list] = {}
+    text_parts: Dict[str, list] = {}  # per row (a caption's embedding is the same for both views)
     labels, captions, indices, skipped = [], [], [], []
     stats = np.zeros(3)  # count, sum, sum of squares of the latents encode() gives
     for out in loader:
@@ -175,10 +178,17 @@ def _encode_shard(projector, preprocessor, dataset, lo: int, hi: int, flip: bool
         labels.append(samples['gt_label'].numpy())
         if 'caption' in samples:  # a caption dataset: each image's caption travels with its latents
             captions += list(samples['caption'])
+        if text_encoder is not None:
+            if 'caption' not in samples:
+                raise ValueError('text=True caches caption embeddings, but the dataset gives no captions (a caption '
+                                 "dataset with PackInputs(meta_keys=('caption', ...)))")  # fmt: skip
+            embedding = text_encoder(list(samples['caption']))
+            for k, v in zip(TEXT_FIELDS, embedding):
+                text_parts.setdefault(k, []).append(v.bool().cpu().numpy() if k == 'text_mask' else _storage(v, dtype))
         indices += out['index']
         bar.update(len(out['index']) + len(out['failed']))
-    return dict(parts=parts, labels=labels, captions=captions, indices=indices, skipped=skipped,
-                stats=stats.tolist())  # fmt: skip
+    return dict(parts=parts, text_parts=text_parts, labels=labels, captions=captions, indices=indices,
+                skipped=skipped, stats=stats.tolist())  # fmt: skip
 
 
 def write_latent_cache(
@@ -192,10 +202,12 @@ def write_latent_cache(
     dtype: str = 'float16',
     device: Optional[str] = None,
     teacher: bool = False,
+    text: bool = False,
 ) -> Optional[dict]:
     """Encode ``cfg``'s ``split`` dataset with ``cfg.model.projector`` (and, with ``teacher``, the features of
-    ``cfg.model.alignment.teacher``) into ``out`` (resumable; every rank of an initialised process group its own
-    shards). Returns the manifest on rank 0, None on the others."""
+    ``cfg.model.alignment.teacher``; with ``text``, the caption embeddings of the frozen ``cfg.model.text_encoder``)
+    into ``out`` (resumable; every rank of an initialised process group its own shards). Returns the manifest on
+    rank 0, None on the others."""
     rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     proj_cfg = cfg.model.get('projector')
@@ -211,6 +223,8 @@ def write_latent_cache(
         teacher_model = TEACHERS.build(teacher_cfg)
         teacher_model.init_weights()  # its weights file, as training reads it
         teacher_model.to(device)
+    text_cfg = cfg.model.get('text_encoder') if text else None
+    text_model = _frozen_text_encoder(text_cfg, device) if text else None
     pipeline = cache_pipeline(cfg, split)
     ds_cfg = copy.deepcopy(cfg[f'{split}_dataloader'].dataset)
     ds_cfg.pipeline = pipeline
@@ -218,9 +232,10 @@ def write_latent_cache(
     n, np_dtype = len(dataset), np.dtype(dtype)
     os.makedirs(out, exist_ok=True)
     identity = projector_identity(proj_cfg)  # hashes the weights file: once
-    teacher_id = teacher_identity(teacher_cfg) if teacher_cfg is not None else None
-    settings = dict(projector=identity, dataset=dict(type=ds_cfg.type, size=n), split=split,
-                    pipeline=pipeline, flip=flip, shard_size=shard_size, dtype=dtype, teacher=teacher_id)  # fmt: skip
+    teacher_id = component_identity(teacher_cfg) if teacher_cfg is not None else None
+    text_id = component_identity(text_cfg) if text_cfg is not None else None
+    settings = dict(projector=identity, dataset=dict(type=ds_cfg.type, size=n), split=split, pipeline=pipeline,
+                    flip=flip, shard_size=shard_size, dtype=dtype, teacher=teacher_id, text=text_id)  # fmt: skip
     _check_settings(out, json.loads(json.dumps(settings)), rank, world)  # (JSON round trip: tuples become lists)
     names = [f'shard_{s:05d}' for s in range((n + shard_size - 1) // shard_size)]
     mine = [s for s in range(len(names)) if s % world == rank]
@@ -235,7 +250,7 @@ def write_latent_cache(
     for s in todo:
         lo, hi = s * shard_size, min(n, (s + 1) * shard_size)
         got = _encode_shard(projector, preprocessor, dataset, lo, hi, flip, np_dtype, device, batch_size,
-                            num_workers, bar, teacher_model)  # fmt: skip
+                            num_workers, bar, teacher_model, text_model)  # fmt: skip
         rows = len(got['indices'])
         fields = {}
         for k, chunks in got['parts'].items():
@@ -245,11 +260,17 @@ def write_latent_cache(
         _save_npy(osp.join(out, f'{names[s]}.gt_label.npy'),
                   np.concatenate(got['labels']).astype(np.int64) if rows else np.zeros(0, np.int64))  # fmt: skip
         _save_npy(osp.join(out, f'{names[s]}.index.npy'), np.asarray(got['indices'], dtype=np.int64))
+        text_fields = {}
+        for k, chunks in got['text_parts'].items():
+            array = np.concatenate(chunks)
+            _save_npy(osp.join(out, f'{names[s]}.{k}.npy'), array)
+            text_fields[k] = dict(dtype=str(array.dtype), shape=list(array.shape[1:]))
         if got['captions']:
             atomic_write(osp.join(out, f'{names[s]}.caption.json'),
                          lambda f, c=got['captions']: json.dump(c, f, ensure_ascii=False), mode='w')  # fmt: skip
         marker = dict(name=names[s], start=lo, stop=hi, rows=rows, fields=fields, skipped=got['skipped'],
-                      stats=got['stats'], captions=bool(got['captions']), seconds=time.time() - started)  # fmt: skip
+                      stats=got['stats'], captions=bool(got['captions']), text_fields=text_fields,
+                      seconds=time.time() - started)  # fmt: skip
         atomic_write(osp.join(out, names[s] + '.json'), lambda f, m=marker: json.dump(m, f), mode='w')
         encoded += hi - lo
     seconds = time.time() - started
@@ -258,7 +279,7 @@ def write_latent_cache(
     manifest = None
     if rank == 0:
         manifest = _write_manifest(cfg, out, names, proj_cfg, identity, projector.downsample_factor, dataset, split,
-                                   flip, dtype, world, pipeline, teacher_id)  # fmt: skip
+                                   flip, dtype, world, pipeline, teacher_id, text_id)  # fmt: skip
         rate = f'{encoded / seconds:.1f} images/s on rank 0' if encoded else 'nothing left to encode'
         print(f'\n{manifest["rows"]} images cached ({len(manifest["skipped"])} skipped), {rate}; latent std '
               f'{manifest["latent_std"]:.4f}, {manifest["bytes_per_image"]:,} bytes per image -> '
@@ -268,13 +289,26 @@ def write_latent_cache(
     return manifest
 
 
+def _frozen_text_encoder(text_cfg: Optional[dict], device):
+    """The config's text encoder with its weights, checked to be frozen (a trainable one changes as it learns: its
+    embeddings cannot be cached)."""
+    if text_cfg is None:
+        raise KeyError('text=True caches the caption embeddings of model.text_encoder, which this config has not')
+    encoder = TEXT_ENCODERS.build(text_cfg)
+    if not encoder.frozen:
+        raise ValueError(f'model.text_encoder ({text_cfg.get("type")}) is trained with the model: only a frozen '
+                         'encoder\'s embeddings can be cached (set frozen=True, or cache without text)')  # fmt: skip
+    encoder.init_weights()  # its weights folder, as training reads it
+    return encoder.to(device).eval()
+
+
 class _NoBar:
     def update(self, n: int = 1) -> None:
         pass
 
 
 def _write_manifest(cfg, out, names, proj_cfg, identity, factor, dataset, split, flip, dtype, world, pipeline,
-                    teacher_id) -> dict:  # fmt: skip
+                    teacher_id, text_id) -> dict:  # fmt: skip
     markers = []
     for name in names:
         path = osp.join(out, name + '.json')
@@ -292,6 +326,7 @@ def _write_manifest(cfg, out, names, proj_cfg, identity, factor, dataset, split,
     count, total, total_sq = np.sum([m['stats'] for m in markers], axis=0).tolist()
     mean = total / max(count, 1)
     std = max(total_sq / max(count, 1) - mean**2, 0.0) ** 0.5
+    text_fields = next((m['text_fields'] for m in markers if m.get('text_fields')), None)
     views = 2 if flip else 1
     per_image = sum(views * int(np.prod(f['shape'])) * np.dtype(f['dtype']).itemsize for f in fields.values())
     manifest = dict(
@@ -309,6 +344,8 @@ def _write_manifest(cfg, out, names, proj_cfg, identity, factor, dataset, split,
         rows=sum(m['rows'] for m in markers),
         # each row's caption in <shard>.caption.json (a caption dataset: LatentCacheDataset serves them)
         captions=all(m.get('captions') for m in markers if m['rows']),
+        # each row's caption embedding by a frozen text encoder (text_tokens, text_mask, text_pooled), or None
+        text=dict(encoder=text_id, fields=text_fields) if text_id is not None else None,
         shards=[dict(name=m['name'], start=m['start'], stop=m['stop'], rows=m['rows']) for m in markers],
         skipped=[s for m in markers for s in m['skipped']],
         latent_mean=mean,

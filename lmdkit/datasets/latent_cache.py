@@ -12,6 +12,9 @@ Layout of a cache folder (format 2)::
     shard_00000.gt_label.npy        (rows,) labels;  shard_00000.index.npy: (rows,) index in the source dataset
     shard_00000.caption.json        a caption dataset's: each row's caption (manifest ``captions``), served as
                                     ``data_samples['caption']`` to text-conditioned models
+    shard_00000.text_<part>.npy     with --text, a frozen text encoder's embedding of each row's caption (one per
+                                    row, not per view): text_tokens (rows, L, D), text_mask (rows, L) bool,
+                                    text_pooled (rows, D) (manifest ``text``: the encoder's identity and fields)
     shard_00000.json                the shard's completion marker (rows, skipped images, statistics)
 
 Fields are plain ``.npy`` arrays, opened with ``numpy.load(mmap_mode='r')``: a training process reads the rows it
@@ -39,6 +42,8 @@ DIFFUSERS_WEIGHTS = ('diffusion_pytorch_model.safetensors', 'diffusion_pytorch_m
 STORED_SETTINGS = ('quantize_latents', 'latent_channels', 'embed_dim', 'num_codes')
 #: the cache fields of a teacher's features (``BaseTeacher.features``: class token, patch map on its own grid)
 TEACHER_FIELDS = ('teacher_cls', 'teacher_patches')
+#: the per-row fields of a frozen text encoder's caption embedding (``TextEmbedding``: tokens, mask, pooled)
+TEXT_FIELDS = ('text_tokens', 'text_mask', 'text_pooled')
 
 
 def file_sha256(path: Optional[str]) -> Optional[str]:
@@ -83,12 +88,13 @@ def projector_identity(projector_cfg: dict) -> dict:
     )
 
 
-def teacher_identity(teacher_cfg: dict) -> dict:
-    """The teacher facts cached features must match: type, weights hash and every other setting of its config."""
-    settings = {k: v for k, v in teacher_cfg.items() if k not in ('type', 'checkpoint')}
+def component_identity(cfg: dict) -> dict:
+    """The facts that cached outputs of a frozen network (an alignment teacher, a text encoder) must match: its
+    type, weights hash (``checkpoint``: a file or a model folder) and every other setting of its config."""
+    settings = {k: v for k, v in cfg.items() if k not in ('type', 'checkpoint')}
     return dict(
-        type=teacher_cfg.get('type'),
-        checkpoint_sha256=file_sha256(teacher_cfg.get('checkpoint')),
+        type=cfg.get('type'),
+        checkpoint_sha256=file_sha256(cfg.get('checkpoint')),
         settings=json.loads(json.dumps(settings, sort_keys=True)),  # tuples become lists, as in the manifest
     )
 
@@ -105,7 +111,9 @@ class LatentCacheDataset(BaseDataset):
     holds ``gt_label`` and ``sample_idx``.
 
     A cache written with ``--teacher`` also serves ``teacher_cls``/``teacher_patches`` in ``inputs`` when the
-    experiment aligns to that same teacher (``teacher``), which then reads them instead of running.
+    experiment aligns to that same teacher (``teacher``), which then reads them instead of running. One written with
+    ``--text`` serves ``text_tokens``/``text_mask``/``text_pooled`` in ``data_samples`` when the experiment's text
+    encoder is that same frozen one (``text_encoder``), which then reads them instead of encoding the captions.
 
     Each item's randomness — which view (image or its flip) and the posterior noise ``eps`` — is drawn from
     (seed, epoch, index). Keys are an index, or ``(index, epoch)`` from ``EpochInfiniteSampler`` (an index alone
@@ -120,6 +128,8 @@ class LatentCacheDataset(BaseDataset):
         teacher: the experiment's alignment teacher config (training fills it from ``model.alignment.teacher``):
             cached teacher features are served only for it, and features of another teacher type, weights or
             settings are refused; None or False (kept by training: the teacher runs itself): not served.
+        text_encoder: the experiment's text encoder config (training fills it from ``model.text_encoder``), the
+            same way: cached caption embeddings are served only for it; None or False: not served.
         use_flips: draw the flipped view half of the time when the cache has one.
         seed: seed of the per-item draws (training, ``lmdkit.apis.train``, fills it from ``randomness.seed``).
         indices: serve only the first ``indices`` items (an int), as MMEngine datasets do.
@@ -127,13 +137,16 @@ class LatentCacheDataset(BaseDataset):
 
     def __init__(self, cache_dir: str, projector: Optional[dict] = None, image_size: Optional[int] = None,
                  use_flips: bool = True, seed: int = 0, indices: Optional[int] = None, pipeline: Sequence = (),
-                 teacher: Optional[dict] = None, **kwargs) -> None:  # fmt: skip
+                 teacher: Optional[dict] = None, text_encoder: Optional[dict] = None,
+                 **kwargs) -> None:  # fmt: skip
         self.cache_dir, self.expected_projector, self.expected_teacher = cache_dir, projector, teacher
+        self.expected_text_encoder = text_encoder
         self.image_size, self.use_flips, self.seed = image_size, use_flips, int(seed)
         self.sample_posterior = bool((projector or {}).get('sample_posterior', False))
         self.manifest = read_manifest(cache_dir)
         self._check_manifest()
         self._arrays: Optional[Dict[str, List[np.ndarray]]] = None  # opened lazily in each process
+        self._text_arrays: Optional[Dict[str, List[np.ndarray]]] = None
         if indices is not None and not isinstance(indices, int):
             raise TypeError(f'LatentCacheDataset: indices must be an int (the first n items), got {indices!r}')
         self._limit = indices
@@ -160,13 +173,23 @@ class LatentCacheDataset(BaseDataset):
                     )
         cached = m.get('teacher')
         if cached is not None and self.expected_teacher:
-            want = teacher_identity(self.expected_teacher)
+            want = component_identity(self.expected_teacher)
             changed = [k for k in ('type', 'checkpoint_sha256', 'settings') if cached.get(k) != want[k]]
             if changed:
                 details = '; '.join(f'{k}: {cached.get(k)!r} cached, {want[k]!r} asked' for k in changed)
                 raise ValueError(f'latent cache {where} holds the features of another teacher than '
                                  f'model.alignment.teacher ({details}); rebuild it with tools/cache_latents.py '
                                  'CONFIG --teacher, or align to the cached teacher')  # fmt: skip
+        cached = m.get('text')
+        if cached is not None and self.expected_text_encoder:
+            want = component_identity(self.expected_text_encoder)
+            changed = [k for k in ('type', 'checkpoint_sha256', 'settings') if cached['encoder'].get(k) != want[k]]
+            if changed:
+                details = '; '.join(f'{k}: {cached["encoder"].get(k)!r} cached, {want[k]!r} asked' for k in changed)
+                raise ValueError(f'latent cache {where} holds caption embeddings of another text encoder than '
+                                 f'model.text_encoder ({details}); rebuild it with tools/cache_latents.py CONFIG '
+                                 '--text, or set the dataset\'s text_encoder=False to encode captions in the '
+                                 'step')  # fmt: skip
         if self.image_size is not None and m['image_size'] != self.image_size:
             raise ValueError(f'latent cache {where} holds {m["image_size"]}px images, the config wants '
                              f'{self.image_size}px; rebuild the cache')  # fmt: skip
@@ -201,6 +224,21 @@ class LatentCacheDataset(BaseDataset):
         serve_teacher = bool(self.expected_teacher) and self.manifest.get('teacher') is not None
         return {k: v for k, v in self.manifest['fields'].items() if serve_teacher or k not in TEACHER_FIELDS}
 
+    @property
+    def serves_text(self) -> bool:
+        """Whether items carry cached caption embeddings: the cache has them and the experiment's text encoder is
+        the cached one (checked at construction)."""
+        return bool(self.expected_text_encoder) and self.manifest.get('text') is not None
+
+    def _open_text(self) -> Dict[str, List[np.ndarray]]:
+        if self._text_arrays is None:
+            self._text_arrays = {
+                k: [load_npy(osp.join(self.cache_dir, f'{s["name"]}.{k}.npy'), 'r', _SHARD)
+                    for s in self.manifest['shards']]
+                for k in TEXT_FIELDS
+            }  # fmt: skip
+        return self._text_arrays
+
     def _open(self) -> Dict[str, List[np.ndarray]]:
         """Memory-map every field of every shard (per process: maps are not pickled to dataloader workers)."""
         if self._arrays is None:
@@ -213,7 +251,7 @@ class LatentCacheDataset(BaseDataset):
 
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
-        state['_arrays'] = None
+        state['_arrays'] = state['_text_arrays'] = None
         return state
 
     def _locate(self, idx: int) -> Tuple[int, int]:
@@ -240,6 +278,8 @@ class LatentCacheDataset(BaseDataset):
         samples = dict(gt_label=torch.tensor(int(self._labels[idx])), sample_idx=torch.tensor(idx))
         if self._captions is not None:
             samples['caption'] = self._captions[idx]
+        if self.serves_text:
+            samples.update({k: torch.from_numpy(np.array(a[shard][row])) for k, a in self._open_text().items()})
         return dict(inputs=record, data_samples=samples)
 
     def __getitem__(self, key: Union[int, Tuple[int, int]]) -> dict:
@@ -248,12 +288,13 @@ class LatentCacheDataset(BaseDataset):
 
 
 def bind_projector(cfg) -> None:
-    """Hand ``model.projector``, ``model.alignment.teacher`` and ``randomness.seed`` to every ``LatentCacheDataset``
-    of a config that does not name them, so the cache is checked against the projector (and cached teacher
-    features against the teacher) the experiment uses and draws follow the run's seed (called by the training
-    program, lmdkit.apis.train, and tools/test.py)."""
+    """Hand ``model.projector``, ``model.alignment.teacher``, ``model.text_encoder`` and ``randomness.seed`` to every
+    ``LatentCacheDataset`` of a config that does not name them, so the cache is checked against the projector (and
+    cached teacher features and caption embeddings against the teacher and text encoder) the experiment uses and
+    draws follow the run's seed (called by the training program, lmdkit.apis.train, and tools/test.py)."""
     projector = cfg.get('model', {}).get('projector')
     teacher = (cfg.get('model', {}).get('alignment') or {}).get('teacher')
+    text_encoder = cfg.get('model', {}).get('text_encoder')
     seed = (cfg.get('randomness') or {}).get('seed')
     for name in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         loader = cfg.get(name)
@@ -265,3 +306,5 @@ def bind_projector(cfg) -> None:
                 dataset['seed'] = seed
             if dataset.get('teacher') is None and teacher is not None:
                 dataset['teacher'] = teacher
+            if dataset.get('text_encoder') is None and text_encoder is not None:
+                dataset['text_encoder'] = text_encoder

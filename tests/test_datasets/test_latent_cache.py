@@ -20,7 +20,7 @@ from lmdkit.apis import cache_pipeline, write_latent_cache
 from lmdkit.datasets import EpochInfiniteSampler
 from lmdkit.registry import DATASETS, MODELS
 
-from ..conftest import ROOT, tiny_lmd_model
+from ..conftest import ROOT, require, tiny_clip_dir, tiny_lmd_model
 
 VQ = dict(type='VQGANProjector', in_channels=1, z_channels=32, embed_dim=4, num_codes=64, ch=32, ch_mult=(1, 2, 2),
           num_res_blocks=1, attn_resolutions=(), resolution=16)  # fmt: skip
@@ -256,7 +256,7 @@ def test_teacher_features_are_cached_per_view_and_read_instead_of_running_the_te
     import timm
 
     from lmdkit.apis import write_latent_cache
-    from lmdkit.datasets.latent_cache import teacher_identity
+    from lmdkit.datasets.latent_cache import component_identity
     from lmdkit.registry import TEACHERS
 
     arch = dict(embed_dim=24, depth=1, num_heads=2)
@@ -269,7 +269,7 @@ def test_teacher_features_are_cached_per_view_and_read_instead_of_running_the_te
     cfg.model = dict(cfg.model, alignment=dict(type='REPALoss', teacher=teacher_cfg))
     out = str(tmp_path / 'with_teacher')
     manifest = write_latent_cache(cfg, out, flip=True, shard_size=40, batch_size=16, num_workers=0, teacher=True)
-    assert manifest['teacher'] == teacher_identity(teacher_cfg)
+    assert manifest['teacher'] == component_identity(teacher_cfg)
     assert manifest['fields']['teacher_cls']['shape'] == [24]
     assert manifest['fields']['teacher_patches']['shape'] == [2, 2, 24]  # the teacher's own 2x2 grid
     assert manifest['image_size'] == 16 and manifest['bytes_per_image'] == 2 * (4 * 4 * 2 + (24 + 4 * 24) * 2)
@@ -333,3 +333,63 @@ def test_a_caption_datasets_cache_serves_its_captions(cache, tmp_path):
     assert batch['data_samples']['caption'] == [r['caption'] for r in rows[:4]]
     plain = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=cache['dir'], projector=cache['projector']))
     assert 'caption' not in plain[0]['data_samples']  # an image dataset's cache has none
+
+
+def test_a_frozen_text_encoders_caption_embeddings_are_cached_and_read_instead_of_encoding(cache, tmp_path):
+    """``--text``: a frozen CLIP's embedding of each row's caption is stored once (per row, not per view); a dataset
+    bound to that encoder serves it, and the encoder's batch embedding — caption dropout included — equals encoding
+    the captions in the step. Another encoder's cache is refused; a trainable encoder cannot be cached."""
+    require('transformers')
+    from lmdkit.datasets.fmnist_captions import write_fmnist_caption_folder
+    from lmdkit.datasets.latent_cache import component_identity
+    from lmdkit.registry import TEXT_ENCODERS
+
+    from ..test_models.test_text_encoders import TINY_CLIP
+
+    (tmp_path / 'clip').mkdir()
+    text_cfg = dict(type='CLIPTextEncoder', checkpoint=tiny_clip_dir(tmp_path / 'clip'), arch=TINY_CLIP)
+    write_fmnist_caption_folder(str(tmp_path / 'captions'), limit=30)
+    pipeline = [dict(type='LoadImage', color_type='grayscale'), dict(type='Resize', scale=(16, 16), keep_ratio=False),
+                dict(type='PackInputs', meta_keys=('caption', 'sample_idx'))]  # fmt: skip
+    dataset = dict(type='CaptionFolder', data_root=str(tmp_path / 'captions' / 'train'), pipeline=pipeline)
+    cfg = Config(dict(model=dict(cache['cfg'].model, text_encoder=text_cfg), train_dataloader=dict(dataset=dataset)))
+    out = str(tmp_path / 'cache')
+    manifest = write_latent_cache(cfg, out, flip=True, shard_size=20, batch_size=8, num_workers=0, text=True,
+                                  dtype='float32')  # fmt: skip
+    assert manifest['text']['encoder'] == component_identity(text_cfg)
+    assert manifest['text']['fields'] == dict(text_tokens=dict(dtype='float32', shape=[77, 32]),
+                                              text_mask=dict(dtype='bool', shape=[77]),
+                                              text_pooled=dict(dtype='float32', shape=[32]))  # fmt: skip
+    ds = DATASETS.build(dict(type='LatentCacheDataset', cache_dir=out, projector=cache['projector'],
+                             text_encoder=text_cfg))  # fmt: skip
+    batch = default_collate([ds[i] for i in range(14, 26)])['data_samples']  # across the shard boundary
+    encoder = TEXT_ENCODERS.build(text_cfg)
+    encoder.init_weights()
+    ref = encoder(batch['caption'])
+    torch.testing.assert_close(batch['text_tokens'], ref.tokens)
+    torch.testing.assert_close(batch['text_pooled'], ref.pooled)
+    assert torch.equal(batch['text_mask'], ref.mask.bool())
+    torch.manual_seed(5)
+    from_cache = encoder.embed_batch(batch, dropout=0.5)
+    torch.manual_seed(5)
+    dropped = (torch.rand(12) < 0.5).tolist()
+    assert 0 < sum(dropped) < 12
+    torch.manual_seed(5)
+    encoded = encoder.embed_batch(dict(caption=batch['caption']), dropout=0.5)
+    for got, want in zip(from_cache, encoded):
+        torch.testing.assert_close(got.float(), want.float())
+    empty = encoder([''])
+    assert [torch.allclose(p, empty.pooled[0]) for p in from_cache.pooled] == dropped
+
+    assert (
+        'text_tokens'
+        not in DATASETS.build(dict(type='LatentCacheDataset', cache_dir=out, text_encoder=False))[0]['data_samples']
+    )  # opted out: the captions are encoded in the step
+    with pytest.raises(ValueError, match='another text encoder'):
+        DATASETS.build(dict(type='LatentCacheDataset', cache_dir=out, text_encoder=dict(text_cfg, hidden_layer=-2)))
+    trainable = dict(type='ByteTextEncoder', dim=32, depth=1, num_heads=2, max_length=16)
+    with pytest.raises(ValueError, match='is trained with the model'):
+        TEXT_ENCODERS.build(trainable).embed_batch(batch)
+    cfg.model.text_encoder = trainable
+    with pytest.raises(ValueError, match='only a frozen'):
+        write_latent_cache(cfg, str(tmp_path / 'never'), batch_size=8, num_workers=0, text=True)

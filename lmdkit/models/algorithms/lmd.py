@@ -17,7 +17,6 @@ from ..example import ComponentExample, example_images, loss_terms
 from ..layers import TextEmbedding, cat_text, patch_mask_to_image, patchify, text_context, unpatchify
 from ..necks import MAEPretrainDecoder
 from ..projectors import build_frozen_projector, check_latent_channels
-from ..text_encoders import batch_captions, drop_captions
 from .base import BaseAlgorithm
 from .latent_input import LatentInput
 from .lmd_sampler import iterative_unmask, unmasking_schedule
@@ -175,7 +174,7 @@ class LMD(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         """The batch's caption embedding (a ``caption_dropout`` share emptied in training); None without text."""
         if self.text_encoder is None:
             return None
-        return self.text_encoder(drop_captions(batch_captions(data_samples), self.caption_dropout if training else 0))
+        return self.text_encoder.embed_batch(data_samples, self.caption_dropout if training else 0.0)
 
     def loss(self, inputs: torch.Tensor, data_samples: Optional[dict] = None) -> Dict[str, torch.Tensor]:
         z = self.encode_latents(inputs)  # (B, C, h, w)

@@ -20,7 +20,6 @@ from ..example import ComponentExample, example_images, loss_terms
 from ..layers import TextEmbedding, num_kept, patch_mask_to_image, patchify
 from ..projectors import build_frozen_projector, check_latent_channels
 from ..teachers import TeacherFeatures
-from ..text_encoders import batch_captions, drop_captions
 from .base import BaseAlgorithm
 from .latent_input import LatentInput
 from .mask_scheduled import MaskScheduledMixin
@@ -248,9 +247,8 @@ class MaskedDiffusion(LatentInput, MaskScheduledMixin, BaseAlgorithm):
         caption in training), its labels, or None (unconditional)."""
         if self.text_encoder is None:
             return self._labels(data_samples, device, training)
-        captions = drop_captions(batch_captions(data_samples), self.caption_dropout if training else 0.0)
         with record_function('lmdkit::text'):
-            return self.text_encoder(captions)
+            return self.text_encoder.embed_batch(data_samples, self.caption_dropout if training else 0.0)
 
     def _labels(self, data_samples: Optional[dict], device: torch.device, training: bool) -> Optional[torch.Tensor]:
         if self.num_classes <= 0:

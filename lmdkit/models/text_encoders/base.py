@@ -43,6 +43,30 @@ class BaseTextEncoder(nn.Module, ABC):
                 return self.encode(**tokens)
         return self.encode(**tokens)
 
+    def embed_batch(self, data_samples: Optional[dict], dropout: float = 0.0) -> TextEmbedding:
+        """The batch's caption embedding, a share ``dropout`` of its rows replaced by the empty caption's
+        (classifier-free guidance's unconditional branch): read from the batch when it carries cached embeddings
+        (``text_tokens``/``text_mask``/``text_pooled``: a latent cache written with ``--text`` by this same frozen
+        encoder, which ``LatentCacheDataset`` checks), else encoded from ``data_samples['caption']``. Both ways
+        draw the dropped rows alike from torch's generator."""
+        if not (isinstance(data_samples, dict) and 'text_tokens' in data_samples):
+            return self(drop_captions(batch_captions(data_samples), dropout))
+        if not self.frozen:
+            raise ValueError(f'the batch carries cached caption embeddings, but {type(self).__name__} is trained '
+                             'with the model: set the dataset\'s text_encoder=False (captions are encoded in the '
+                             'step)')  # fmt: skip
+        tokens, mask, pooled = (data_samples[k] for k in ('text_tokens', 'text_mask', 'text_pooled'))
+        dtype = next(self.parameters()).dtype
+        cached = TextEmbedding(tokens.to(dtype), mask.bool(), pooled.to(dtype))
+        if not dropout:
+            return cached
+        drop = torch.rand(tokens.shape[0]) < dropout  # on the host, as drop_captions draws it
+        if not drop.any():
+            return cached
+        empty = self([''])  # (1, L, D) ...: broadcast over the dropped rows
+        drop = drop.to(tokens.device)
+        return TextEmbedding(*(torch.where(drop.view(-1, *[1] * (c.dim() - 1)), e, c) for c, e in zip(cached, empty)))
+
     def freeze(self) -> None:
         """No gradients, eval mode for good."""
         for p in self.parameters():
