@@ -9,6 +9,7 @@ _base_ = ['./dit_b2-clipl_cc3m.py']
 cache_root = 'work_dirs/cache/sdvae_cc3m_clipl'
 train_dataloader = dict(
     num_workers=4,
+    sampler=dict(type='EpochInfiniteSampler', shuffle=True),  # view and posterior noise drawn per item and epoch
     dataset=dict(_delete_=True, type='LatentCacheDataset', cache_dir=cache_root + '/train', image_size=256),
 )
 val_dataloader = dict(dataset=dict(_delete_=True, type='LatentCacheDataset', cache_dir=cache_root + '/val',

@@ -329,6 +329,7 @@ def _write_manifest(cfg, out, names, proj_cfg, identity, factor, dataset, split,
     text_fields = next((m['text_fields'] for m in markers if m.get('text_fields')), None)
     views = 2 if flip else 1
     per_image = sum(views * int(np.prod(f['shape'])) * np.dtype(f['dtype']).itemsize for f in fields.values())
+    per_image += sum(int(np.prod(f['shape'])) * np.dtype(f['dtype']).itemsize for f in (text_fields or {}).values())
     manifest = dict(
         version=FORMAT_VERSION,
         complete=True,

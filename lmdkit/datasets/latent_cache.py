@@ -21,8 +21,10 @@ Fields are plain ``.npy`` arrays, opened with ``numpy.load(mmap_mode='r')``: a t
 serves and never holds the cache (ImageNet at 28×28×4, two views, mean and log-variance in fp16: about 32 GB).
 """
 
+import functools
 import hashlib
 import json
+import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -46,22 +48,43 @@ TEACHER_FIELDS = ('teacher_cls', 'teacher_patches')
 TEXT_FIELDS = ('text_tokens', 'text_mask', 'text_pooled')
 
 
+#: Hugging Face index files of weights saved in shards (large T5 and CLIP folders)
+SHARD_INDEXES = ('model.safetensors.index.json', 'pytorch_model.bin.index.json')
+
+
 def file_sha256(path: Optional[str]) -> Optional[str]:
-    """sha256 of a weights file, or of a diffusers or exported model folder's weights file (None for projectors
-    without weights)."""
+    """sha256 of a weights file, or of a diffusers, Hugging Face or exported model folder's weights: its weights
+    file, or its shard index followed by every shard it names (None for projectors without weights)."""
     if not path:
         return None
     path = resolve_path(path)
-    if osp.isdir(path):  # a diffusers or model folder: hash its weights file
-        names = (*DIFFUSERS_WEIGHTS, MODEL_WEIGHTS, 'pytorch_model.bin')  # the last: older Hugging Face folders
-        found = [osp.join(path, n) for n in names if osp.isfile(osp.join(path, n))]
-        if not found:
-            raise FileNotFoundError(f'{path} is a folder without {" or ".join(names)}')
-        path = found[0]
+    if not osp.isdir(path):
+        return _sha256_of_files((path,))
+    names = (*DIFFUSERS_WEIGHTS, MODEL_WEIGHTS, 'pytorch_model.bin')  # the last: older Hugging Face folders
+    found = [osp.join(path, n) for n in names if osp.isfile(osp.join(path, n))]
+    if found:
+        return _sha256_of_files((found[0],))
+    index = next((osp.join(path, n) for n in SHARD_INDEXES if osp.isfile(osp.join(path, n))), None)
+    if index is None:
+        raise FileNotFoundError(f'{path} is a folder without {" or ".join(names + SHARD_INDEXES)}')
+    with open(index) as f:
+        shards = sorted(set(json.load(f)['weight_map'].values()))
+    return _sha256_of_files((index, *(osp.join(path, s) for s in shards)))
+
+
+def _sha256_of_files(paths: Sequence[str]) -> str:
+    """One digest over the files' bytes in order; remembered per (path, size, mtime) in this process, since every
+    dataset built (train, val, test, each rank) checks the same gigabytes of weights."""
+    return _sha256_cached(tuple((p, os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths))
+
+
+@functools.lru_cache(maxsize=64)
+def _sha256_cached(files: Tuple[Tuple[str, int, int], ...]) -> str:
     h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            h.update(chunk)
+    for path, _, _ in files:
+        with open(path, 'rb') as f:
+            for chunk in iter(lambda f=f: f.read(1 << 20), b''):
+                h.update(chunk)
     return h.hexdigest()
 
 

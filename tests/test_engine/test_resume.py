@@ -59,6 +59,21 @@ def test_resume_is_bit_exact(tmp_path):
         assert [r[key] for r in rows_a] == [r[key] for r in rows_b], f'{key} trajectory differs'
 
 
+def test_a_resumed_run_completes_its_summary_and_keeps_its_scores(tmp_path):
+    """A session cut short leaves a summary of fewer iterations than planned (ablate.py resumes it); sample scores
+    merged into it meanwhile (tools/eval_gen.py --work-dir) survive the resumed run's rewrite."""
+    run(tiny_runner_cfg(tmp_path, max_iters=6), stop_after=3)
+    first = RunSummary.read(str(tmp_path))
+    assert (first.iters, first.max_iters, first.complete) == (3, 6, False)
+    first.generative = {'convnet': {'iter_3': {'fid': 9.5}}}
+    (tmp_path / 'summary.json').write_text(first.to_json())
+    cfg = tiny_runner_cfg(tmp_path, max_iters=6)
+    cfg.resume, cfg.load_from = True, str(tmp_path / 'iter_3.pth')
+    run(cfg)
+    done = RunSummary.read(str(tmp_path))
+    assert (done.iters, done.complete) == (6, True) and done.generative == first.generative
+
+
 def test_outputs_of_a_run(tmp_path):
     runner = run(tiny_runner_cfg(tmp_path, max_iters=6))
     summary = json.load(open(tmp_path / 'summary.json'))

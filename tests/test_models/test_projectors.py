@@ -212,6 +212,27 @@ def test_an_exported_model_folder_loads_into_a_projector(tmp_path):
     assert file_sha256(str(tmp_path / 'model')) == file_sha256(str(tmp_path / 'model' / 'model.safetensors'))
 
 
+def test_a_sharded_weights_folder_is_hashed_whole(tmp_path):
+    """A Hugging Face folder saved in shards (large T5/CLIP): its digest covers the index and every shard it
+    names, in order, so a changed shard changes it (caches of its outputs are refused then)."""
+    import hashlib
+    import json
+
+    from lmdkit.datasets.latent_cache import file_sha256
+
+    (tmp_path / 'a.safetensors').write_bytes(b'first shard')
+    (tmp_path / 'b.safetensors').write_bytes(b'second shard')
+    index = json.dumps({'weight_map': {'x': 'b.safetensors', 'y': 'a.safetensors', 'z': 'b.safetensors'}})
+    (tmp_path / 'model.safetensors.index.json').write_text(index)
+    want = hashlib.sha256(index.encode() + b'first shard' + b'second shard').hexdigest()
+    assert file_sha256(str(tmp_path)) == want
+    (tmp_path / 'b.safetensors').write_bytes(b'second shard, changed')
+    assert file_sha256(str(tmp_path)) != want
+    (tmp_path / 'empty').mkdir()
+    with pytest.raises(FileNotFoundError, match='without .*model.safetensors.index.json'):
+        file_sha256(str(tmp_path / 'empty'))
+
+
 def test_the_shipped_fmnist_vqgan_is_the_one_its_card_describes_and_reconstructs_the_test_images():
     """lmdkit://pretrained/vqgan_f4_fmnist, which every Fashion-MNIST latent-space config uses: the file's sha256
     is the one in its model card, and it reconstructs the embedded test images (500, never trained on) at the

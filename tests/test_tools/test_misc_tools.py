@@ -1,6 +1,7 @@
 """Small tools: the mask-schedule plot and the resolved-config printer."""
 
 import os.path as osp
+import subprocess
 import sys
 
 from mmengine.config import Config
@@ -166,9 +167,27 @@ def test_score_checkpoints_plans_only_the_unscored_checkpoints_of_finished_runs(
     assert sum('--tag iter_1000' in ln for ln in lines) == 1
     (training / 'summary.json').write_text('{}')
     out = sh(sys.executable, 'tools/analysis/score_checkpoints.py', str(finished), str(training), '--classifier',
-             'configs/evaluation/convnet_fmnist.py', 'cls.pth', '--dry-run', '--last', '2', '--attributes',
-             'data/fmnist_captions').stdout  # fmt: skip
+             'configs/evaluation/convnet_fmnist.py', 'cls.pth', '--dry-run', '--last', '2').stdout  # fmt: skip
     ckpts = [osp.relpath(ln.split()[3], tmp_path) for ln in out.splitlines() if 'tools/sample.py' in ln]
     assert ckpts == ['dit/iter_1000.pth', 'mdt/iter_1000.pth', 'mdt/iter_500.pth']  # the last two, 500 done
+    attrs = ['--attributes', 'data/fmnist_captions']
+    out = sh(
+        sys.executable,
+        'tools/analysis/score_checkpoints.py',
+        str(finished),
+        '--classifier',
+        'configs/evaluation/convnet_fmnist.py',
+        'cls.pth',
+        '--dry-run',
+        *attrs,
+        '--',
+        '--prompts',
+        'p.txt',
+    ).stdout
+    ckpts = [osp.basename(ln.split()[3]) for ln in out.splitlines() if 'tools/sample.py' in ln]
+    assert ckpts == ['iter_1000.pth', 'iter_500.pth', 'iter_250.pth']  # iter_500 has no attribute scores yet
     evals = [ln for ln in out.splitlines() if 'tools/eval_gen.py' in ln]
-    assert len(evals) == 3 and all(ln.endswith('--attributes data/fmnist_captions') for ln in evals)
+    assert len(evals) == 3 and all(ln.endswith(' '.join(attrs)) for ln in evals)
+    proc = subprocess.run([sys.executable, 'tools/analysis/score_checkpoints.py', str(finished), '--classifier', 'c.py',
+                           'cls.pth', *attrs], cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    assert proc.returncode != 0 and 'sample from them (-- --prompts FILE)' in proc.stderr

@@ -1,8 +1,8 @@
 """Score every checkpoint of finished generative runs: samples (tools/sample.py) then FID and class consistency
 (tools/eval_gen.py), merged into each run's summary.json under ``generative.<net>.iter_N`` — what
 tools/analysis/plot_gen_metric.py draws against training time and tools/ablate.py tabulates. Resumable: a checkpoint
-already scored with this feature network is skipped. A run still training (no summary.json yet) is skipped whole:
-its summary marks it finished for tools/ablate.py.
+already scored with this feature network is skipped. A run without summary.json (still training) is skipped whole; a
+run cut short is scored, and its scores survive its resumption (TrainRecordHook keeps them).
 
     python tools/analysis/score_checkpoints.py RUN [RUN ...] --classifier CONFIG CHECKPOINT \
         [--ref configs/_base_/datasets/fmnist.py] [--num 300] [--steps 25] [--amp] [--dry-run] [-- SAMPLE_ARGS ...]
@@ -43,13 +43,15 @@ def checkpoints(run: str) -> List[str]:
     return sorted(found, key=lambda p: int(re.findall(r'\d+', osp.basename(p))[0]))
 
 
-def scored(run: str, net: str) -> set:
-    """Tags already merged into the run's summary for feature network ``net``."""
+def scored(run: str, net: str, attributes: bool = False) -> set:
+    """Tags already merged into the run's summary for feature network ``net`` (with ``attributes``: those with
+    attribute consistency too)."""
     path = osp.join(run, 'summary.json')
     if not osp.isfile(path):
         return set()
     with open(path) as f:
-        return set(json.load(f).get('generative', {}).get(net, {}))
+        results = json.load(f).get('generative', {}).get(net, {})
+    return {tag for tag, r in results.items() if not attributes or 'attribute_consistency' in r}
 
 
 def commands(run: str, ckpt: str, args: argparse.Namespace, sample_args: Sequence[str]) -> List[List[str]]:
@@ -87,13 +89,15 @@ def main() -> None:
     parser.add_argument('--last', type=int, help="only each run's last N checkpoints")
     parser.add_argument('--dry-run', action='store_true', help='print the commands only')
     args = parser.parse_args(argv)
+    if args.attributes and '--prompts' not in sample_args:
+        parser.error('--attributes scores samples against their prompts: sample from them (-- --prompts FILE)')
     net = osp.splitext(osp.basename(args.classifier[0]))[0]  # eval_gen.py's default name of the feature network
     todo = []
     for run in args.runs:
         if not osp.isfile(osp.join(run, 'summary.json')):
             print(f'{run}: not finished (no summary.json), skipped', flush=True)
             continue
-        done = scored(run, net)
+        done = scored(run, net, bool(args.attributes))
         ckpts = checkpoints(run)[-args.last :] if args.last else checkpoints(run)
         # (steps from the end, run order, ckpt): every run's final checkpoint first, so that a session cut short
         # still has the equal-time comparison

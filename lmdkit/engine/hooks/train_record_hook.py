@@ -173,7 +173,7 @@ class TrainRecordHook(Hook):
             config_hash=hashlib.sha256(runner.cfg.pretty_text.encode()).hexdigest()[:16],
             experiment_name=runner.experiment_name,
             work_dir=osp.abspath(runner.work_dir),
-            iters=len(rows),
+            iters=runner.iter,  # optimiser steps, skipped non-finite ones included (the record leaves those out)
             max_iters=runner.max_iters,
             train_seconds=rows[-1]['wall'] if rows else 0.0,
             session_seconds=time.perf_counter() - self._start,
@@ -192,11 +192,14 @@ class TrainRecordHook(Hook):
             last_checkpoint=pointed_checkpoint(runner.work_dir),
             environment=environment_info(),
         )
+        path = osp.join(runner.work_dir, SUMMARY_FILE)
+        if runner.cfg.get('resume') and RunSummary.exists(path):  # keep what tools/eval_gen.py merged meanwhile
+            before = RunSummary.read(path)
+            summary.generative, summary.extra = before.generative, before.extra
         if self.plot and rows:
             summary.curves = plot_loss_and_mask_ratio(
                 [(runner.experiment_name, rows)], osp.join(runner.work_dir, 'curves.png'), span=self.span
             )
-        path = osp.join(runner.work_dir, SUMMARY_FILE)
         atomic_write(path, lambda f: f.write(summary.to_json()), mode='w')
         runner.logger.info(
             f'summary: {summary.iters} iters, {summary.train_seconds:.1f} s training, final loss '

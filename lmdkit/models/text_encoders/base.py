@@ -25,6 +25,7 @@ class BaseTextEncoder(nn.Module, ABC):
     def __init__(self) -> None:
         super().__init__()
         self.weights_loaded = False
+        self._empty: Optional[TextEmbedding] = None  # a frozen encoder's empty-caption embedding, computed once
 
     @abstractmethod
     def tokenize(self, captions: Sequence[str]) -> Dict[str, torch.Tensor]:
@@ -56,16 +57,19 @@ class BaseTextEncoder(nn.Module, ABC):
                              'with the model: set the dataset\'s text_encoder=False (captions are encoded in the '
                              'step)')  # fmt: skip
         tokens, mask, pooled = (data_samples[k] for k in ('text_tokens', 'text_mask', 'text_pooled'))
-        dtype = next(self.parameters()).dtype
-        cached = TextEmbedding(tokens.to(dtype), mask.bool(), pooled.to(dtype))
+        device, dtype = self.device, next(self.parameters()).dtype
+        cached = TextEmbedding(tokens.to(device, dtype), mask.to(device).bool(), pooled.to(device, dtype))
         if not dropout:
             return cached
         drop = torch.rand(tokens.shape[0]) < dropout  # on the host, as drop_captions draws it
         if not drop.any():
             return cached
-        empty = self([''])  # (1, L, D) ...: broadcast over the dropped rows
-        drop = drop.to(tokens.device)
-        return TextEmbedding(*(torch.where(drop.view(-1, *[1] * (c.dim() - 1)), e, c) for c, e in zip(cached, empty)))
+        if self._empty is None or self._empty.tokens.device != device:
+            with torch.autocast(device.type, enabled=False):
+                self._empty = TextEmbedding(*(x.detach() for x in self([''])))  # (1, L, D) ...: frozen, fixed
+        drop = drop.to(device)
+        return TextEmbedding(*(torch.where(drop.view(-1, *[1] * (c.dim() - 1)), e, c)
+                               for c, e in zip(cached, self._empty)))  # fmt: skip
 
     def freeze(self) -> None:
         """No gradients, eval mode for good."""
