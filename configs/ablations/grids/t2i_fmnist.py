@@ -9,8 +9,9 @@
 #   python tools/ablate.py configs/ablations/grids/t2i_fmnist.py --dry-run   (writes each variant's resolved config)
 #   python tools/benchmark.py work_dirs/ablations/t2i_fmnist/NAME/NAME.py --warmup 10 --repeat 40 --no-sampling \
 #       [--mask-ratio R]
-# 450 s each (the grid, its scoring and the test suite fit one 3-hour session); DiT's 200-iteration warm-up is most
-# of its 280 iterations at this budget: raise _BUDGET for a longer comparison.
+# 450 s each (the grid, its scoring and the test suite fit one 3-hour session); each learning-rate warm-up is its
+# recipe's (200 iterations; LMD 300) or half the run when that is shorter (DiT 140, MDTv2 70): raise _BUDGET for a
+# longer comparison.
 # Needs data/fmnist_captions and the caption latent cache: python tools/prepare.py
 # configs/t2i/dit_p1-byte_fmnist-captions-cache.py. Then score each checkpoint from the test prompts (FID-FMNIST, class
 # and attribute consistency; LMD samples with its own 10 unmasking steps):
@@ -23,11 +24,11 @@
 work_root = 'work_dirs/ablations/t2i_fmnist'
 score = 'FID-convnet_fmnist'
 _BUDGET = 450  # training seconds per method
-_methods = dict(  # name: (config, seconds per iteration)
-    dit=('configs/t2i/dit_p1-byte_fmnist-captions.py', 1.627),
-    mdtv2=('configs/t2i/mdtv2_s1-byte_fmnist-captions.py', 3.151),
-    unet=('configs/t2i/ldm-unet_byte_fmnist-captions.py', 0.529),
-    lmd=('configs/t2i/lmd_vitp-byte_fmnist-captions.py', 0.320),
+_methods = dict(  # name: (config, seconds per iteration, the recipe's warm-up iterations)
+    dit=('configs/t2i/dit_p1-byte_fmnist-captions.py', 1.627, 200),
+    mdtv2=('configs/t2i/mdtv2_s1-byte_fmnist-captions.py', 3.151, 200),
+    unet=('configs/t2i/ldm-unet_byte_fmnist-captions.py', 0.529, 200),
+    lmd=('configs/t2i/lmd_vitp-byte_fmnist-captions.py', 0.320, 300),
 )
 _cache = 'work_dirs/cache/vqf4_fmnist_captions'
 _val = dict(type='LatentCacheDataset', cache_dir=_cache + '/val', image_size=32, indices=1000)
@@ -48,11 +49,12 @@ cfg_options = {  # every variant on the cached latents (captions served with the
                        command=f'python tools/cache_latents.py {_source} --out {{path}} --split val'),
     ),
 }  # fmt: skip
-_iters = {name: int(round(_BUDGET / s / 20)) * 20 for name, (_, s) in _methods.items()}  # 4 checkpoints apart
+_iters = {name: int(round(_BUDGET / s / 20)) * 20 for name, (_, s, _) in _methods.items()}  # 4 checkpoints apart
 variants = [
     dict(name=name, config=config,
          cfg_options={'train_cfg.max_iters': _iters[name], 'train_cfg.val_interval': _iters[name] // 4,
-                      'param_scheduler.1.end': _iters[name], 'default_hooks.checkpoint.interval': _iters[name] // 4,
+                      'param_scheduler.0.end': min(warmup, _iters[name] // 2),
+                      'param_scheduler.1.begin': min(warmup, _iters[name] // 2), 'param_scheduler.1.end': _iters[name], 'default_hooks.checkpoint.interval': _iters[name] // 4,
                       'default_hooks.checkpoint.max_keep_ckpts': 4, 'custom_hooks.SampleVisHook.interval': _iters[name]})
-    for name, (config, _) in _methods.items()
+    for name, (config, _, warmup) in _methods.items()
 ]  # fmt: skip
