@@ -157,10 +157,12 @@ def fixed_batch_losses(
     steps: int = 60,
     lr: float = 3e-3,
     labels: Optional[torch.Tensor] = None,
+    captions: Optional[list] = None,
 ) -> list:
-    """The loss of ``steps`` AdamW steps on one batch (with ``labels``: a labelled one), with the same random draws
-    (masks, noise) every step."""
-    batch = dict(inputs=images) if labels is None else dict(inputs=images, data_samples=dict(gt_label=labels))
+    """The loss of ``steps`` AdamW steps on one batch (with ``labels``: a labelled one; with ``captions``: a
+    captioned one), with the same random draws (masks, noise, dropped captions) every step."""
+    samples = {k: v for k, v in dict(gt_label=labels, caption=captions).items() if v is not None}
+    batch = dict(inputs=images, data_samples=samples) if samples else dict(inputs=images)
     data = model.data_preprocessor(batch, True)
     opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr)
     losses = []

@@ -8,6 +8,8 @@ from lmdkit.diffusion import guided_model
 from lmdkit.models.layers import CrossAttention, TextEmbedding
 from lmdkit.registry import MODELS
 
+from ..conftest import fixed_batch_losses
+
 TEXT = dict(type='ByteTextEncoder', dim=16, depth=1, num_heads=2, max_length=16)
 
 
@@ -16,18 +18,10 @@ def _text_dit(**overrides) -> dict:
                 in_channels=1, num_classes=0, learn_sigma=False, text_dim=16, **overrides)  # fmt: skip
 
 
-def _fits(model: torch.nn.Module, batch: dict, steps: int) -> None:
-    """The loss on one batch, with the same draws (timesteps, noise, masks, dropped captions) every step, falls; the
-    text encoder learns with the model."""
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    losses = []
-    for _ in range(steps):
-        torch.manual_seed(1)
-        loss = model(**batch, mode='loss')['loss']
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
+def _fits(model: torch.nn.Module, images: torch.Tensor, captions: list, steps: int) -> None:
+    """The loss on one captioned batch, with the same draws (timesteps, noise, masks, dropped captions) every step,
+    falls; the text encoder learns with the model."""
+    losses = fixed_batch_losses(model, images, steps=steps, captions=captions)
     assert losses[-1] < 0.8 * losses[0]
     assert all(p.grad is not None for p in model.text_encoder.parameters())
 
@@ -131,8 +125,7 @@ def test_text_conditioned_training_learns_and_samples_from_captions():
     model = _text_model(caption_dropout=0.2)
     images = torch.randint(0, 256, (8, 1, 8, 8), dtype=torch.uint8)
     captions = ['a dark shirt', 'a light bag'] * 4
-    batch = model.data_preprocessor(dict(inputs=images, data_samples=dict(caption=captions)), training=True)
-    _fits(model, batch, steps=25)
+    _fits(model, images, captions, steps=25)
     noise = torch.randn(2, 1, 8, 8)
     out = model.sample(2, captions=['a dark shirt', 'a light bag'], noise=noise, cfg_scale=3.0)
     assert out['images'].shape == (2, 1, 8, 8) and out['labels'] is None
@@ -233,9 +226,9 @@ def test_text_lmd_decoder_attends_to_the_caption_and_generates_from_it():
     # training on captions (from the initialisation): the loss on a fixed batch falls, the text encoder learns too
     model = _text_lmd()
     images = torch.randint(0, 256, (4, 1, 16, 16), dtype=torch.uint8)
-    batch = model.data_preprocessor(dict(inputs=images, data_samples=dict(caption=['a', 'b', 'c', 'd'])), True)
     model.set_progress(0.5, 1)
-    _fits(model, batch, steps=40)
+    _fits(model, images, ['a', 'b', 'c', 'd'], steps=40)
+    batch = model.data_preprocessor(dict(inputs=images), True)
     # generation from captions, guided against the empty caption
     model.fit_latent_prior([batch['inputs']])
     gen = lambda **kw: model.sample(2, generator=torch.Generator().manual_seed(0), captions=['a', 'b'], **kw)  # noqa: E731
