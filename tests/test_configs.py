@@ -39,6 +39,16 @@ def test_configs_are_found():
     assert len(CONFIGS) >= 15
 
 
+def test_latent_cache_training_draws_views_per_epoch():
+    """A LatentCacheDataset draws each item's view (image or flip) and posterior noise from (seed, epoch, index):
+    under MMEngine's InfiniteSampler (plain indices: epoch 0 forever) every image would keep one view for good."""
+    loaders = {p: Config.fromfile(osp.join(ROOT, p)).train_dataloader for p in CONFIGS}
+    cached = [p for p, loader in loaders.items() if loader.dataset.type == 'LatentCacheDataset']
+    assert len(cached) >= 5
+    wrong = [p for p in cached if loaders[p].sampler.type != 'EpochInfiniteSampler']
+    assert not wrong, f'LatentCacheDataset with another sampler than EpochInfiniteSampler: {wrong}'
+
+
 @pytest.mark.parametrize('path', CONFIGS)
 def test_config_builds(path):
     cfg = Config.fromfile(osp.join(ROOT, path))

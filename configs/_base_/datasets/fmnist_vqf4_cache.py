@@ -9,6 +9,7 @@ cache_root = 'work_dirs/cache/vqf4_fmnist'
 train_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
+    sampler=dict(type='EpochInfiniteSampler', shuffle=True),  # each epoch draws each image's view (or its flip) anew
     dataset=dict(_delete_=True, type='LatentCacheDataset', cache_dir=cache_root + '/train', image_size=32),
 )
 val_dataloader = dict(dataset=dict(_delete_=True, type='LatentCacheDataset', cache_dir=cache_root + '/val', image_size=32))
