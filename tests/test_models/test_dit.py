@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from lmdkit.models.backbones.dit import DiT
+from lmdkit.models.backbones.dit import DiT, gated_residual, modulate
 from lmdkit.registry import MODELS
 
 from ..conftest import tiny_diffusion_model
@@ -162,3 +162,38 @@ def test_ddpm_unet_sizes(size, mult, attn, paper_m):
                                  num_res_blocks=2, attention_resolutions=attn, num_heads=1,
                                  use_scale_shift_norm=False))  # fmt: skip
     assert abs(sum(p.numel() for p in unet.parameters()) / 1e6 - paper_m) / paper_m < 0.01
+
+
+@pytest.mark.parametrize('dtypes', [(torch.float32,) * 3, (torch.float32, torch.bfloat16, torch.bfloat16)])
+def test_modulate_and_gated_residual_are_the_adaln_formulas(dtypes):
+    """x·(1 + scale) + shift and x + gate·y per sample, values and gradients, whether the operands share a dtype
+    (one addcmul) or mix fp32 and bf16 as under autocast (plain ops)."""
+    torch.manual_seed(0)
+    x_dtype, cond_dtype, y_dtype = dtypes
+    x = torch.randn(2, 5, 8, dtype=x_dtype, requires_grad=True)
+    shift, scale = (torch.randn(2, 8, dtype=cond_dtype, requires_grad=True) for _ in range(2))
+    y = torch.randn(2, 5, 8, dtype=y_dtype, requires_grad=True)
+    leaves = (x, shift, scale, y)
+    out = gated_residual(x, scale, modulate(y, shift, scale))
+    ref_leaves = [t.detach().double().requires_grad_() for t in leaves]
+    rx, rshift, rscale, ry = ref_leaves
+    ref = rx + rscale[:, None] * (ry * (1 + rscale[:, None]) + rshift[:, None])
+    assert out.dtype == torch.promote_types(x_dtype, cond_dtype)
+    tol = dict(rtol=1e-5, atol=1e-5) if cond_dtype == torch.float32 else dict(rtol=4e-2, atol=1e-1)
+    torch.testing.assert_close(out.double(), ref.detach(), **tol)
+    weight = torch.randn(2, 5, 8, dtype=torch.float64)
+    grads = torch.autograd.grad((out.double() * weight).sum(), leaves)
+    ref_grads = torch.autograd.grad((ref * weight).sum(), ref_leaves)
+    for got, want in zip(grads, ref_grads):
+        torch.testing.assert_close(got.double(), want, **tol)
+
+
+def test_the_residual_stream_is_contiguous():
+    """Every block gets its tokens in (B, N, D) memory order: a transposed stream made each layer norm copy it."""
+    model = DiT(arch='p', hidden_size=32, depth=2, num_heads=2, input_size=8, patch_size=2, in_channels=4,
+                num_classes=10)  # fmt: skip
+    seen = []
+    for block in model.blocks:
+        block.norm1.register_forward_pre_hook(lambda module, args: seen.append(args[0].is_contiguous()))
+    model(torch.randn(2, 4, 8, 8), torch.tensor([3, 500]), torch.tensor([1, 2]))
+    assert seen == [True, True]

@@ -8,6 +8,7 @@ import torch
 
 from lmdkit.models.layers import (
     Attention,
+    PatchEmbed,
     dot_product_attention,
     get_2d_sincos_pos_embed,
     num_kept,
@@ -16,6 +17,7 @@ from lmdkit.models.layers import (
     random_masking,
     unpatchify,
 )
+from lmdkit.models.layers.attention import split_heads
 
 from ..conftest import FIXTURES
 
@@ -123,3 +125,36 @@ def test_attention_is_timm_attention_on_the_dispatching_kernel():
     torch.testing.assert_close(ours(x, is_causal=True), theirs(x, is_causal=True), rtol=1e-5, atol=1e-6)
     block = Block(32, 4, qkv_bias=True, attn_layer=Attention)
     assert isinstance(block.attn, Attention)
+
+
+def test_patch_embed_is_timms_with_contiguous_tokens():
+    """Same keys and values as timm's PatchEmbed; the tokens are laid out (B, N, D) in memory, so a residual stream
+    built on them stays contiguous (timm's are a transposed view)."""
+    from timm.layers import PatchEmbed as TimmPatchEmbed
+
+    torch.manual_seed(0)
+    theirs = TimmPatchEmbed(8, 2, 4, 16)
+    ours = PatchEmbed(8, 2, 4, 16)
+    ours.load_state_dict(theirs.state_dict(), strict=True)
+    x = torch.randn(3, 4, 8, 8)
+    tokens = ours(x)
+    assert not theirs(x).is_contiguous() and tokens.is_contiguous()
+    torch.testing.assert_close(tokens, theirs(x), rtol=0, atol=0)
+
+
+def test_split_heads_views_the_projection_and_returns_its_gradient_in_place():
+    """q, k, v as views of the fused projection (what the permuted reshape gave), and their gradients gathered
+    into one tensor of the projection's layout."""
+    torch.manual_seed(0)
+    b, n, heads, d = 2, 5, 3, 4
+    qkv = torch.randn(b, n, 3 * heads * d, requires_grad=True)
+    q, k, v = split_heads(qkv, heads)
+    want = qkv.detach().reshape(b, n, 3, heads, d).permute(2, 0, 3, 1, 4)
+    for got, expected in zip((q, k, v), want):
+        assert got.shape == (b, heads, n, d)
+        torch.testing.assert_close(got, expected, rtol=0, atol=0)
+        assert got.untyped_storage().data_ptr() == qkv.untyped_storage().data_ptr()  # a view, not a copy
+    weights = [torch.randn(b, heads, n, d) for _ in range(3)]
+    sum((t * w).sum() for t, w in zip((q, k, v), weights)).backward()
+    expected_grad = torch.stack(weights).permute(1, 3, 0, 2, 4).reshape(b, n, -1)  # (3,B,h,N,d) -> (B,N,3·h·d)
+    torch.testing.assert_close(qkv.grad, expected_grad, rtol=0, atol=0)

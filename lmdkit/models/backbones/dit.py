@@ -11,7 +11,7 @@ from typing import Dict, List, Optional, Tuple
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
-from timm.layers import Mlp, PatchEmbed
+from timm.layers import Mlp
 
 from lmdkit.registry import MODELS
 
@@ -21,6 +21,7 @@ from ..layers import (
     Context,
     CrossAttention,
     LabelEmbedder,
+    PatchEmbed,
     TextEmbedder,
     TimestepEmbedder,
     get_2d_sincos_pos_embed,
@@ -38,9 +39,23 @@ DIT_ARCHS: Dict[str, Tuple[int, int, int]] = {
 }
 
 
+def multiply_add(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+    """a·b + c (broadcast): one ``addcmul`` pass when the three share a dtype, which on CPU halves the cost of a
+    DiT-S/2 gated residual (forward + backward, fp32); under autocast, where the operands mix bf16 and fp32, mixed
+    ``addcmul`` is slower than the two plain ops, so those stay."""
+    if a.dtype == b.dtype == c.dtype:
+        return torch.addcmul(c, a, b)
+    return a * b + c
+
+
 def modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor) -> torch.Tensor:
     """adaLN: x·(1 + scale) + shift, per sample. x (B, N, D), shift/scale (B, D)."""
-    return x * (1 + scale.unsqueeze(1)) + shift.unsqueeze(1)
+    return multiply_add(x, 1 + scale.unsqueeze(1), shift.unsqueeze(1))
+
+
+def gated_residual(x: torch.Tensor, gate: torch.Tensor, branch: torch.Tensor) -> torch.Tensor:
+    """adaLN-Zero's residual update x + gate·branch, per sample. x/branch (B, N, D), gate (B, D)."""
+    return multiply_add(branch, gate.unsqueeze(1), x)
 
 
 class DiTBlock(nn.Module):
@@ -70,10 +85,10 @@ class DiTBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, c: torch.Tensor, context: Optional[Context] = None, **attn_kwargs):
         shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp = self.adaLN_modulation(c).chunk(6, dim=1)
-        x = x + gate_msa.unsqueeze(1) * self.attn(modulate(self.norm1(x), shift_msa, scale_msa), **attn_kwargs)
+        x = gated_residual(x, gate_msa, self.attn(modulate(self.norm1(x), shift_msa, scale_msa), **attn_kwargs))
         if context is not None:
             x = x + self.cross_attn(x, *context)
-        return x + gate_mlp.unsqueeze(1) * self.mlp(modulate(self.norm2(x), shift_mlp, scale_mlp))
+        return gated_residual(x, gate_mlp, self.mlp(modulate(self.norm2(x), shift_mlp, scale_mlp)))
 
 
 class FinalLayer(nn.Module):

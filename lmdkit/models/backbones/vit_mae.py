@@ -11,13 +11,12 @@ from typing import Dict, Optional, Sequence, Set, Tuple, Union
 import torch
 import torch.nn as nn
 from mmengine.model import BaseModule
-from timm.layers import PatchEmbed
 from timm.models.vision_transformer import Block
 
 from lmdkit.registry import MODELS
 
 from ..example import ComponentExample, example_noise, weighted_mean
-from ..layers import Attention, get_2d_sincos_pos_embed, init_vit_weights, random_masking
+from ..layers import Attention, PatchEmbed, get_2d_sincos_pos_embed, init_vit_weights, random_masking
 
 #: arch -> (embed_dim, depth, num_heads); 'p' ("pico") is our CPU test size.
 VIT_ARCHS: Dict[str, Tuple[int, int, int]] = {

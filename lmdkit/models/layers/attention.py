@@ -50,6 +50,17 @@ def dot_product_attention(
     return F.scaled_dot_product_attention(q, k, v, attn_mask=bias, dropout_p=dropout_p)
 
 
+def split_heads(qkv: torch.Tensor, num_heads: int) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A fused projection's (B, N, 3·D) output -> q, k, v, each (B, heads, N, D/heads): views, no copy.
+
+    Unbinding dim 2 of the (B, N, 3, heads, d) view (rather than dim 0 of a permuted one) makes autograd stack
+    the three gradients straight into the projection's layout: one copy in the backward pass instead of two.
+    """
+    b, n, _ = qkv.shape
+    q, k, v = qkv.reshape(b, n, 3, num_heads, -1).unbind(2)
+    return q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
+
+
 class Attention(_TimmAttention):
     """timm's ViT attention (same arguments, parameters and keys: ``qkv``, ``proj``) on ``dot_product_attention``.
 
@@ -61,7 +72,7 @@ class Attention(_TimmAttention):
     ) -> torch.Tensor:
         b, n, _ = x.shape
         gate = self.gate(x).sigmoid() if self.gate is not None else None  # timm's gated variant
-        q, k, v = self.qkv(x).reshape(b, n, 3, self.num_heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        q, k, v = split_heads(self.qkv(x), self.num_heads)
         q, k = self.q_norm(q), self.k_norm(k)
         x = dot_product_attention(q, k, v, attn_mask, self.attn_drop.p if self.training else 0.0, is_causal)
         x = self.norm(x.transpose(1, 2).reshape(b, n, self.attn_dim))
@@ -88,7 +99,7 @@ class RelPosAttention(nn.Module):
     def forward(self, x: torch.Tensor, ids_keep: Optional[torch.Tensor] = None) -> torch.Tensor:
         """x (B, n, D): all N tokens, or the kept ones whose grid positions are ``ids_keep`` (B, n)."""
         b, n, d = x.shape
-        q, k, v = self.qkv(x).reshape(b, n, 3, self.num_heads, d // self.num_heads).permute(2, 0, 3, 1, 4)
+        q, k, v = split_heads(self.qkv(x), self.num_heads)
         bias = self.rel_pos_bias(ids_keep).to(q.dtype)  # (1 or B, heads, n, n), added to q·kᵀ/√d
         x = dot_product_attention(q, k, v, bias)
         return self.proj(x.transpose(1, 2).reshape(b, n, d))
