@@ -3,13 +3,15 @@
     python tools/benchmark.py CONFIG [--out result.json] [--warmup 5] [--repeat 20] [--amp [bf16|fp16]]
         [--mask-ratio 0.75] [--sample-num 16] [--sample-steps S]   (generative configs also get sampling throughput)
         [--breakdown]   (the step's parts: latents, teacher, each denoiser pass, backward, optimiser)
+        [--ops]         (the step's ops by kind: matmuls, attention, casts and copies, norms, activations, ...)
 
 Runs ``warmup + repeat`` real training steps (data loading, projector, forward, backward, optimiser update) on
 the config's train dataloader, counts one step's FLOPs with torch.utils.flop_counter (CPU attention included),
 and measures a matmul peak on the same device and dtype in the same process for the efficiency ratio. Prints a
 Markdown row and writes JSON. ``--breakdown`` then profiles ``repeat`` more steps (torch.profiler) and splits their
 time into the parts the model labels (``lmdkit::latents``, ``lmdkit::teacher``, ``lmdkit::pass_full`` …; see
-``STEP_PARTS``), the backward pass and the optimiser update; the forward's remainder is ``other``.
+``STEP_PARTS``), the backward pass and the optimiser update; the forward's remainder is ``other``. ``--ops``
+profiles ``repeat`` more steps and sums the self time of their ops into kinds (``lmdkit.evaluation.step_profile``).
 """
 
 import argparse
@@ -28,6 +30,8 @@ from mmengine.runner import Runner
 from lmdkit.apis import load_program_config
 from lmdkit.engine.precision import add_amp_argument, apply_amp, autocast_dtype_of, full_precision, wrapper_entries
 from lmdkit.evaluation.flops import count_flops, matmul_peak, synchronize
+from lmdkit.evaluation.step_profile import breakdown_table as ops_table
+from lmdkit.evaluation.step_profile import profile_step
 from lmdkit.fileio import atomic_write
 from lmdkit.models.contracts import LatentPriorFitter, MaskScheduled, ProgressScheduled, Sampler
 from lmdkit.registry import MODELS
@@ -49,6 +53,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--sample-steps', type=int, help="generative models: sampler steps (default: the config's)")
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--breakdown', action='store_true', help="profile the step's parts (see STEP_PARTS)")
+    parser.add_argument('--ops', action='store_true', help="profile the step's ops by kind (see step_profile)")
     parser.add_argument('--no-sampling', action='store_true', help='skip the sampling throughput of generative models')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
@@ -241,6 +246,9 @@ def main() -> None:
     if args.breakdown:
         result['breakdown'] = step_breakdown(model, optim_wrapper, next_batch, args.repeat, device)
         print(breakdown_table(args.config, result['breakdown']))
+    if args.ops:
+        result['ops'] = profile_step(lambda: model.train_step(next_batch(), optim_wrapper), args.repeat, warmup=0)
+        print(ops_table({os.path.basename(args.config): result['ops']}))
     if isinstance(model, Sampler) and not args.no_sampling:
         result['sampling'] = sampling_throughput(model, args, device)
         print(f'sampling: {result["sampling"]}')

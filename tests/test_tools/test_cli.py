@@ -199,12 +199,16 @@ def test_benchmark_sampling_throughput(tmp_path):
 
 @pytest.mark.slow
 def test_benchmark_breakdown_splits_the_step(tmp_path):
-    """MDTv2's step splits into its latents, both passes, backward and update; the parts sum to the step."""
+    """MDTv2's step splits into its latents, both passes, backward and update; the parts sum to the step; --ops
+    splits it by op kind."""
     out = str(tmp_path / 'bench.json')
     sh(sys.executable, 'tools/benchmark.py', 'configs/mdt/mdtv2_vqf4_fmnist-mini.py', '--warmup', '1', '--repeat', '2',
-       '--batch-size', '8', '--breakdown', '--no-sampling', '--out', out)  # fmt: skip
+       '--batch-size', '8', '--breakdown', '--ops', '--no-sampling', '--out', out)  # fmt: skip
     r = json.load(open(out))
     parts = r['breakdown']
+    ops = r['ops']  # the op kinds: matmuls, the update's ops counted as the optimiser's
+    assert ops['parts']['matmul'] > 0 and ops['parts']['optimiser'] > 0
+    assert sum(ops['parts'].values()) <= ops['total_s']
     assert 'sampling' not in r
     for key in ('lmdkit::latents', 'lmdkit::pass_full', 'lmdkit::pass_masked', 'lmdkit::backward',
                 'lmdkit::optimizer'):  # fmt: skip

@@ -1,14 +1,16 @@
 """Our DiT training step against diffusers' DiTTransformer2DModel, same sizes, same machine, steps alternated.
 
-    python tools/analysis/compare_diffusers_dit.py [--sizes tiny S] [--dtypes float32 bfloat16] [--pairs 7] [--out FILE]
+    python tools/analysis/compare_diffusers_dit.py [--sizes tiny S] [--dtypes float32 bfloat16] [--pairs 7]
+        [--profile] [--out FILE]
 
 Both networks are built from equivalent settings with random weights (class-conditional, learned sigma, adaLN-Zero,
 patch 2 on 32x32x4 latents for S) and trained with the same step: draw timesteps and noise, noise the latents with
 DiT's linear schedule, predict, MSE on the noise channels, backward, AdamW. Steps alternate (lmdkit, diffusers,
 diffusers, lmdkit, ...) in one process and the table gives the median of the per-pair ratios
-(``lmdkit.utils.paired_timing``); bf16 runs under ``torch.autocast`` for both. diffusers gives every block its own
-timestep/class embedder, so its DiT-S/2 has 39.8 M parameters against the paper's 33.0 M (ours): it does more work
-per step, and the table prints both counts. Needs `pip install diffusers` (a test and benchmark dependency).
+(``lmdkit.evaluation.step_comparison``, which with ``--profile`` also breaks both steps down); bf16 runs under
+``torch.autocast`` for both. diffusers gives every block its own timestep/class embedder, so its DiT-S/2 has 39.8 M
+parameters against the paper's 33.0 M (ours); the table prints both counts. Needs `pip install diffusers` (a test
+and benchmark dependency).
 """
 
 import argparse
@@ -20,8 +22,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from lmdkit.diffusion import GaussianDiffusion  # noqa: E402
+from lmdkit.evaluation.step_comparison import StepPair, comparison_arguments, run_comparisons  # noqa: E402
 from lmdkit.models.backbones.dit import DiT  # noqa: E402
-from lmdkit.utils.paired_timing import compare_models, comparison_arguments, run_comparisons  # noqa: E402
 
 SIZES = {
     # latent size, channels, patch, width, depth, heads, batch
@@ -65,16 +67,15 @@ def make_step(model: torch.nn.Module, predict, x0: torch.Tensor, y: torch.Tensor
     return step
 
 
-def compare(size: str, dtype: str, pairs: int, warmup: int = 2) -> dict:
+def build(size: str, dtype: str) -> StepPair:
     latent, ch, *_, batch = SIZES[size]
-    torch.manual_seed(0)
     x0, y = torch.randn(batch, ch, latent, latent), torch.randint(0, 1000, (batch,))
     a, b = ours(size), diffusers_dit(size)
-    return compare_models(
+    return StepPair(
         a, b,
         make_step(a, lambda m, x, t, y: m(x, t, y), x0, y, dtype),
         make_step(b, lambda m, x, t, y: m(hidden_states=x, timestep=t, class_labels=y).sample, x0, y, dtype),
-        batch, pairs, warmup,
+        batch,
     )  # fmt: skip
 
 
@@ -82,7 +83,7 @@ def main(argv=None) -> list:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     args = comparison_arguments(parser, list(SIZES), 'S').parse_args(argv)
     torch.set_flush_denormal(True)
-    return run_comparisons(args, lambda size, dtype: compare(size, dtype, args.pairs), 'DiT-{size}/2', 'diffusers')
+    return run_comparisons(args, build, 'DiT-{size}/2', 'diffusers')
 
 
 if __name__ == '__main__':

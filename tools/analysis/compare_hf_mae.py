@@ -1,12 +1,14 @@
 """Our MAE/LMD training step against Hugging Face transformers' ViTMAEForPreTraining, same sizes, same machine.
 
-    python tools/analysis/compare_hf_mae.py [--sizes tiny base] [--dtypes float32 bfloat16] [--pairs 7] [--out FILE]
+    python tools/analysis/compare_hf_mae.py [--sizes tiny base] [--dtypes float32 bfloat16] [--pairs 7] [--profile]
+        [--out FILE]
 
 (default size: base)
 
 Both models are built from equivalent settings with random weights (pixel MAE, mask ratio 0.75, no norm_pix,
 SDPA attention in both) and timed on the same random batch for a whole step: forward, loss, backward, AdamW.
-The steps alternate in one process; the ratio is the median of the per-pair ratios (``lmdkit.utils.paired_timing``).
+The steps alternate in one process; the ratio is the median of the per-pair ratios
+(``lmdkit.evaluation.step_comparison``, which with ``--profile`` also breaks both steps down).
 bf16 runs under torch.autocast for both. Needs `pip install transformers` (a benchmark-only dependency).
 """
 
@@ -15,8 +17,8 @@ import argparse
 import torch
 
 from lmdkit.apis import register_all_modules
+from lmdkit.evaluation.step_comparison import StepPair, comparison_arguments, run_comparisons
 from lmdkit.registry import MODELS
-from lmdkit.utils.paired_timing import compare_models, comparison_arguments, run_comparisons
 
 SIZES = {
     # img, channels, patch, (width, depth, heads), (decoder width, depth, heads), batch
@@ -63,13 +65,12 @@ def make_step(model, loss_fn, x, dtype):
     return step
 
 
-def compare(size: str, dtype: str, pairs: int) -> dict:
+def build(size: str, dtype: str) -> StepPair:
     img, ch, *_, batch = SIZES[size]
-    torch.manual_seed(0)
     x = torch.randn(batch, ch, img, img)
     a, b = ours(size), hf(size)
-    return compare_models(a, b, make_step(a, lambda m, x: m(x, mode='loss')['loss'], x, dtype),
-                          make_step(b, lambda m, x: m(pixel_values=x).loss, x, dtype), batch, pairs)  # fmt: skip
+    return StepPair(a, b, make_step(a, lambda m, x: m(x, mode='loss')['loss'], x, dtype),
+                    make_step(b, lambda m, x: m(pixel_values=x).loss, x, dtype), batch)  # fmt: skip
 
 
 def main(argv=None) -> list:
@@ -77,7 +78,7 @@ def main(argv=None) -> list:
     args = comparison_arguments(parser, list(SIZES), 'base').parse_args(argv)
     torch.set_flush_denormal(True)
     register_all_modules()
-    return run_comparisons(args, lambda size, dtype: compare(size, dtype, args.pairs), 'MAE-{size}', 'transformers')
+    return run_comparisons(args, build, 'MAE-{size}', 'transformers')
 
 
 if __name__ == '__main__':

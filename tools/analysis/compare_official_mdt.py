@@ -1,14 +1,14 @@
 """Our MDTv2 training step against the official sail-sg/MDT ``models.py``, same sizes, same machine, steps alternated.
 
     python tools/analysis/compare_official_mdt.py --mdt-repo PATH [--sizes tiny S] [--dtypes float32 bfloat16]
-        [--pairs 7] [--out FILE]
+        [--pairs 7] [--profile] [--out FILE]
 
 ``--mdt-repo`` is your own checkout of https://github.com/sail-sg/MDT (nothing of it is copied into lmdkit; its
 ``masked_diffusion/models.py`` is imported from there and needs timm). Both networks are MDTv2 with learned sigma and
 the official S settings (decode_layer 6; mask ratio 0.3 + U(0, 0.2)) and are trained with the same step as the
 official ``train_util.py``: draw timesteps and noise, noise the latents with the linear schedule, a full pass and a
 masked pass, MSE on the noise channels of each, their sum backward, AdamW. Steps alternate in one process; the
-table gives the median of the per-pair ratios (``lmdkit.utils.paired_timing``).
+table gives the median of the per-pair ratios (``lmdkit.evaluation.step_comparison``).
 """
 
 import argparse
@@ -19,8 +19,8 @@ import torch
 
 sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from lmdkit.diffusion import GaussianDiffusion  # noqa: E402
+from lmdkit.evaluation.step_comparison import StepPair, comparison_arguments, run_comparisons  # noqa: E402
 from lmdkit.models.backbones.mdt import MDT  # noqa: E402
-from lmdkit.utils.paired_timing import compare_models, comparison_arguments, run_comparisons  # noqa: E402
 
 SIZES = {
     # latent size, channels, width, depth, heads, decode layers, batch
@@ -78,20 +78,19 @@ def make_step(model: torch.nn.Module, full, masked, x0: torch.Tensor, y: torch.T
     return step
 
 
-def compare(size: str, dtype: str, pairs: int, module, warmup: int = 2) -> dict:
+def build(size: str, dtype: str, module) -> StepPair:
     latent, ch, *_, batch = SIZES[size]
-    torch.manual_seed(0)
     x0, y = torch.randn(batch, ch, latent, latent), torch.randint(0, 1000, (batch,))
     a, b = ours(size), official(size, module)
 
     def our_masked(m, x, t, y):  # the official ratio: 0.3 + U(0, 0.2) per step
         return m(x, t, y, mask_ratio=MASK_RATIO + 0.2 * float(torch.rand(())))
 
-    return compare_models(
+    return StepPair(
         a, b,
         make_step(a, lambda m, x, t, y: m(x, t, y), our_masked, x0, y, dtype),
         make_step(b, lambda m, x, t, y: m(x, t, y), lambda m, x, t, y: m(x, t, y, enable_mask=True), x0, y, dtype),
-        batch, pairs, warmup,
+        batch,
     )  # fmt: skip
 
 
@@ -101,9 +100,7 @@ def main(argv=None) -> list:
     args = comparison_arguments(parser, list(SIZES), 'S').parse_args(argv)
     module = official_module(args.mdt_repo)
     torch.set_flush_denormal(True)
-    return run_comparisons(
-        args, lambda size, dtype: compare(size, dtype, args.pairs, module), 'MDTv2-{size}/2', 'official'
-    )
+    return run_comparisons(args, lambda size, dtype: build(size, dtype, module), 'MDTv2-{size}/2', 'official')
 
 
 if __name__ == '__main__':
