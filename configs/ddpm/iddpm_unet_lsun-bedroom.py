@@ -8,5 +8,5 @@
 _base_ = ['./ddpm_unet_lsun-bedroom.py']
 model = dict(denoiser=dict(learn_sigma=True))
 train_dataloader = dict(batch_size=16)
-optim_wrapper = dict(_delete_=True, type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.0))
+optim_wrapper = dict(_delete_=True, type='OptimWrapper', optimizer=dict(type='AdamW', fused=True, lr=1e-4, weight_decay=0.0))
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=0, end=2_400_000)]

@@ -17,7 +17,7 @@ model = dict(
     head=dict(type='LinearClsHead', num_classes=10),
     loss=dict(type='CrossEntropyLoss', label_smoothing=0.1),
 )
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05))
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', fused=True, lr=2e-3, weight_decay=0.05))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0, end=100),
     dict(type='CosineAnnealingLR', by_epoch=False, begin=100, end=2000, eta_min=1e-5),

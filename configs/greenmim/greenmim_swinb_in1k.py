@@ -14,7 +14,7 @@ model = dict(
 )
 recipe = dict(batch_size=2048, base_lr=1.5e-4, base_batch_size=256, epochs=200)
 optim_wrapper = dict(
-    optimizer=dict(_delete_=True, type='AdamW', betas=(0.9, 0.95), weight_decay=0.05),
+    optimizer=dict(_delete_=True, type='AdamW', fused=True, betas=(0.9, 0.95), weight_decay=0.05),
     paramwise_cfg=dict(custom_keys={'relative_position_bias_table': dict(decay_mult=0.0)}),
 )
 param_scheduler = [

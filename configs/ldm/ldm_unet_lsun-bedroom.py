@@ -19,7 +19,7 @@ model = dict(
 )
 val_evaluator = dict(type='DiffusionLossMetric')
 test_evaluator = val_evaluator
-optim_wrapper = dict(type='AutocastOptimWrapper', optimizer=dict(type='AdamW', lr=1e-4, weight_decay=0.0))
+optim_wrapper = dict(type='AutocastOptimWrapper', optimizer=dict(type='AdamW', fused=True, lr=1e-4, weight_decay=0.0))
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False, begin=0, end=500_000)]
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=500_000, val_interval=50_000)
 val_cfg = dict(type='ValLoop')

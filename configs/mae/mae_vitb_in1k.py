@@ -9,5 +9,5 @@ model = dict(
     mask_scheduler=dict(_delete_=True, type='FixedMaskScheduler', ratio=0.75),
     loss=dict(norm_pix=True),
 )
-optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', lr=1.5e-4 * 2048 / 256, betas=(0.9, 0.95), weight_decay=0.05))
+optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', fused=True, lr=1.5e-4 * 2048 / 256, betas=(0.9, 0.95), weight_decay=0.05))
 prerequisites = dict(sd_vae=None)  # pixels: no SD-VAE

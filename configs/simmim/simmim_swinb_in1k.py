@@ -33,7 +33,7 @@ test_dataloader = val_dataloader
 recipe = dict(batch_size=2048, base_lr=2e-4, base_batch_size=512, epochs=100)
 optim_wrapper = dict(
     type='OptimWrapper',
-    optimizer=dict(type='AdamW', betas=(0.9, 0.999), weight_decay=0.05),  # lr: from the recipe
+    optimizer=dict(type='AdamW', fused=True, betas=(0.9, 0.999), weight_decay=0.05),  # lr: from the recipe
     clip_grad=dict(max_norm=5.0),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0,
                        custom_keys={'relative_position_bias_table': dict(decay_mult=0.0)}),  # fmt: skip

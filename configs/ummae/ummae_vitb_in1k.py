@@ -10,7 +10,7 @@ model = dict(
     neck=dict(depth=2),
 )
 recipe = dict(batch_size=4096, base_lr=1.5e-4, base_batch_size=256, epochs=200)
-optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', betas=(0.9, 0.95), weight_decay=0.05))
+optim_wrapper = dict(optimizer=dict(_delete_=True, type='AdamW', fused=True, betas=(0.9, 0.95), weight_decay=0.05))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=10),
     dict(type='CosineAnnealingLR', by_epoch=True, begin=10, eta_min=0.0),

@@ -92,6 +92,39 @@ def test_bench_attention_times_every_path(tmp_path):
     assert all(r[k] > 0 for r in rows for k in ('fused_ms', 'matmul_ms', 'dispatch_ms'))
 
 
+def test_bench_optimizers_times_every_variant_and_they_agree(tmp_path):
+    import json
+
+    import torch
+    from timm.optim import Adan
+
+    out = tmp_path / 'opt.json'
+    sh(sys.executable, 'tools/analysis/bench_optimizers.py', '--model', 'vit_tiny_patch16_224', '--pairs', '1', '--out',
+       str(out))  # fmt: skip
+    rows = json.loads(out.read_text())
+    assert [r['optimizer'] for r in rows] == ['AdamW, loop', 'AdamW, foreach', 'AdamW, fused', 'Adan, loop',
+                                              'Adan, foreach']  # fmt: skip
+    assert all(r['seconds'] > 0 and r['speedup'] > 0 for r in rows)
+    # what the configs switch to computes the same update: fused AdamW and foreach Adan against their loops
+    torch.manual_seed(0)
+    weights = [torch.randn(5, 3), torch.randn(7)]
+    for make_loop, make_fast in ((lambda ps: torch.optim.AdamW(ps, lr=0.1, foreach=False),
+                                  lambda ps: torch.optim.AdamW(ps, lr=0.1, fused=True)),
+                                 (lambda ps: Adan(ps, lr=0.1, weight_decay=0.05, foreach=False),
+                                  lambda ps: Adan(ps, lr=0.1, weight_decay=0.05, foreach=True))):  # fmt: skip
+        a = [w.clone().requires_grad_() for w in weights]
+        b = [w.clone().requires_grad_() for w in weights]
+        opt_a, opt_b = make_loop(a), make_fast(b)
+        for step in range(3):
+            for p, q in zip(a, b):
+                p.grad = torch.full_like(p, 0.3 * (step + 1)) * torch.arange(p.numel()).reshape(p.shape)
+                q.grad = p.grad.clone()
+            opt_a.step()
+            opt_b.step()
+        for p, q in zip(a, b):
+            torch.testing.assert_close(q, p, rtol=1e-5, atol=1e-6)
+
+
 def test_one_variant_per_device(tmp_path):
     """ablate.py --gpus: jobs see exactly one device each, never share one at the same time, all jobs run, and a
     failing job is reported without stopping the others."""

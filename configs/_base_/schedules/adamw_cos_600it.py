@@ -1,5 +1,5 @@
 # Short CPU schedule: AdamW, 50-iteration linear warm-up, cosine decay, 600 iterations.
-optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1.5e-3, betas=(0.9, 0.95), weight_decay=0.05))
+optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='AdamW', fused=True, lr=1.5e-3, betas=(0.9, 0.95), weight_decay=0.05))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-3, by_epoch=False, begin=0, end=50),
     dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=600, eta_min=1e-5),

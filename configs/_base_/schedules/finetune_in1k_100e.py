@@ -6,7 +6,7 @@ recipe = dict(batch_size=1024, base_lr=5e-4, base_batch_size=256, epochs=100)
 optim_wrapper = dict(
     type='AutocastOptimWrapper',  # bf16 autocast on CUDA and CPU
     constructor='LayerDecayOptimWrapperConstructor',
-    optimizer=dict(type='AdamW', betas=(0.9, 0.999), weight_decay=0.05),  # lr: from the recipe
+    optimizer=dict(type='AdamW', fused=True, betas=(0.9, 0.999), weight_decay=0.05),  # lr: from the recipe
     paramwise_cfg=dict(layer_decay_rate=0.65),
 )
 param_scheduler = [  # in epochs, converted to iterations
