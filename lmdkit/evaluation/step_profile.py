@@ -91,7 +91,7 @@ def breakdown_table(profiles: Dict[str, Dict[str, object]]) -> str:
     cells = []
     for name in names:
         rest = profiles[name]['total_s'] - sum(profiles[name]['parts'].values())
-        cells.append(f"{rest:.3f} s ({100 * rest / profiles[name]['total_s']:.1f} %)")
+        cells.append(f'{rest:.3f} s ({100 * rest / profiles[name]["total_s"]:.1f} %)')
     lines.append('| outside aten ops (Python, autograd, profiler) | ' + ' | '.join(cells) + ' |')
     lines.append('| whole step (profiled) | ' + ' | '.join(f'{profiles[n]["total_s"]:.3f} s' for n in names) + ' |')
     return '\n'.join(lines)

@@ -112,7 +112,10 @@ def test_fsdp2_strategy_equals_ddp_and_resumes_exactly_on_two_cpu_ranks(tmp_path
     import json
     import shutil
 
-    common = [*SMALL, 'train_cfg.max_iters=20', 'train_cfg.val_interval=20', 'default_hooks.checkpoint.interval=10']
+    # the per-parameter AdamW: the fused kernel rounds a tensor's vector tail differently from its body, so a shard
+    # and the whole tensor may differ by an ulp where the split falls, and this test asks for identical weights
+    common = [*SMALL, 'train_cfg.max_iters=20', 'train_cfg.val_interval=20', 'default_hooks.checkpoint.interval=10',
+              'optim_wrapper.optimizer.fused=False']  # fmt: skip
     runs = {}
     for name, strategy, port in (('ddp', 'DDPStrategy', '29541'), ('fsdp2', 'FSDP2Strategy', '29542')):
         runs[name] = str(tmp_path / name)

@@ -5,7 +5,8 @@
 # the idle 2-core machine (2026-12-01):
 #   dit 0.595, mdtv2 1.170, maskdit 0.370, tread 0.507, deferred 0.324, sprint 0.397, repa 0.635 s/iter;
 # REG (added later) is given REPA's figure: its step is REPA's with one more token of 65 (tools/benchmark.py
-# --breakdown on both, docs/benchmarks.md, checks it).
+# --breakdown on both, docs/benchmarks.md, checks it). These figures predate the faster DiT/MDT steps and fused AdamW
+# of issue #15 (2026-12-02): measure them again before rerunning the grid as an equal-time comparison.
 # Checkpoints at each quarter of the budget, for the FID-vs-time curve. The unmasked fine-tuning phases of MaskDiT,
 # deferred masking and SPRINT are not in this grid (their own configs continue from these runs); REPA's teacher is
 # pretrained beforehand and its time is not counted (REPA's practice: the teacher is off the shelf): the LMD encoder

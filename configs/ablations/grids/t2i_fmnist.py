@@ -5,7 +5,8 @@
 # Each gets _BUDGET training seconds: its iteration count is _BUDGET over its seconds per iteration, measured on the
 # idle 2-core machine, one after another, on the configs as the grid resolves them (2026-12-02):
 #   dit 1.627, mdtv2 3.151 (at mask ratio 0.4, its range's mean), unet 0.529, lmd 0.320 s/iter (at 0.45, the mean
-#   of its cosine schedule from 0.15 to 0.75), by
+#   of its cosine schedule from 0.15 to 0.75; these predate the faster DiT/MDT steps and fused AdamW of issue #15:
+#   measure them again before rerunning the grid as an equal-time comparison), by
 #   python tools/ablate.py configs/ablations/grids/t2i_fmnist.py --dry-run   (writes each variant's resolved config)
 #   python tools/benchmark.py work_dirs/ablations/t2i_fmnist/NAME/NAME.py --warmup 10 --repeat 40 --no-sampling \
 #       [--mask-ratio R]

@@ -56,8 +56,8 @@ def split_heads(qkv: torch.Tensor, num_heads: int) -> Tuple[torch.Tensor, torch.
     Unbinding dim 2 of the (B, N, 3, heads, d) view (rather than dim 0 of a permuted one) makes autograd stack
     the three gradients straight into the projection's layout: one copy in the backward pass instead of two.
     """
-    b, n, _ = qkv.shape
-    q, k, v = qkv.reshape(b, n, 3, num_heads, -1).unbind(2)
+    b, n, width = qkv.shape
+    q, k, v = qkv.reshape(b, n, 3, num_heads, width // (3 * num_heads)).unbind(2)
     return q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2)
 
 
