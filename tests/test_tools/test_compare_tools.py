@@ -59,3 +59,14 @@ def test_official_mdt_comparison_names_a_wrong_checkout(tmp_path):
                           lambda m, x, t, y: m(x, t, y, mask_ratio=0.4), x0, y, 'float32')  # fmt: skip
     losses = [float(step()) for _ in range(30)]
     assert sum(losses[-5:]) < sum(losses[:5])
+
+
+def test_both_mdt_sides_mask_the_same_share_step_by_step():
+    """The k-th masked pass of each side gets the same ratio, in [0.3, 0.5], however the sides interleave."""
+    tool = load('compare_official_mdt')
+    ratios = tool.SharedMaskRatios()
+    ours = [ratios.next('ours') for _ in range(3)]
+    official = [ratios.next('official') for _ in range(5)]
+    ours += [ratios.next('ours') for _ in range(2)]
+    assert ours == official and len(set(ours)) == 5
+    assert all(0.3 <= r <= 0.5 for r in ours)

@@ -7,13 +7,15 @@
 ``masked_diffusion/models.py`` is imported from there and needs timm). Both networks are MDTv2 with learned sigma and
 the official S settings (decode_layer 6; mask ratio 0.3 + U(0, 0.2)) and are trained with the same step as the
 official ``train_util.py``: draw timesteps and noise, noise the latents with the linear schedule, a full pass and a
-masked pass, MSE on the noise channels of each, their sum backward, AdamW. Steps alternate in one process; the
+masked pass, MSE on the noise channels of each, their sum backward, AdamW; the k-th step of each side masks the same
+share of tokens (``SharedMaskRatios``). Steps alternate in one process; the
 table gives the median of the per-pair ratios (``lmdkit.evaluation.step_comparison``).
 """
 
 import argparse
 import os.path as osp
 import sys
+from typing import List
 
 import torch
 
@@ -78,18 +80,43 @@ def make_step(model: torch.nn.Module, full, masked, x0: torch.Tensor, y: torch.T
     return step
 
 
+class SharedMaskRatios:
+    """The k-th masked pass of either side gets the same mask ratio, 0.3 + 0.2·u_k with u_k from a fixed sequence, so
+    that a pair of steps does the same work (a ratio drawn per side made pairs differ by up to 15 %)."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.generator = torch.Generator().manual_seed(seed)
+        self.ratios: List[float] = []
+        self.calls = {'ours': 0, 'official': 0}
+
+    def next(self, side: str) -> float:
+        k = self.calls[side]
+        self.calls[side] += 1
+        while len(self.ratios) <= k:
+            self.ratios.append(MASK_RATIO + 0.2 * float(torch.rand((), generator=self.generator)))
+        return self.ratios[k]
+
+
 def build(size: str, dtype: str, module) -> StepPair:
     latent, ch, *_, batch = SIZES[size]
     x0, y = torch.randn(batch, ch, latent, latent), torch.randint(0, 1000, (batch,))
     a, b = ours(size), official(size, module)
+    ratios = SharedMaskRatios()
 
     def our_masked(m, x, t, y):  # the official ratio: 0.3 + U(0, 0.2) per step
-        return m(x, t, y, mask_ratio=MASK_RATIO + 0.2 * float(torch.rand(())))
+        return m(x, t, y, mask_ratio=ratios.next('ours'))
+
+    # the official forward draws its ratio itself and hands it to random_masking: this instance's gets the shared one
+    official_masking = b.random_masking
+    b.random_masking = lambda x, drawn: official_masking(x, ratios.next('official'))
+
+    def official_masked(m, x, t, y):
+        return m(x, t, y, enable_mask=True)
 
     return StepPair(
         a, b,
         make_step(a, lambda m, x, t, y: m(x, t, y), our_masked, x0, y, dtype),
-        make_step(b, lambda m, x, t, y: m(x, t, y), lambda m, x, t, y: m(x, t, y, enable_mask=True), x0, y, dtype),
+        make_step(b, lambda m, x, t, y: m(x, t, y), official_masked, x0, y, dtype),
         batch,
     )  # fmt: skip
 
