@@ -45,5 +45,5 @@ class RelativePositionBias(nn.Module):
         # its last two dims lie in memory like the scores it is added to, and the backward pass's scatter into the
         # table gets cheaper. Indexing the table itself gave (B, n, n, heads), heads innermost: with the masked
         # pass's (B, n, n) index, forward + backward with the add to the scores took 2.5x longer in fp32, 1.2x in
-        # bf16 (MDTv2-S/2 shapes, 2-core CPU)
+        # bf16 (MDTv2-S/2 shapes, 2-core CPU; a sequential micro-benchmark, not paired)
         return self.relative_position_bias_table.t()[:, index].transpose(0, 1)
