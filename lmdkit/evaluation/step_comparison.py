@@ -32,11 +32,14 @@ class StepPair:
 
 def compare_steps(pair: StepPair, dtype: str, pairs: int, warmup: int = 2, profile: bool = False) -> dict:
     """Time the two steps alternately (``paired_step_times``: ``ratio`` is the median of reference / ours over the
-    pairs). With ``profile``, also each side's op breakdown per step (``profile_ours``/``profile_reference``), its
-    FLOPs per step and MFU: FLOPs over the paired median time over the CPU's ``dtype`` matmul peak."""
+    pairs, ``ratio_low``–``ratio_high`` its distribution-free interval with ``ratio_coverage``; lmdkit is measurably
+    faster when ``ratio_low`` > 1). With ``profile``, also each side's op breakdown per step
+    (``profile_ours``/``profile_reference``), its FLOPs per step and MFU: FLOPs over the paired median time over
+    the CPU's ``dtype`` matmul peak."""
     timing = paired_step_times(pair.step_ours, pair.step_reference, pairs=pairs, warmup=warmup)
     result = dict(batch=pair.batch, ours_s=timing['a_median'], reference_s=timing['b_median'], ratio=timing['ratio'],
-                  ratios=timing['ratios'], params_ours=sum(p.numel() for p in pair.ours.parameters()),
+                  ratios=timing['ratios'], ratio_low=timing['ratio_low'], ratio_high=timing['ratio_high'],
+                  ratio_coverage=timing['ratio_coverage'], params_ours=sum(p.numel() for p in pair.ours.parameters()),
                   params_reference=sum(p.numel() for p in pair.reference.parameters()))  # fmt: skip
     if profile:
         peak = matmul_peak('cpu', DTYPES[dtype])
@@ -65,7 +68,8 @@ def run_comparisons(args, build: Callable[[str, str], StepPair], model: str, ref
     row by row (``model`` is formatted with the size, e.g. 'DiT-{size}/2'), then with ``--profile`` a breakdown
     table per row, and writes the results to ``args.out`` as JSON."""
     print(f'| model | dtype | batch | params lmdkit / {reference} | lmdkit s/step | {reference} s/step | '
-          f'{reference} / lmdkit (median of pairs) |\n|---|---|---|---|---|---|---|', flush=True)  # fmt: skip
+          f'{reference} / lmdkit (median of pairs) | interval of the median (coverage) |'
+          '\n|---|---|---|---|---|---|---|---|', flush=True)  # fmt: skip
     results = []
     for size in args.sizes:
         for dtype in args.dtypes:
@@ -75,7 +79,8 @@ def run_comparisons(args, build: Callable[[str, str], StepPair], model: str, ref
             results.append(r)
             print(f"| {model.format(size=size)} | {dtype} | {r['batch']} | {r['params_ours'] / 1e6:.1f} M / "
                   f"{r['params_reference'] / 1e6:.1f} M | {r['ours_s']:.4f} | {r['reference_s']:.4f} | "
-                  f"{r['ratio']:.2f} |", flush=True)  # fmt: skip
+                  f"{r['ratio']:.2f} | {r['ratio_low']:.2f}–{r['ratio_high']:.2f} "
+                  f"({100 * r['ratio_coverage']:.0f} %) |", flush=True)  # fmt: skip
     for r in results if args.profile else ():
         print(f"\n{model.format(size=r['size'])}, {r['dtype']}: seconds per profiled step (share of it); MFU "
               f"against the measured {r['dtype']} matmul peak of {r['matmul_peak'] / 1e9:.0f} GFLOP/s: lmdkit "

@@ -83,27 +83,33 @@ def test_patch_mask_to_image():
 
 
 @pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
-@pytest.mark.parametrize('with_bias', [False, True])
-def test_dot_product_attention_matches_softmax_formula(dtype, with_bias):
-    """Both paths (fused kernel for fp32, batched matmuls for bf16 on CPU) equal softmax(q·kᵀ/√d + bias)·v in
-    float64, forward and gradients, within the dtype's precision."""
+@pytest.mark.parametrize('bias_kind', [None, 'fixed', 'learned'])
+def test_dot_product_attention_matches_softmax_formula(dtype, bias_kind):
+    """Every path (fused kernel for fp32, batched matmuls for bf16 on CPU or for a learned bias) equals
+    softmax(q·kᵀ/√d + bias)·v in float64, forward and gradients (the learned bias's too), within the dtype's
+    precision."""
     torch.manual_seed(0)
     q, k, v = (torch.randn(2, 3, 10, 8, dtype=torch.float64) for _ in range(3))
-    bias = torch.randn(1, 3, 10, 10, dtype=torch.float64) if with_bias else None
+    bias = torch.randn(1, 3, 10, 10, dtype=torch.float64) if bias_kind else None
+    learned = bias_kind == 'learned'
 
     def run(dt):
         qq, kk, vv = (t.to(dt).requires_grad_() for t in (q, k, v))
-        out = dot_product_attention(qq, kk, vv, None if bias is None else bias.to(dt))
+        bb = None if bias is None else bias.to(dt).requires_grad_(learned)
+        out = dot_product_attention(qq, kk, vv, bb)
         (out * torch.linspace(-1, 1, 8, dtype=dt)).sum().backward()
-        return [t.double() for t in (out, qq.grad, kk.grad, vv.grad)]
+        return [t.double() for t in (out, qq.grad, kk.grad, vv.grad, *([bb.grad] if learned else []))]
 
     scores = q @ k.transpose(-2, -1) / 8**0.5 + (0 if bias is None else bias)
     expected_out = scores.softmax(-1) @ v
     qq, kk, vv = (t.clone().requires_grad_() for t in (q, k, v))
-    ref = ((qq @ kk.transpose(-2, -1)) / 8**0.5 + (0 if bias is None else bias)).softmax(-1) @ vv
+    bb = None if bias is None else bias.clone().requires_grad_(learned)
+    ref = ((qq @ kk.transpose(-2, -1)) / 8**0.5 + (0 if bb is None else bb)).softmax(-1) @ vv
     (ref * torch.linspace(-1, 1, 8, dtype=torch.float64)).sum().backward()
     tol = dict(rtol=0, atol=1e-5) if dtype == torch.float32 else dict(rtol=0, atol=6e-2)
-    for got, want in zip(run(dtype), (expected_out, qq.grad, kk.grad, vv.grad)):
+    results = run(dtype)
+    assert len(results) == (5 if learned else 4)
+    for got, want in zip(results, (expected_out, qq.grad, kk.grad, vv.grad, bb.grad if learned else None)):
         torch.testing.assert_close(got, want, **tol)
 
 

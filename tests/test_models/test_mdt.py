@@ -6,6 +6,7 @@ import os.path as osp
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from lmdkit.models.backbones import MDT
 from lmdkit.models.layers.attention import RelPosAttention
@@ -49,6 +50,23 @@ def test_bias_of_kept_tokens_is_the_full_bias_gathered():
     kept = bias(ids)  # (2, heads, 6, 6)
     for b in range(2):
         assert torch.equal(kept[b], full[:, ids[b]][:, :, ids[b]])
+
+
+@pytest.mark.parametrize('kept', [False, True])
+def test_bias_table_gradient_sums_the_gradient_of_every_pair_with_that_offset(kept):
+    """The table's gradient, row r: the sum of the bias gradient over all token pairs whose offset is r (one-hot
+    contraction in float64, independent of the gather's backward)."""
+    torch.manual_seed(0)
+    bias = RelativePositionBias((4, 4), num_heads=3).double()
+    ids = torch.stack([torch.randperm(16)[:6] for _ in range(2)]) if kept else None
+    out = bias(ids)
+    grad = torch.randn_like(out)
+    out.backward(grad)
+    index = bias.relative_position_index
+    index = index[ids.unsqueeze(-1), ids.unsqueeze(-2)] if kept else index.unsqueeze(0)  # (B or 1, n, n)
+    one_hot = F.one_hot(index, bias.relative_position_bias_table.shape[0]).double()  # (B, n, n, R)
+    expected = torch.einsum('bhij,bijr->rh', grad, one_hot)
+    torch.testing.assert_close(bias.relative_position_bias_table.grad, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_attention_equals_softmax_with_additive_bias():

@@ -23,6 +23,7 @@ def test_dit_against_diffusers_runs_both_steps_and_trains(tmp_path):
     assert [r['dtype'] for r in results] == ['float32', 'bfloat16']
     for r in results:
         assert r['ours_s'] > 0 and r['reference_s'] > 0 and r['ratio'] > 0
+        assert r['ratio_low'] == r['ratio'] == r['ratio_high'] and r['ratio_coverage'] == 0  # one pair: no interval
         assert r['params_reference'] > r['params_ours']  # diffusers: an embedder per block
     # the shared step really trains both networks: the loss on a fixed batch falls
     torch.manual_seed(0)

@@ -4,6 +4,7 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
 from mmengine.config import Config
 
 from ..conftest import QUICK_START, ROOT
@@ -80,15 +81,18 @@ def test_generative_results_reach_the_ablation_table_and_the_time_plot(tmp_path)
     assert '| run | 40 | 20 | 20 | 10 | 4 |' in out.stdout  # 40 iterations x 0.25 s
 
 
-def test_bench_attention_times_every_path(tmp_path):
+@pytest.mark.parametrize('bias_grad', [False, True])
+def test_bench_attention_times_every_path(tmp_path, bias_grad):
     import json
 
     out = tmp_path / 'attn.json'
     sh(sys.executable, 'tools/analysis/bench_attention.py', '--batch', '2', '--heads', '2', '--dim', '8', '--tokens',
-       '4', '9', '--repeat', '1', '--device', 'cpu', '--out', str(out))  # fmt: skip
+       '4', '9', '--repeat', '1', '--device', 'cpu', '--out', str(out),
+       *(['--bias-grad'] if bias_grad else []))  # fmt: skip
     rows = json.loads(out.read_text())
     assert [(r['dtype'], r['tokens']) for r in rows] == [('float32', 4), ('float32', 9), ('bfloat16', 4),
                                                           ('bfloat16', 9)]  # fmt: skip
+    assert all(r['bias_grad'] is bias_grad for r in rows)
     assert all(r[k] > 0 for r in rows for k in ('fused_ms', 'matmul_ms', 'dispatch_ms'))
 
 

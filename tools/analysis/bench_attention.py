@@ -1,7 +1,10 @@
 """Forward + backward time of one attention call: the fused ``F.scaled_dot_product_attention`` kernel vs two
 batched matmuls, per dtype and sequence length, on one device. Justifies ``dot_product_attention``'s dispatch.
+With ``--bias-grad`` every call adds a learned (1, heads, N, N) bias, as MDT's relative-position attention does,
+and its gradient is computed too. The paths run one after another (sequential timings, not paired).
 
     python tools/analysis/bench_attention.py [--batch 128 --heads 4 --dim 48 --tokens 16 64 196 --device cpu]
+        [--bias-grad]
 """
 
 import argparse
@@ -18,13 +21,18 @@ sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 from lmdkit.models.layers import dot_product_attention  # noqa: E402
 
 
-def matmul_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    return ((q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)).softmax(-1) @ v
+def matmul_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias=None) -> torch.Tensor:
+    scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
+    return (scores if bias is None else scores + bias).softmax(-1) @ v
 
 
-def time_ms(fn, q, k, v, repeat: int, device: str) -> float:
+def fused_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, bias=None) -> torch.Tensor:
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+
+
+def time_ms(fn, q, k, v, bias, repeat: int, device: str) -> float:
     def step():
-        fn(q, k, v).sum().backward()
+        fn(q, k, v, bias).sum().backward()
 
     step()
     if device.startswith('cuda'):
@@ -46,6 +54,7 @@ def main() -> None:
     parser.add_argument('--dtypes', nargs='+', default=['float32', 'bfloat16'])
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--bias-grad', action='store_true', help='add a learned bias and compute its gradient')
     parser.add_argument('--out', help='JSON file')
     args = parser.parse_args()
     rows = []
@@ -54,10 +63,12 @@ def main() -> None:
         for n in args.tokens:
             q, k, v = (torch.randn(args.batch, args.heads, n, args.dim, device=args.device,
                                    dtype=getattr(torch, dtype), requires_grad=True) for _ in range(3))  # fmt: skip
-            row = dict(dtype=dtype, tokens=n, device=args.device)
-            for name, fn in (('fused', F.scaled_dot_product_attention), ('matmul', matmul_attention),
+            bias = (torch.randn(1, args.heads, n, n, device=args.device, dtype=getattr(torch, dtype),
+                                requires_grad=True) if args.bias_grad else None)  # fmt: skip
+            row = dict(dtype=dtype, tokens=n, device=args.device, bias_grad=args.bias_grad)
+            for name, fn in (('fused', fused_attention), ('matmul', matmul_attention),
                              ('dispatch', dot_product_attention)):  # fmt: skip
-                row[name + '_ms'] = time_ms(fn, q, k, v, args.repeat, args.device)
+                row[name + '_ms'] = time_ms(fn, q, k, v, bias, args.repeat, args.device)
             rows.append(row)
             print(f'| {dtype} | {n} | {row["fused_ms"]:.1f} | {row["matmul_ms"]:.1f} | {row["dispatch_ms"]:.1f} |')
     if args.out:

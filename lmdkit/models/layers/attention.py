@@ -25,21 +25,26 @@ def dot_product_attention(
 ) -> torch.Tensor:
     """softmax(q·kᵀ/√d + bias)·v for (B, heads, N, d) tensors, through ``F.scaled_dot_product_attention``.
 
-    One exception: bf16/fp16 tensors on CPU with at most ``CPU_HALF_MATMUL_MAX_TOKENS`` tokens take two batched
-    matmuls instead, because PyTorch's fused CPU kernel is several times slower there (forward + backward, 128×4
-    heads×64 tokens×48 in bf16 on 2 cores: 38 ms fused vs 7 ms as matmuls; ``tools/analysis/bench_attention.py``),
-    which made attention half of a bf16 DiT step. CUDA and fp32 always use the fused kernel.
-    ``is_causal`` adds the causal mask to ``bias`` (for timm's ``Block`` interface).
+    Two exceptions on CPU take two batched matmuls instead:
+
+    - bf16/fp16 tensors with at most ``CPU_HALF_MATMUL_MAX_TOKENS`` tokens, because PyTorch's fused CPU kernel is
+      several times slower there (forward + backward, 128×4 heads×64 tokens×48 in bf16 on 2 cores: 38 ms fused vs
+      7 ms as matmuls; ``tools/analysis/bench_attention.py``), which made attention half of a bf16 DiT step;
+    - a ``bias`` that requires grad (MDT's learned relative-position table). The fused CPU kernel has no bias
+      gradient, so SDPA falls back to its math path, whose "safe" softmax adds three full passes over the scores
+      (``isneginf``, ``all``, ``where``) for rows that are all −inf, which a learned finite bias never makes:
+      about 1.5 % of an fp32 MDTv2-S/2 step (``bench_attention.py --bias-grad``).
+
+    CUDA always uses the fused kernel. ``is_causal`` adds the causal mask to ``bias`` (for timm's ``Block``
+    interface).
     """
     if is_causal:
         n = q.shape[-2]
         causal = torch.full((n, n), float('-inf'), dtype=q.dtype, device=q.device).triu(1)
         bias = causal if bias is None else bias + causal
-    if (
-        q.device.type == 'cpu'
-        and q.dtype in (torch.bfloat16, torch.float16)
-        and q.shape[-2] <= (CPU_HALF_MATMUL_MAX_TOKENS)
-    ):
+    half = q.dtype in (torch.bfloat16, torch.float16) and q.shape[-2] <= CPU_HALF_MATMUL_MAX_TOKENS
+    learned_bias = bias is not None and bias.requires_grad
+    if q.device.type == 'cpu' and (half or learned_bias):
         scores = (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
         if bias is not None:
             scores = scores + bias
