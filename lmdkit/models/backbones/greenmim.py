@@ -14,12 +14,11 @@ from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from lmdkit.registry import MODELS
 
 from ..example import ComponentExample, example_noise, weighted_mean
-from ..layers import num_kept, random_masking
+from ..layers import dot_product_attention, num_kept, random_masking
 from .swin_mim import MaskedSwin
 
 
@@ -85,8 +84,7 @@ class GreenMIMSwin(MaskedSwin):
         index, same = layout
         bias = attn.relative_position_bias_table[index].permute(2, 0, 1).masked_fill(~same, float('-inf'))
         q, k, v = attn.qkv(block.norm1(x)).reshape(b, n, 3, attn.num_heads, -1).permute(2, 0, 3, 1, 4)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype),
-                                             dropout_p=attn.attn_drop.p if self.training else 0.0)  # fmt: skip
+        out = dot_product_attention(q, k, v, bias.to(q.dtype), attn.attn_drop.p if self.training else 0.0)
         x = x + block.drop_path1(attn.proj_drop(attn.proj(out.transpose(1, 2).reshape(b, n, c))))
         return x + block.drop_path2(block.mlp(block.norm2(x)))
 

@@ -14,14 +14,13 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmengine.model import BaseModule, initialize
 from timm.layers import DropPath, Mlp
 
 from lmdkit.registry import MODELS
 
 from ..example import ComponentExample, example_noise, weighted_mean
-from ..layers import dropped_tokens, random_masking
+from ..layers import dot_product_attention, dropped_tokens, random_masking
 from .ummae import UNIFORM_RATIO, uniform_sampling_noise
 
 LayerNorm = partial(nn.LayerNorm, eps=1e-6)  # embedding, merging and final norms; the blocks' keep torch's 1e-5
@@ -57,7 +56,7 @@ class PosMLPWindowAttention(nn.Module):
             nw = shift_mask.shape[0]
             bias = (bias.reshape(wp // nw, nw, self.num_heads, n, n) + shift_mask[None, :, None]).reshape_as(bias)
         q, k, v = self.qkv(x).reshape(w // wp, wp, n, 3, self.num_heads, -1).permute(3, 0, 1, 4, 2, 5)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias.to(q.dtype))  # bias broadcast over samples
+        out = dot_product_attention(q, k, v, bias.to(q.dtype))  # bias broadcast over samples
         return self.proj(out.transpose(2, 3).reshape(w, n, c))
 
 
