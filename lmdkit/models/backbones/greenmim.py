@@ -82,6 +82,7 @@ class GreenMIMSwin(MaskedSwin):
         relative-position bias within windows, −inf between them."""
         attn, b, n, c = block.attn, *x.shape
         index, same = layout
+        # every token shares a window with itself, so no row is all −inf (dot_product_attention's contract)
         bias = attn.relative_position_bias_table[index].permute(2, 0, 1).masked_fill(~same, float('-inf'))
         q, k, v = attn.qkv(block.norm1(x)).reshape(b, n, 3, attn.num_heads, -1).permute(2, 0, 3, 1, 4)
         out = dot_product_attention(q, k, v, bias.to(q.dtype), attn.attn_drop.p if self.training else 0.0)

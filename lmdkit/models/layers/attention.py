@@ -23,20 +23,21 @@ def dot_product_attention(
     dropout_p: float = 0.0,
     is_causal: bool = False,
 ) -> torch.Tensor:
-    """softmax(q·kᵀ/√d + bias)·v for (B, heads, N, d) tensors, through ``F.scaled_dot_product_attention``.
+    """softmax(q·kᵀ/√d + bias)·v for (..., heads, N, d) tensors, through ``F.scaled_dot_product_attention``.
 
     Two exceptions on CPU take two batched matmuls instead:
 
     - bf16/fp16 tensors with at most ``CPU_HALF_MATMUL_MAX_TOKENS`` tokens, because PyTorch's fused CPU kernel is
       several times slower there (forward + backward, 128×4 heads×64 tokens×48 in bf16 on 2 cores: 38 ms fused vs
       7 ms as matmuls; ``tools/analysis/bench_attention.py``), which made attention half of a bf16 DiT step;
-    - a ``bias`` that requires grad (MDT's learned relative-position table). The fused CPU kernel has no bias
-      gradient, so SDPA falls back to its math path, whose "safe" softmax adds three full passes over the scores
-      (``isneginf``, ``all``, ``where``) for rows that are all −inf, which a learned finite bias never makes:
-      about 1.5 % of an fp32 MDTv2-S/2 step (``bench_attention.py --bias-grad``).
+    - a ``bias`` that requires grad (MDT's learned relative-position table, Swin's). The fused CPU kernel has no
+      bias gradient, so SDPA falls back to its math path, whose "safe" softmax adds three full passes over the
+      scores (``isneginf``, ``all``, ``where``) to turn rows that are all −inf into zeros: about 1.5 % of an fp32
+      MDTv2-S/2 step (``compare_official_mdt.py --profile``; one call: ``bench_attention.py --bias-grad``).
 
-    CUDA always uses the fused kernel. ``is_causal`` adds the causal mask to ``bias`` (for timm's ``Block``
-    interface).
+    On the matmul paths a row that is all −inf gives NaN, not zeros: callers keep a finite entry in every row (a
+    token always sees itself). CUDA always uses the fused kernel. ``is_causal`` adds the causal mask to ``bias``
+    (for timm's ``Block`` interface).
     """
     if is_causal:
         n = q.shape[-2]
