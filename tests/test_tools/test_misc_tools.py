@@ -93,7 +93,8 @@ def test_bench_attention_times_every_path(tmp_path, bias_grad):
     assert [(r['dtype'], r['tokens']) for r in rows] == [('float32', 4), ('float32', 9), ('bfloat16', 4),
                                                           ('bfloat16', 9)]  # fmt: skip
     assert all(r['bias_grad'] is bias_grad for r in rows)
-    assert all(r[k] > 0 for r in rows for k in ('fused_ms', 'matmul_ms', 'dispatch_ms'))
+    assert all(r[k] > 0 for r in rows for k in ('fused_ms', 'matmul_ms', 'dispatch_ms', 'fused_over_matmul',
+                                                 'fused_over_dispatch'))  # fmt: skip
 
 
 def test_bench_optimizers_times_every_variant_and_they_agree(tmp_path):
